@@ -1,0 +1,57 @@
+"""Typed, user-facing input errors. `str(err)` is a message a person can act on; no traceback needed."""
+
+
+class InputError(ValueError):
+    """Base class: the input cannot be analysed. `code` is stable for tests, APIs and logs."""
+    code = "invalid_input"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self):
+        return {"error": self.code, "message": self.message}
+
+
+class EmptyFileError(InputError):
+    code = "empty_file"
+
+
+class FileTooLargeError(InputError):
+    code = "file_too_large"
+
+
+class UnsupportedFormatError(InputError):
+    code = "unsupported_format"
+
+
+class CorruptFileError(InputError):
+    code = "corrupt_file"
+
+
+class WrongDimensionsError(InputError):
+    code = "wrong_dimensions"
+
+
+class TooManyVoxelsError(InputError):
+    code = "too_many_voxels"
+
+
+class InvalidVoxelSizeError(InputError):
+    code = "invalid_voxel_size"
+
+
+class NonFiniteValuesError(InputError):
+    code = "non_finite_values"
+
+
+class DecompressionBombError(InputError):
+    code = "decompression_bomb"
+
+
+class NotABrainError(InputError):
+    code = "not_a_brain"
+
+
+class ModelUnavailableError(InputError):
+    code = "model_unavailable"

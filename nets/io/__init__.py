@@ -1,0 +1,1 @@
+"""Readers that validate before allocating: NIfTI volumes and 2D images (JPEG/PNG/DICOM)."""

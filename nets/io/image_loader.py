@@ -1,0 +1,104 @@
+"""Read 2D images safely: JPEG/PNG of any size and mode, EXIF rotation, 16-bit PNG, DICOM (MONOCHROME1, VOI LUT).
+
+Limits (stated in the README): files up to MAX_IMAGE_BYTES; at most MAX_IMAGE_PIXELS pixels after decoding.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from nets.errors import (CorruptFileError, DecompressionBombError, EmptyFileError, FileTooLargeError,
+                         UnsupportedFormatError)
+
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; more is treated as a decompression bomb
+
+IMAGE_MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+def sniff_image_kind(raw: bytes) -> str | None:
+    for magic, kind in IMAGE_MAGIC.items():
+        if raw.startswith(magic):
+            return kind
+    if len(raw) > 132 and raw[128:132] == b"DICM":
+        return "dicom"
+    return None
+
+
+def _dicom_to_array(raw: bytes) -> np.ndarray:
+    import pydicom
+    from pydicom.pixels import apply_voi_lut
+    try:
+        ds = pydicom.dcmread(io.BytesIO(raw))
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        if rows * cols > MAX_IMAGE_PIXELS:
+            raise DecompressionBombError(f"DICOM claims {rows}x{cols} pixels, more than the limit of "
+                                         f"{MAX_IMAGE_PIXELS:,}.")
+        arr = ds.pixel_array.astype(np.float64)
+    except DecompressionBombError:
+        raise
+    except Exception as e:  # pydicom raises many types for broken files
+        raise CorruptFileError(f"This DICOM file cannot be decoded ({type(e).__name__}).") from None
+    if arr.ndim == 3 and getattr(ds, "SamplesPerPixel", 1) == 1:
+        arr = arr[arr.shape[0] // 2]
+    try:
+        arr = apply_voi_lut(arr, ds)
+    except Exception:
+        pass
+    arr = np.asarray(arr, dtype=np.float64)
+    if getattr(ds, "PhotometricInterpretation", "") == "MONOCHROME1":
+        arr = arr.max() - arr
+    lo, hi = np.percentile(arr, [0.5, 99.5])
+    arr = np.clip((arr - lo) / max(hi - lo, 1e-6), 0, 1) * 255
+    return arr.astype(np.uint8)
+
+
+def decode_image(raw: bytes) -> Image.Image:
+    """Validate and decode to a PIL image in 'L' or 'RGB' mode, EXIF orientation applied."""
+    if not raw:
+        raise EmptyFileError("The file is empty.")
+    if len(raw) > MAX_IMAGE_BYTES:
+        raise FileTooLargeError(f"The image is {len(raw) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
+    kind = sniff_image_kind(raw)
+    if kind is None:
+        raise UnsupportedFormatError("This is not a JPEG, PNG or DICOM image.")
+    if kind == "dicom":
+        return Image.fromarray(_dicom_to_array(raw))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(raw))
+            w, h = im.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise DecompressionBombError(
+                    f"The image claims {w}x{h} pixels, more than the limit of {MAX_IMAGE_PIXELS:,}.")
+            im.load()
+    except DecompressionBombError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DecompressionBombError("The image is a decompression bomb (too many pixels).") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise CorruptFileError(f"The {kind.upper()} image is truncated or corrupt ({e}).") from None
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = a.min(), a.max()
+        im = Image.fromarray(((a - lo) / max(hi - lo, 1) * 255).astype(np.uint8))
+    elif im.mode in ("RGBA", "LA", "P", "PA"):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (0, 0, 0, 255))
+        im = Image.alpha_composite(bg, im).convert("RGB")
+    elif im.mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    return im
+
+
+def load_image_array(raw: bytes, size: int | None = None, mode: str = "RGB") -> np.ndarray:
+    """Decode, convert to mode ('L'/'RGB') and resize to size x size (aspect not kept, like the training data)."""
+    im = decode_image(raw).convert(mode)
+    if size is not None:
+        im = im.resize((size, size), Image.BILINEAR)
+    return np.asarray(im, dtype=np.uint8)

@@ -1,0 +1,152 @@
+"""Validate and load NIfTI-1/2 volumes (.nii, .nii.gz) before doing any heavy work.
+
+The header is parsed from the first bytes (decompressing at most 540 bytes of a .gz) and checked against the
+limits below before the data are read, so a 1 KB file that claims a huge volume is rejected at once, and a
+gzip stream is never inflated past the size its header announces (no decompression bombs).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from nets.errors import (CorruptFileError, EmptyFileError, FileTooLargeError, InvalidVoxelSizeError,
+                         NonFiniteValuesError, TooManyVoxelsError, UnsupportedFormatError, WrongDimensionsError)
+
+MAX_FILE_BYTES = 300 * 1024 * 1024  # compressed or not, as uploaded
+MAX_VOXELS = 40_000_000  # e.g. 512 x 512 x 152; a 1 mm whole head is about 10 M
+MIN_VOXEL_MM, MAX_VOXEL_MM = 0.1, 10.0
+MIN_SIDE = 16  # fewer voxels than this along any axis is not a 3D scan
+
+LIMITS = {"max_file_mb": MAX_FILE_BYTES // 2**20, "max_voxels": MAX_VOXELS,
+          "voxel_size_mm": [MIN_VOXEL_MM, MAX_VOXEL_MM], "min_side": MIN_SIDE}
+
+
+@dataclass
+class Volume:
+    data: np.ndarray  # float32, 3D
+    affine: np.ndarray  # 4x4 voxel -> world (mm)
+    zooms: tuple
+    sha256: str
+    n_bytes: int
+    header: dict = field(default_factory=dict)
+
+
+def _read_header_bytes(raw: bytes) -> tuple[bytes, bool]:
+    is_gz = raw[:2] == b"\x1f\x8b"
+    if not is_gz:
+        return raw[:540], False
+    try:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return d.decompress(raw[:65536], 540), True
+    except zlib.error:
+        raise CorruptFileError("The .gz file is corrupt: it cannot be decompressed.") from None
+
+
+def parse_header(raw: bytes):
+    """Return (nibabel header, is_gz) or raise a typed error. Reads only the header bytes."""
+    if not raw:
+        raise EmptyFileError("The file is empty.")
+    if len(raw) > MAX_FILE_BYTES:
+        raise FileTooLargeError(f"The file is {len(raw) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
+    hb, is_gz = _read_header_bytes(raw)
+    if len(hb) < 348:
+        if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
+            raise UnsupportedFormatError("This is a JPEG/PNG image, not a NIfTI volume.")
+        raise CorruptFileError("The file is too short to be a NIfTI volume (truncated or not NIfTI).")
+    sizeof = {int.from_bytes(hb[:4], "little"), int.from_bytes(hb[:4], "big")}
+    if 348 in sizeof and hb[344:348] in (b"n+1\x00", b"ni1\x00"):
+        klass = nib.Nifti1Header
+    elif 540 in sizeof and len(hb) >= 540 and hb[4:8] in (b"n+2\x00", b"ni2\x00"):
+        klass = nib.Nifti2Header
+    else:
+        if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
+            raise UnsupportedFormatError("This is a JPEG/PNG image renamed as a volume, not a NIfTI file.")
+        raise UnsupportedFormatError("This is not a NIfTI-1/2 file (no NIfTI header found).")
+    try:
+        hdr = klass.from_fileobj(io.BytesIO(hb))
+    except Exception as e:
+        raise CorruptFileError(f"The NIfTI header is invalid ({e}).") from None
+    if hb[344:348] == b"ni1\x00" or hb[4:8] == b"ni2\x00":
+        raise UnsupportedFormatError("This is a two-file NIfTI (.hdr/.img); please upload a single .nii or .nii.gz.")
+    return hdr, is_gz
+
+
+def check_header(hdr) -> tuple:
+    """Dimension, voxel-count and voxel-size checks; returns the 3D shape."""
+    dim = [int(x) for x in hdr["dim"]]
+    ndim = dim[0]
+    if ndim < 1 or ndim > 7:
+        raise CorruptFileError(f"The header gives an invalid number of dimensions ({ndim}).")
+    shape = dim[1:1 + ndim]
+    if any(s < 1 for s in shape):
+        raise CorruptFileError(f"The header gives invalid dimensions {shape}.")
+    extra = shape[3:]
+    if any(s > 1 for s in extra):
+        raise WrongDimensionsError(
+            f"This is a {ndim}D series with {int(np.prod(extra))} volumes; upload a single 3D volume.")
+    sp = (shape + [1, 1, 1])[:3]
+    if sum(s > 1 for s in sp) < 3 or min(sp) < MIN_SIDE:
+        raise WrongDimensionsError(f"This looks like a 2D image or a thin slab (shape {tuple(sp)}); "
+                                   f"a 3D brain volume with at least {MIN_SIDE} voxels along each axis is needed.")
+    nvox = int(np.prod(sp, dtype=np.int64))
+    if nvox > MAX_VOXELS:
+        raise TooManyVoxelsError(f"The header claims {sp[0]}x{sp[1]}x{sp[2]} = {nvox:,} voxels; "
+                                 f"the limit is {MAX_VOXELS:,}.")
+    zooms = [float(z) for z in hdr["pixdim"][1:4]]
+    if not all(np.isfinite(zooms)) or any(abs(z) < MIN_VOXEL_MM or abs(z) > MAX_VOXEL_MM for z in zooms):
+        raise InvalidVoxelSizeError(f"Voxel size {tuple(round(z, 4) for z in zooms)} mm is outside "
+                                    f"{MIN_VOXEL_MM}-{MAX_VOXEL_MM} mm.")
+    return tuple(sp)
+
+
+def load_nifti_bytes(raw: bytes, name: str = "volume") -> Volume:
+    hdr, is_gz = parse_header(raw)
+    shape = check_header(hdr)
+    itemsize = np.dtype(hdr.get_data_dtype()).itemsize
+    offset = int(hdr.get_data_offset())
+    expected = offset + int(np.prod(shape, dtype=np.int64)) * itemsize
+    if is_gz:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = d.decompress(raw, expected + 1)
+        except zlib.error:
+            raise CorruptFileError("The .gz file is corrupt or truncated.") from None
+        if len(body) < expected:
+            raise CorruptFileError(f"The volume is truncated: {len(body):,} of {expected:,} bytes present.")
+    else:
+        body = raw
+        if len(body) < expected:
+            raise CorruptFileError(f"The volume is truncated: {len(body):,} of {expected:,} bytes present.")
+    try:
+        klass = nib.Nifti2Image if isinstance(hdr, nib.Nifti2Header) else nib.Nifti1Image
+        img = klass.from_bytes(body[:expected])
+        data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape)
+        affine = img.affine
+    except Exception as e:
+        raise CorruptFileError(f"The volume data cannot be read ({type(e).__name__}: {e}).") from None
+    if not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-6:
+        raise InvalidVoxelSizeError("The orientation matrix (affine) of this volume is invalid.")
+    bad = ~np.isfinite(data)
+    if bad.any():
+        raise NonFiniteValuesError(f"The volume contains {int(bad.sum()):,} NaN or infinite voxels.")
+    zooms = tuple(float(z) for z in np.sqrt((affine[:3, :3] ** 2).sum(0)))
+    return Volume(data=data, affine=affine, zooms=zooms, sha256=hashlib.sha256(raw).hexdigest(), n_bytes=len(raw),
+                  header={"shape": list(shape), "dtype": str(hdr.get_data_dtype()),
+                          "orientation": "".join(nib.aff2axcodes(affine)), "nifti": 2 if klass is nib.Nifti2Image else 1})
+
+
+def load_nifti(path) -> Volume:
+    p = Path(path)
+    if not p.is_file():
+        raise EmptyFileError(f"No such file: {p.name}")
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise FileTooLargeError(f"The file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
+    return load_nifti_bytes(p.read_bytes(), p.name)

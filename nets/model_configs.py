@@ -1,0 +1,132 @@
+"""Every model is declared once here, with its input contract (timm-style config = mini model card).
+
+Metrics, sha256, dates and data splits are written by the training code into the JSON card next to the
+weights (data/model_save/<name>.card.json) and merged in by nets.registry at load time.
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    task: str  # "mri" | "chest" | "skin"
+    architecture: str  # class name in nets.networks
+    arch_kwargs: dict
+    classes: tuple
+    class_names: dict  # class -> {"en": ..., "zh": ...}
+    input: dict  # the input contract, incl. normalisation
+    weights: str  # path relative to the project root
+    training_data: str
+    licence: str
+    explanation: str
+    notice: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+ADNI_CLASSES = ("AD", "CN", "MCI", "EMCI", "LMCI")
+ADNI_NAMES = {
+    "AD": {"en": "Alzheimer's disease", "zh": "阿尔茨海默病"},
+    "CN": {"en": "Cognitively normal", "zh": "认知正常"},
+    "MCI": {"en": "Mild cognitive impairment", "zh": "轻度认知障碍"},
+    "EMCI": {"en": "Early mild cognitive impairment", "zh": "早期轻度认知障碍"},
+    "LMCI": {"en": "Late mild cognitive impairment", "zh": "晚期轻度认知障碍"},
+}
+# Severity order used by the simulated-atrophy model: CN < EMCI < MCI < LMCI < AD.
+SEVERITY_ORDER = ("CN", "EMCI", "MCI", "LMCI", "AD")
+
+CONFIGS = {
+    "brain-atrophy-3dcnn": ModelConfig(
+        name="brain-atrophy-3dcnn",
+        task="mri",
+        architecture="BrainCNN3D",
+        arch_kwargs={"num_classes": 5, "channels": [8, 16, 32, 64], "input_shape": [80, 96, 80]},
+        classes=SEVERITY_ORDER,
+        class_names=ADNI_NAMES,
+        input={
+            "kind": "nifti",
+            "preprocessing": "engine",
+            "space": "MNI (Colin27 / ICBM152), RAS, 2 mm isotropic, 80x96x80, origin-centred grid",
+            "shape": [1, 1, 80, 96, 80],
+            "normalisation": "brain-masked; divided by the 99th percentile of brain voxels, clipped to [0, 1.5]",
+        },
+        weights="data/model_save/brain_atrophy_3dcnn.pt",
+        training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
+                       "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
+        licence="CC0 (ds002748); Colin27 / MNI152 template licences",
+        explanation="LRP (captum, epsilon rule, BatchNorm folded into convolutions)",
+        notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
+                "Class names follow ADNI stages ordered by simulated severity."),
+    ),
+    "adni-seed-3dcnn": ModelConfig(
+        name="adni-seed-3dcnn",
+        task="mri",
+        architecture="ClassificationModel3D",
+        arch_kwargs={},
+        classes=ADNI_CLASSES,
+        class_names=ADNI_NAMES,
+        input={
+            "kind": "nifti",
+            "preprocessing": "raw",
+            "space": "voxel array as stored, first 160 slices along axis 0",
+            "shape": [1, 1, 160, 256, 256],
+            "normalisation": "none (raw ADNI MPRAGE intensities)",
+        },
+        weights="../shared/data/adni_seed_weights/myModel_state_dict_130.pth",
+        training_data="ADNI (held by the older app's authors; we do not hold these data)",
+        licence="MIT (c) 2023 bytesc (weights)",
+        explanation="LRP (captum, epsilon rule, BatchNorm folded into convolutions)",
+        notice="The older app's ADNI-trained weights, run unchanged for compatibility. Not validated by us.",
+    ),
+    "chest-xray-resnet": ModelConfig(
+        name="chest-xray-resnet",
+        task="chest",
+        architecture="SmallResNet2D",
+        arch_kwargs={"in_channels": 1, "num_classes": 2, "widths": [32, 64, 128, 256], "blocks": [1, 1, 2, 1]},
+        classes=("NORMAL", "PNEUMONIA"),
+        class_names={"NORMAL": {"en": "Normal", "zh": "正常"},
+                     "PNEUMONIA": {"en": "Pneumonia", "zh": "肺炎"}},
+        input={
+            "kind": "image",
+            "mode": "L",
+            "size": 160,
+            "resize": "whole image resized to 160x160, aspect ratio not kept (as the Kermany images)",
+            "normalisation": "x/255, then (x - 0.5) / 0.25",
+            "mean": [0.5], "std": [0.25],
+        },
+        weights="data/model_save/chest_xray_resnet.pt",
+        training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
+        licence="CC BY 4.0",
+        explanation="Grad-CAM on the last residual stage",
+    ),
+    "skin-isic-resnet": ModelConfig(
+        name="skin-isic-resnet",
+        task="skin",
+        architecture="SmallResNet2D",
+        arch_kwargs={"in_channels": 3, "num_classes": 8, "widths": [32, 64, 128, 256], "blocks": [1, 1, 2, 1]},
+        classes=("AK", "BCC", "BKL", "DF", "MEL", "NV", "SCC", "VASC"),
+        class_names={
+            "AK": {"en": "Actinic keratosis", "zh": "光化性角化病"},
+            "BCC": {"en": "Basal cell carcinoma", "zh": "基底细胞癌"},
+            "BKL": {"en": "Benign keratosis", "zh": "良性角化病"},
+            "DF": {"en": "Dermatofibroma", "zh": "皮肤纤维瘤"},
+            "MEL": {"en": "Melanoma", "zh": "黑色素瘤"},
+            "NV": {"en": "Melanocytic nevus", "zh": "黑色素细胞痣"},
+            "SCC": {"en": "Squamous cell carcinoma", "zh": "鳞状细胞癌"},
+            "VASC": {"en": "Vascular lesion", "zh": "血管病变"},
+        },
+        input={
+            "kind": "image",
+            "mode": "RGB",
+            "size": 144,
+            "resize": "whole image resized to 144x144, aspect ratio not kept",
+            "normalisation": "x/255, then per-channel (x - mean) / std",
+            "mean": [0.70, 0.55, 0.55], "std": [0.15, 0.16, 0.18],
+        },
+        weights="data/model_save/skin_isic_resnet.pt",
+        training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
+        licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
+        explanation="Grad-CAM on the last residual stage",
+    ),
+}
+
+DEFAULT_MODEL_FOR_TASK = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}

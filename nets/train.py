@@ -1,0 +1,38 @@
+"""CLI: python -m nets.train {chest,skin,mri} --data DIR [--epochs N] [--out PATH]  -> prints JSON."""
+import argparse
+import json
+import sys
+
+from nets import SHARED_DATA
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m nets.train", description=__doc__)
+    ap.add_argument("task", choices=["chest", "skin", "mri"])
+    ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--out", help="weights path (default: the registry's path under data/model_save/)")
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--limit", type=int, default=None, help="use only N images/samples (smoke tests)")
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+    kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
+    if a.task in ("chest", "skin"):
+        from nets.training.train_image_classifier import train_image_classifier
+        data = a.data or str(SHARED_DATA / ("chest_xray" if a.task == "chest" else "skin_lesions"))
+        res = train_image_classifier(a.task, data, epochs=a.epochs or 20, out=a.out, seed=a.seed,
+                                     threads=a.threads, limit=a.limit, progress=not a.no_progress, **kw)
+    else:
+        from nets.training.train_brain_model import train_brain_model
+        data = a.data or str(SHARED_DATA)
+        res = train_brain_model(data, epochs=a.epochs or 12, out=a.out, seed=a.seed, threads=a.threads,
+                                limit=a.limit, progress=not a.no_progress, **kw)
+    json.dump(res, sys.stdout, indent=2, default=str)
+    print()
+
+
+if __name__ == "__main__":
+    main()

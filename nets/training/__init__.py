@@ -1,0 +1,1 @@
+"""Training and evaluation: splits, metrics, loops, plots, model cards."""

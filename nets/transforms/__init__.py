@@ -1,0 +1,1 @@
+"""Preprocessing as small composable steps (MONAI/TorchIO style)."""
