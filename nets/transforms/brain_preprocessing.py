@@ -169,20 +169,21 @@ class BrainPreprocessor:
         for name, tmpl, (c_t, s_t) in candidates:
             wm = moment_world_map(c_in, s_in, c_t, s_t)
             tmask = self._eval_mask if name == "brain" else self._head_eval_mask
+            if self.refine:
+                wm = refine_world_map(data, affine, wm, tmpl, tmask)
             img = resample_to_grid(data, affine, ENGINE_AFFINE, SHAPE, world_map=wm)
-            sim = ncc(img, tmpl, tmask)
+            img = np.where(self._apply_mask, img, 0).astype(np.float32)
+            if not np.any(img[self._apply_mask] > 0):
+                continue
+            img = normalise_intensity(img, self._apply_mask & (img > 0))
+            # judge every candidate on the same thing: the masked brain against the brain template
+            sim = ncc(img, self.t.brain, self._eval_mask)
             if best is None or sim > best[1]:
-                best = (name, sim, wm, tmpl, tmask)
-        name, _, wm, tmpl, tmask = best
-        if self.refine:
-            wm = refine_world_map(data, affine, wm, tmpl, tmask)
-        img = resample_to_grid(data, affine, ENGINE_AFFINE, SHAPE, world_map=wm)
-        mask = self._apply_mask
-        img = np.where(mask, img, 0).astype(np.float32)
-        if not np.any(img[mask] > 0):
+                best = (name, sim, wm, img)
+        if best is None:
             raise NotABrainError("Nothing is left inside the brain mask after alignment.")
-        img = normalise_intensity(img, mask & (img > 0))
-        sim = ncc(img, self.t.brain, self._eval_mask)
+        name, sim, wm, img = best
+        mask = self._apply_mask
         warnings = []
         if sim < MIN_SIMILARITY:
             raise NotABrainError(

@@ -1,0 +1,1 @@
+"""Interpretability (own package, MONAI style): BatchNorm folding, LRP for 3D CNNs, Grad-CAM for 2D CNNs."""

@@ -1,0 +1,37 @@
+"""Grad-CAM for the 2D classifiers: one forward + one backward on the last feature stage, per input."""
+import threading
+
+import torch
+import torch.nn.functional as F
+
+
+class GradCAM:
+    def __init__(self, model, layer):
+        self.model = model
+        self.layer = layer
+        self._lock = threading.Lock()
+
+    def explain(self, x: torch.Tensor, target: int | None = None):
+        """Return (cam in [0,1] at x's spatial size, logits)."""
+        store = {}
+
+        def hook(_m, _i, out):
+            out.retain_grad()
+            store["a"] = out
+
+        with self._lock, torch.enable_grad():
+            x = x.detach().clone().requires_grad_(True)  # weights are frozen; grads flow from the input
+            h = self.layer.register_forward_hook(hook)
+            try:
+                logits = self.model(x)
+            finally:
+                h.remove()
+            t = int(logits.argmax(1)) if target is None else int(target)
+            self.model.zero_grad(set_to_none=True)
+            logits[0, t].backward()
+            a, g = store["a"], store["a"].grad
+            w = g.mean(dim=(2, 3), keepdim=True)
+            cam = F.relu((w * a).sum(1, keepdim=True))
+            cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+            cam = cam / cam.max().clamp_min(1e-12)
+        return cam.detach().numpy(), logits.detach()

@@ -1,0 +1,353 @@
+"""The predictor: keeps models loaded, runs one input through load -> preprocess -> forward -> explain -> render,
+and keeps the explanation with the result so any slice / plane / class can be cut later without recomputing.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nibabel as nib
+import numpy as np
+import torch
+
+from nets import PROJECT_ROOT
+from nets.errors import InputError, UnsupportedFormatError, WrongDimensionsError
+from nets.io.image_loader import decode_image, sniff_image_kind
+from nets.io.nifti_loader import load_nifti_bytes
+from nets.registry import REGISTRY, LoadedModel
+from nets.render.slice_renderer import SliceRenderer, render_gallery
+from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE
+from nets.transforms.image_to_tensor import image_to_tensor
+from nets.transforms.resample import resample_to_grid
+
+STEPS = ("reading", "preprocessing", "classifying", "explaining", "rendering")
+Progress = Callable[[str, float], None]
+
+
+def is_volume_bytes(raw: bytes) -> bool:
+    if raw[:2] == b"\x1f\x8b":
+        return True
+    return len(raw) >= 348 and raw[344:348] in (b"n+1\x00", b"ni1\x00") or raw[4:8] in (b"n+2\x00",)
+
+
+def modality_of_image(img) -> str:
+    """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
+    a = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float32)
+    sat = (a.max(-1) - a.min(-1)).mean()
+    return "chest" if sat < 12 else "skin"
+
+
+@dataclass
+class Result:
+    run_id: str
+    task: str
+    model: LoadedModel
+    logits: np.ndarray
+    probabilities: np.ndarray
+    target: int | None
+    renderer: SliceRenderer | None
+    images: dict
+    regions: list
+    timings: dict
+    input_info: dict
+    warnings: list = field(default_factory=list)
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def classes(self):
+        return list(self.model.config.classes)
+
+    def to_json(self) -> dict:
+        cls = self.classes
+        pred = cls[int(np.argmax(self.probabilities))]
+        return {
+            "run_id": self.run_id,
+            "task": self.task,
+            "model": self.model.name,
+            "model_trained": self.model.trained,
+            "classes": cls,
+            "logits": [float(x) for x in self.logits],
+            "probabilities": {c: float(p) for c, p in zip(cls, self.probabilities)},
+            "prediction": pred,
+            "prediction_name": self.model.config.class_names.get(pred, {}),
+            "explained_class": cls[self.target] if self.target is not None else None,
+            "images": self.images,
+            "regions": self.regions,
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "input": self.input_info,
+            "warnings": self.warnings,
+            "notice": self.model.config.notice or "Research and teaching tool, not a medical device.",
+            **self.extras,
+        }
+
+
+class Predictor:
+    def __init__(self, imgs_root=None, registry=REGISTRY):
+        self.imgs_root = Path(imgs_root or PROJECT_ROOT / "imgs")
+        self.registry = registry
+        self._prep = None
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    def preprocessor(self):
+        if self._prep is None:
+            from nets.transforms.brain_preprocessing import BrainPreprocessor
+            self._prep = BrainPreprocessor()
+        return self._prep
+
+    def warm_up(self, tasks=("mri", "chest", "skin")):
+        for t in tasks:
+            self.registry.get(task=t)
+        if "mri" in tasks:
+            self.preprocessor()
+
+    # -- entry points ------------------------------------------------------------------------------------------
+    def predict_file(self, path, **kw) -> Result:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"No such file: {p.name}")
+        return self.predict_bytes(p.read_bytes(), **kw)
+
+    def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
+                      target=None, explain: bool = True, progress: Progress | None = None,
+                      save_relevance=None) -> Result:
+        progress = progress or (lambda step, frac: None)
+        if model is not None:
+            from nets.model_configs import CONFIGS
+            if model in CONFIGS:
+                task = task or CONFIGS[model].task
+        if not raw:
+            from nets.errors import EmptyFileError
+            raise EmptyFileError("The file is empty.")
+        if task == "mri" or (task is None and is_volume_bytes(raw)):
+            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance)
+        if sniff_image_kind(raw) is None:
+            raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM "
+                                         "image.")
+        return self._predict_image(raw, task, model, weights, target, explain, progress)
+
+    # -- MRI ---------------------------------------------------------------------------------------------------
+    def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance) -> Result:
+        t = {}
+        t0 = time.perf_counter()
+        progress("reading", 0.05)
+        m = self.registry.get(model_name, task="mri", weights=weights)
+        vol = load_nifti_bytes(raw)
+        t["load"] = time.perf_counter() - t0
+        progress("preprocessing", 0.2)
+        t1 = time.perf_counter()
+        warnings = []
+        if m.config.input["preprocessing"] == "raw":
+            d = vol.data
+            if d.shape[1:3] != (256, 256) or d.shape[0] < 160:
+                raise WrongDimensionsError(
+                    f"The {m.name} model needs a raw ADNI-style volume of at least 160x256x256 voxels "
+                    f"(got {'x'.join(map(str, d.shape))}); use the default model for other scans.")
+            image = np.ascontiguousarray(d[:160], dtype=np.float32)
+            grid_affine = vol.affine
+            world_map = None
+            mask = None
+        else:
+            pre = self.preprocessor()(vol)
+            image, grid_affine, world_map, mask = pre.image, ENGINE_AFFINE, pre.world_map, pre.mask
+            warnings += pre.warnings
+        x = torch.from_numpy(image)[None, None]
+        t["preprocess"] = time.perf_counter() - t1
+        progress("classifying", 0.4)
+        t2 = time.perf_counter()
+        with torch.no_grad():
+            logits = m.module(x)[0]
+        probs = torch.softmax(logits, 0).numpy()
+        t["forward"] = time.perf_counter() - t2
+        if not m.trained:
+            warnings.append("This model has no trained weights yet: the classes below are meaningless.")
+        tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
+        relevance, renderer, images, regions = None, None, {}, []
+        run_id = uuid.uuid4().hex[:12]
+        extras = {}
+        if explain:
+            progress("explaining", 0.55)
+            t3 = time.perf_counter()
+            rel, _, ratio = m.explainer().explain(x, tgt)
+            relevance = rel[0, 0].numpy()
+            t["explain"] = time.perf_counter() - t3
+            extras["relevance_conservation"] = round(ratio, 4)
+            progress("rendering", 0.8)
+            t4 = time.perf_counter()
+            ras_img, ras_rel, ras_aff = _to_ras(image, relevance, grid_affine)
+            renderer = SliceRenderer(ras_img, ras_rel)
+            images = render_gallery(renderer, run_id, self.imgs_root)
+            if world_map is not None:
+                regions = region_table(relevance)
+            t["render"] = time.perf_counter() - t4
+            if save_relevance:
+                self.save_relevance_nifti(relevance, grid_affine, world_map, vol, save_relevance)
+                extras["relevance_nifti"] = str(save_relevance)
+        t["total"] = time.perf_counter() - t0
+        progress("done", 1.0)
+        info = {"kind": "nifti", "bytes": vol.n_bytes, "sha256": vol.sha256, **vol.header,
+                "voxel_mm": [round(z, 3) for z in vol.zooms]}
+        if world_map is not None:
+            info["template"] = pre.template
+            info["brain_similarity"] = round(pre.similarity, 3)
+        r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, renderer, images, regions, t,
+                   info, warnings, extras)
+        r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
+        return r
+
+    def save_relevance_nifti(self, relevance, grid_affine, world_map, vol, out):
+        """Relevance resampled onto the input scan's own voxel grid, so it overlays in any viewer."""
+        if world_map is None:  # raw model: relevance lives on the first 160 slices of the input grid
+            full = np.zeros(vol.data.shape, np.float32)
+            full[:relevance.shape[0]] = relevance
+        else:
+            full = resample_to_grid(relevance, grid_affine, vol.affine, vol.data.shape,
+                                    world_map=np.linalg.inv(world_map))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        nib.save(nib.Nifti1Image(full.astype(np.float32), vol.affine), str(out))
+
+    def explain_class(self, result: Result, target) -> Result:
+        """Explain another class for an existing result (one more LRP / Grad-CAM pass, nothing else)."""
+        tgt = self._class_index(result.model, target)
+        c = result._cache
+        run_id = uuid.uuid4().hex[:12]
+        t0 = time.perf_counter()
+        if result.task == "mri":
+            rel, _, ratio = result.model.explainer().explain(c["x"], tgt)
+            relevance = rel[0, 0].numpy()
+            ras_img, ras_rel, _ = _to_ras(c["x"][0, 0].numpy(), relevance, c["grid_affine"])
+            renderer = SliceRenderer(ras_img, ras_rel)
+            images = render_gallery(renderer, run_id, self.imgs_root)
+            regions = region_table(relevance) if c["world_map"] is not None else []
+        else:
+            cam, _ = result.model.explainer().explain(c["x"], tgt)
+            renderer = None
+            images = self._render_2d(c["display"], cam, run_id)
+            regions = []
+        t = dict(result.timings, explain=time.perf_counter() - t0)
+        r = Result(run_id, result.task, result.model, result.logits, result.probabilities, tgt, renderer, images,
+                   regions, t, result.input_info, result.warnings, result.extras)
+        r._cache = c
+        return r
+
+    @staticmethod
+    def _class_index(m, target):
+        cls = list(m.config.classes)
+        if isinstance(target, (int, np.integer)) and 0 <= target < len(cls):
+            return int(target)
+        if str(target).upper() in cls:
+            return cls.index(str(target).upper())
+        raise InputError(f"Unknown class '{target}'. Classes: {', '.join(cls)}")
+
+    # -- 2D ----------------------------------------------------------------------------------------------------
+    def _predict_image(self, raw, task, model_name, weights, target, explain, progress) -> Result:
+        t = {}
+        t0 = time.perf_counter()
+        progress("reading", 0.05)
+        img = decode_image(raw)
+        kind = sniff_image_kind(raw)
+        detected = modality_of_image(img)
+        if task is None:
+            task = "chest" if kind == "dicom" else detected
+        if task not in ("chest", "skin"):
+            raise InputError(f"A 2D image cannot go to the '{task}' task.")
+        m = self.registry.get(model_name, task=task, weights=weights)
+        t["load"] = time.perf_counter() - t0
+        progress("preprocessing", 0.2)
+        t1 = time.perf_counter()
+        c = m.config.input
+        arr = np.asarray(img.convert(c["mode"]).resize((c["size"], c["size"]), 2), dtype=np.uint8)
+        x = image_to_tensor(arr, c)
+        display = np.asarray(img.convert("RGB").resize((c["size"] * 2, c["size"] * 2), 2), dtype=np.uint8)
+        t["preprocess"] = time.perf_counter() - t1
+        progress("classifying", 0.4)
+        t2 = time.perf_counter()
+        with torch.no_grad():
+            logits = m.module(x)[0]
+        probs = torch.softmax(logits, 0).numpy()
+        t["forward"] = time.perf_counter() - t2
+        tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
+        run_id = uuid.uuid4().hex[:12]
+        images = {}
+        if explain:
+            progress("explaining", 0.6)
+            t3 = time.perf_counter()
+            cam, _ = m.explainer().explain(x, tgt)
+            t["explain"] = time.perf_counter() - t3
+            progress("rendering", 0.8)
+            t4 = time.perf_counter()
+            images = self._render_2d(display, cam, run_id)
+            t["render"] = time.perf_counter() - t4
+        t["total"] = time.perf_counter() - t0
+        progress("done", 1.0)
+        warnings = []
+        if detected != task:
+            warnings.append(f"The image looks like a {'chest X-ray' if detected == 'chest' else 'skin photo'} "
+                            f"but was analysed as {task}.")
+        import hashlib
+        info = {"kind": kind, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
+                "size": list(img.size), "mode": img.mode, "detected_task": detected}
+        r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, images, [], t, info,
+                   warnings)
+        r._cache = {"x": x, "display": display}
+        return r
+
+    def _render_2d(self, display, cam, run_id):
+        from PIL import Image
+        from matplotlib import colormaps
+        camr = np.asarray(Image.fromarray((cam * 255).astype(np.uint8)).resize(display.shape[1::-1], 2)) / 255.0
+        heat = (colormaps["jet"](camr)[..., :3] * 255).astype(np.uint8)
+        a = (0.5 * camr)[..., None]
+        merged = (display * (1 - a) + heat * a).astype(np.uint8)
+        out = {}
+        for kind, arr, sub in (("raw", display, "img_raw"), ("heatmap", heat, "img_hot"), ("merged", merged, "img_merge")):
+            d = self.imgs_root / sub / run_id
+            d.mkdir(parents=True, exist_ok=True)
+            p = d / "image.png"
+            Image.fromarray(arr).save(p)
+            out[kind] = [str(p)]
+        mont = self.imgs_root / "montage" / f"{run_id}.png"
+        mont.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.concatenate([display, heat, merged], 1)).save(mont)
+        out["montage"] = str(mont)
+        return out
+
+
+def _to_ras(image, relevance, affine):
+    img = nib.as_closest_canonical(nib.Nifti1Image(image, affine))
+    ornt = nib.orientations.io_orientation(affine)
+    rel = nib.orientations.apply_orientation(relevance, ornt)
+    return np.asarray(img.dataobj, np.float32), np.asarray(rel, np.float32), img.affine
+
+
+def region_table(relevance: np.ndarray, top: int = 15) -> list:
+    """Share of positive relevance per AAL region (engine grid), top regions first."""
+    from nets.transforms.templates import get_templates
+    t = get_templates()
+    if t.atlas is None:
+        return []
+    pos = np.clip(relevance, 0, None)
+    total = pos.sum()
+    if total <= 0:
+        return []
+    sums = np.bincount(t.atlas.ravel(), weights=pos.ravel(), minlength=int(t.atlas.max()) + 1)
+    rows = [{"name": t.atlas_names.get(i, f"region {i}"), "share": float(s / total)}
+            for i, s in enumerate(sums) if i > 0 and s > 0]
+    rows.sort(key=lambda r: -r["share"])
+    outside = float(sums[0] / total)
+    out = rows[:top]
+    out.append({"name": "outside atlas regions (white matter, CSF, other)", "share": outside})
+    return out
+
+
+_DEFAULT = None
+
+
+def default_predictor() -> Predictor:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Predictor()
+    return _DEFAULT

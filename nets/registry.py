@@ -1,0 +1,114 @@
+"""Model registry: each model is loaded once per process (weights_only=True) and shared across threads."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from nets import PROJECT_ROOT
+from nets import networks
+from nets.errors import ModelUnavailableError
+from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK, ModelConfig
+from nets.training.model_card import card_path_for
+
+
+@dataclass
+class LoadedModel:
+    config: ModelConfig
+    module: torch.nn.Module
+    card: dict
+    weights_path: str | None
+    trained: bool
+    _explainer: object = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def name(self):
+        return self.config.name
+
+    def explainer(self):
+        """LRP (3D) or Grad-CAM (2D), built once."""
+        with self._lock:
+            if self._explainer is None:
+                if self.config.task == "mri":
+                    from nets.interpret.lrp import LRPExplainer
+                    self._explainer = LRPExplainer(self.module)
+                else:
+                    from nets.interpret.grad_cam import GradCAM
+                    self._explainer = GradCAM(self.module, self.module.features)
+            return self._explainer
+
+    def summary(self) -> dict:
+        c = self.card
+        m = c.get("metrics", {})
+        return {"name": self.name, "task": self.config.task, "classes": list(self.config.classes),
+                "trained": self.trained, "training_data": self.config.training_data, "licence": self.config.licence,
+                "notice": self.config.notice, "explanation": self.config.explanation,
+                "input": self.config.input, "sha256": c.get("sha256"), "date": c.get("date"), "metrics": m}
+
+
+def _resolve(path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else (PROJECT_ROOT / p).resolve()
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ModelRegistry:
+    def __init__(self):
+        self._models: dict = {}
+        self._lock = threading.Lock()
+
+    def names(self):
+        return list(CONFIGS)
+
+    def get(self, name: str | None = None, task: str | None = None, weights: str | None = None) -> LoadedModel:
+        if name is None:
+            name = DEFAULT_MODEL_FOR_TASK[task or "mri"]
+        if name not in CONFIGS:
+            raise ModelUnavailableError(f"Unknown model '{name}'. Known: {', '.join(CONFIGS)}")
+        key = (name, str(weights) if weights else None)
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = self._load(CONFIGS[name], weights)
+            return self._models[key]
+
+    def _load(self, cfg: ModelConfig, weights) -> LoadedModel:
+        module = getattr(networks, cfg.architecture)(**cfg.arch_kwargs)
+        wpath = _resolve(weights or cfg.weights)
+        card = {}
+        cp = card_path_for(wpath)
+        if cp.exists():
+            card = json.loads(cp.read_text())
+        trained = False
+        if wpath.exists():
+            try:
+                sd = torch.load(wpath, map_location="cpu", weights_only=True)
+                module.load_state_dict(sd)
+            except Exception as e:
+                raise ModelUnavailableError(f"Weights {wpath.name} do not fit {cfg.architecture}: {e}") from None
+            trained = True
+            if card.get("sha256") and weights is None and card["sha256"] != sha256_file(wpath):
+                raise ModelUnavailableError(f"{wpath.name} does not match the sha256 in its model card.")
+        elif weights is not None or cfg.name == "adni-seed-3dcnn":
+            raise ModelUnavailableError(f"Weights not found: {wpath}")
+        else:
+            torch.manual_seed(0)  # untrained architecture, deterministic; flagged in every result
+            card = {**asdict(cfg), "trained": False, "metrics": {}}
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+        return LoadedModel(cfg, module, card, str(wpath) if wpath.exists() else None, trained)
+
+
+REGISTRY = ModelRegistry()

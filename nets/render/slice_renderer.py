@@ -1,0 +1,161 @@
+"""Cut raw / heatmap / merged slices from a cached (volume, relevance) pair and write PNGs with PIL.
+
+Everything is numpy + PIL (matplotlib only for its colour tables), so renders are fast and thread-safe.
+Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from PIL import Image, ImageDraw, ImageFont
+
+PLANES = ("axial", "coronal", "sagittal")
+AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
+# letters shown at (left, right, top, bottom) of each displayed slice (radiological convention: patient's R on the left)
+LETTERS = {"axial": ("R", "L", "A", "P"), "coronal": ("R", "L", "S", "I"), "sagittal": ("P", "A", "S", "I")}
+_CMAP = colormaps["bwr"]
+_HOT = colormaps["hot"]
+
+
+def _font(size=14):
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",):
+        if Path(p).exists():
+            return ImageFont.truetype(p, size)
+    return ImageFont.load_default()
+
+
+def cut(volume: np.ndarray, plane: str, index: int) -> np.ndarray:
+    """2D slice oriented for display: rows top->bottom, columns left->right (radiological for axial/coronal)."""
+    ax = AXIS[plane]
+    s = np.take(volume, index, axis=ax)
+    if plane == "sagittal":  # (y, z) -> rows z (S top), cols y (P left)
+        return s.T[::-1]
+    # axial (x, y) -> rows y (A top), cols x flipped (R left); coronal (x, z) -> rows z, cols x flipped
+    return s.T[::-1, ::-1]
+
+
+def top_slices(relevance: np.ndarray, plane: str, n: int = 3, min_gap: int = 4) -> list:
+    """Indices of the n slices with the most positive relevance, at least min_gap apart."""
+    ax = AXIS[plane]
+    pos = np.clip(relevance, 0, None)
+    score = pos.sum(axis=tuple(i for i in range(3) if i != ax))
+    order = np.argsort(score)[::-1]
+    chosen = []
+    for i in order:
+        if all(abs(int(i) - c) >= min_gap for c in chosen):
+            chosen.append(int(i))
+        if len(chosen) == n:
+            break
+    return sorted(chosen)
+
+
+class SliceRenderer:
+    def __init__(self, volume: np.ndarray, relevance: np.ndarray, zoom: int = 3):
+        self.volume = volume
+        self.relevance = relevance
+        self.zoom = zoom
+        v = volume[volume > 0]
+        self.vmax = float(np.percentile(v, 99.5)) if v.size else 1.0
+        r = np.abs(relevance)
+        nz = r[r > 0]
+        self.rmax = float(np.percentile(nz, 99.9)) if nz.size else 1.0
+
+    def _upscale(self, rgb: np.ndarray) -> Image.Image:
+        im = Image.fromarray(rgb)
+        return im.resize((im.width * self.zoom, im.height * self.zoom), Image.BILINEAR)
+
+    def _letters(self, im: Image.Image, plane: str) -> Image.Image:
+        d = ImageDraw.Draw(im)
+        f = _font(14)
+        w, h = im.size
+        l, r, t, b = LETTERS[plane]
+        for txt, xy in ((l, (4, h // 2 - 8)), (r, (w - 14, h // 2 - 8)), (t, (w // 2 - 5, 2)), (b, (w // 2 - 5, h - 18))):
+            d.text(xy, txt, fill=(255, 255, 0), font=f, stroke_width=1, stroke_fill=(0, 0, 0))
+        return im
+
+    def raw(self, plane, index) -> Image.Image:
+        g = np.clip(cut(self.volume, plane, index) / self.vmax, 0, 1)
+        rgb = (np.repeat(g[..., None], 3, -1) * 255).astype(np.uint8)
+        return self._letters(self._upscale(rgb), plane)
+
+    def heat_rgb(self, plane, index):
+        r = cut(self.relevance, plane, index) / self.rmax
+        return _CMAP(np.clip(r * 0.5 + 0.5, 0, 1))[..., :3]
+
+    def heatmap(self, plane, index) -> Image.Image:
+        rgb = (self.heat_rgb(plane, index) * 255).astype(np.uint8)
+        im = self._letters(self._upscale(rgb), plane)
+        return self._with_colourbar(im)
+
+    def merged(self, plane, index) -> Image.Image:
+        g = np.clip(cut(self.volume, plane, index) / self.vmax, 0, 1)
+        r = np.clip(cut(self.relevance, plane, index) / self.rmax, 0, 1)  # positive evidence only
+        hot = _HOT(r)[..., :3]
+        a = np.clip(r * 1.5, 0, 0.85)[..., None]
+        rgb = (g[..., None] * (1 - a) + hot * a)
+        return self._letters(self._upscale((rgb * 255).astype(np.uint8)), plane)
+
+    def _with_colourbar(self, im: Image.Image) -> Image.Image:
+        bar_w, pad = 14, 38
+        out = Image.new("RGB", (im.width + bar_w + pad, im.height), (255, 255, 255))
+        out.paste(im, (0, 0))
+        grad = np.linspace(1, 0, im.height - 20)[:, None]
+        bar = (_CMAP(grad)[..., :3] * 255).astype(np.uint8)
+        bar = np.repeat(bar, bar_w, axis=1)
+        out.paste(Image.fromarray(bar), (im.width + 4, 10))
+        d = ImageDraw.Draw(out)
+        f = _font(10)
+        d.text((im.width + bar_w + 6, 6), "+", fill=(0, 0, 0), font=f)
+        d.text((im.width + bar_w + 6, im.height // 2 - 6), "0", fill=(0, 0, 0), font=f)
+        d.text((im.width + bar_w + 6, im.height - 18), "-", fill=(0, 0, 0), font=f)
+        d.text((im.width + 2, im.height // 2 + 10), "rel.", fill=(0, 0, 0), font=_font(9))
+        return out
+
+    def png_bytes(self, kind, plane, index) -> bytes:
+        buf = io.BytesIO()
+        getattr(self, kind)(plane, index).save(buf, format="PNG")
+        return buf.getvalue()
+
+
+def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 3) -> dict:
+    """Write raw/heatmap/merged PNGs for the top slices of each plane + one montage; return paths."""
+    root = Path(root)
+    dirs = {"raw": root / "img_raw" / run_id, "heatmap": root / "img_hot" / run_id,
+            "merged": root / "img_merge" / run_id}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    out = {"raw": [], "heatmap": [], "merged": [], "slices": {}}
+    tiles = []
+    for plane in PLANES:
+        idx = top_slices(renderer.relevance, plane, per_plane)
+        out["slices"][plane] = idx
+        for i in idx:
+            row = []
+            for kind in ("raw", "heatmap", "merged"):
+                im = getattr(renderer, kind)(plane, i)
+                p = dirs[kind] / f"{plane}_{i:03d}.png"
+                im.save(p, format="PNG", compress_level=1)
+                out[kind].append(str(p))
+                row.append(im)
+            tiles.append((plane, i, row))
+    out["montage"] = str(_montage(tiles, root / "montage" / f"{run_id}.png"))
+    return out
+
+
+def _montage(tiles, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cw = max(sum(im.width for im in row) for _, _, row in tiles) + 8
+    rh = max(im.height for _, _, row in tiles for im in row) + 18
+    canvas = Image.new("RGB", (cw, rh * len(tiles)), (255, 255, 255))
+    d = ImageDraw.Draw(canvas)
+    for k, (plane, i, row) in enumerate(tiles):
+        x = 0
+        d.text((4, k * rh + 2), f"{plane} slice {i}: raw | relevance | overlay", fill=(0, 0, 0), font=_font(11))
+        for im in row:
+            canvas.paste(im, (x, k * rh + 16))
+            x += im.width + 4
+    canvas.save(path, format="PNG", compress_level=1)
+    return path
