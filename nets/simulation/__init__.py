@@ -1,0 +1,1 @@
+"""Simulated atrophy with known ground truth, on the engine grid (training data for the default MRI model)."""
