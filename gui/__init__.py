@@ -1,0 +1,1 @@
+"""PyWebIO pages and the HTTP server (thin: all work is done by nets/)."""

@@ -1,0 +1,238 @@
+"""The PyWebIO page: landing, demo / upload, routing, progress, result gallery, logs. Work is done by nets/."""
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from pywebio import output as out
+from pywebio import pin, session
+from pywebio.input import actions, file_upload, radio
+
+from gui.compute_queue import QUEUE
+from gui.i18n import t
+from gui.visit_log import client_ip, log_event
+from gui.uploads import store_upload
+from nets.demo_volume import ensure_demo
+from nets.errors import InputError
+from nets.io.nifti_loader import MAX_FILE_BYTES
+from nets.model_configs import CONFIGS
+from nets.predictor import STEPS, default_predictor, is_volume_bytes, modality_of_image
+from nets.registry import REGISTRY
+
+ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]
+
+
+class PageContext:
+    def __init__(self):
+        info = session.info
+        self.sid = uuid.uuid4().hex[:12]
+        self.ip = client_ip(dict(getattr(info.request, "headers", {}) or {}), getattr(info, "user_ip", ""))
+        self.ua = str(getattr(info, "user_agent", ""))[:200] if info.user_agent else ""
+        lang = (info.user_language or "en").lower()
+        self.lang = "zh" if lang.startswith("zh") else "en"
+
+    def log(self, action, **kw):
+        try:
+            log_event(action, self.sid, self.ip, self.ua, **kw)
+        except OSError:
+            pass
+
+
+def probability_chart(probs: dict, lang: str) -> bytes:
+    """Server-side PNG bar chart (works offline, no JS chart library)."""
+    names = list(probs)
+    vals = [probs[k] for k in names]
+    fig = Figure(figsize=(5.2, 0.45 * len(names) + 0.8), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    colours = ["#d9534f" if v == max(vals) else "#5b8def" for v in vals]
+    ax.barh(names[::-1], vals[::-1], color=colours[::-1])
+    for i, v in enumerate(vals[::-1]):
+        ax.text(min(v + 0.01, 0.9), i, f"{v:.1%}", va="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability" if lang == "en" else "probability / 概率")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def landing(ctx: PageContext):
+    out.clear("page")
+    with out.use_scope("page"):
+        out.put_row([out.put_markdown(f"# {t('title', ctx.lang)}"),
+                     out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx))], size="85% 15%")
+        out.put_warning(t("notice", ctx.lang))
+        out.put_markdown(t("intro", ctx.lang))
+        rows = []
+        for task in ("mri", "chest", "skin"):
+            m = REGISTRY.get(task=task)
+            metr = m.card.get("metrics", {}).get("validation", {})
+            ba = metr.get("balanced_accuracy")
+            rows.append([t(task, ctx.lang), m.name, m.config.training_data,
+                         f"{ba:.3f}" if isinstance(ba, float) else "-",
+                         "yes" if m.trained else "NO (untrained)"])
+        out.put_collapse(t("tasks", ctx.lang), [out.put_table(
+            rows, header=["task", "model", "training data", "val. balanced acc.", "trained"])], open=True)
+        out.put_text(t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
+
+
+def switch_lang(ctx):
+    ctx.lang = "zh" if ctx.lang == "en" else "en"
+    landing(ctx)
+
+
+def choose_input(ctx):
+    choice = actions(buttons=[{"label": t("demo", ctx.lang), "value": "demo"},
+                              {"label": t("upload", ctx.lang), "value": "upload"}])
+    if choice == "demo":
+        p = ensure_demo()
+        ctx.log("demo")
+        return p.read_bytes(), "demo.nii"
+    f = file_upload(t("choose", ctx.lang), accept=ACCEPT, max_size=MAX_FILE_BYTES,
+                    help_text=t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
+    if not f:
+        return None, None
+    return f["content"], f["filename"]
+
+
+def choose_task(ctx, raw: bytes):
+    if is_volume_bytes(raw):
+        return "mri"
+    from nets.io.image_loader import decode_image, sniff_image_kind
+    img = decode_image(raw)  # raises a typed error for bad images
+    detected = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+    return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
+                                                 {"label": t("skin", ctx.lang), "value": "skin"}],
+                 value=detected, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
+
+
+def run_analysis(ctx, raw, task):
+    out.put_scope("progress", scope="page")
+    with out.use_scope("progress"):
+        out.put_processbar("bar", 0, label="0%")
+        out.put_text(t("reading", ctx.lang)).style("color:#555")
+
+    def progress(step, frac):
+        out.set_processbar("bar", frac, label=f"{int(frac * 100)}%")
+        with out.use_scope("progress"):
+            out.clear("progress_text")
+        out.put_text(t(step, ctx.lang), scope="progress").style("color:#555")
+
+    def on_wait(n):
+        out.set_processbar("bar", 0.01, label=t("queue", ctx.lang, n=n))
+
+    pred = default_predictor()
+    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, progress=progress), on_wait=on_wait)
+
+
+def show_result(ctx, res):
+    j = res.to_json()
+    m = res.model
+    pred = j["prediction"]
+    names = m.config.class_names.get(pred, {})
+    out.clear("progress")
+    with out.use_scope("result", clear=True):
+        out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get('en', '')} / {names.get('zh', '')}")
+        if m.config.notice:
+            out.put_info(m.config.notice)
+        for w in j["warnings"]:
+            out.put_warning(f"{t('warning', ctx.lang)}: {w}")
+        out.put_markdown(f"### {t('probs', ctx.lang)}")
+        out.put_image(probability_chart(j["probabilities"], ctx.lang), format="png")
+        out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
+        out.put_scope("gallery")
+        render_gallery(ctx, res)
+        if j["regions"]:
+            out.put_markdown(f"### {t('regions', ctx.lang)}")
+            out.put_table([[r["name"], f"{r['share']:.1%}"] for r in j["regions"][:10]], header=["region", "share"])
+        out.put_markdown(f"### {t('other_class', ctx.lang)}")
+        out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
+        out.put_markdown(f"### {t('card', ctx.lang)}")
+        s = m.summary()
+        out.put_table([["model", s["name"]], ["trained", str(s["trained"])], ["training data", s["training_data"]],
+                       ["licence", s["licence"]], ["explanation", s["explanation"]],
+                       ["input", json.dumps(s["input"], ensure_ascii=False)],
+                       ["sha256", s["sha256"] or "-"], ["date", s["date"] or "-"]])
+        out.put_markdown(f"### {t('downloads', ctx.lang)}")
+        report = json.dumps(j, indent=2, ensure_ascii=False).encode()
+        out.put_row([out.put_file("montage.png", Path(j["images"]["montage"]).read_bytes(), "montage PNG"),
+                     out.put_file("report.json", report, "JSON report")], size="auto auto")
+
+
+def render_gallery(ctx, res):
+    with out.use_scope("gallery", clear=True):
+        if res.task != "mri":
+            out.put_row([out.put_image(Path(res.images[k][0]).read_bytes(), width="260px")
+                         for k in ("raw", "heatmap", "merged")], size="auto auto auto")
+            return
+        r = res.renderer
+        for plane in ("axial", "coronal", "sagittal"):
+            idx = res.images["slices"][plane]
+            n = r.volume.shape[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
+            out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
+            out.put_scope(f"plane_{plane}")
+            pin.put_slider(f"slider_{plane}", value=idx[0], min_value=0, max_value=n - 1, step=1)
+            out.put_buttons([f"{plane} {i}" for i in idx],
+                            onclick=[(lambda i=i, p=plane: _set_slice(res, p, i)) for i in idx], small=True)
+            pin.pin_on_change(f"slider_{plane}", onchange=lambda v, p=plane: _show_slice(res, p, v))
+            _show_slice(res, plane, idx[0])
+
+
+def _set_slice(res, plane, i):
+    pin.pin[f"slider_{plane}"] = i
+    _show_slice(res, plane, i)
+
+
+def _show_slice(res, plane, index):
+    """Cut from the cached relevance: no model call here."""
+    if index is None:
+        return
+    r = res.renderer
+    with out.use_scope(f"plane_{plane}", clear=True):
+        out.put_row([out.put_image(r.png_bytes(k, plane, int(index)), width="230px")
+                     for k in ("raw", "heatmap", "merged")], size="auto auto auto")
+
+
+def explain_other(ctx, res, cls):
+    pred = default_predictor()
+    new = QUEUE.run(lambda: pred.explain_class(res, cls))
+    ctx.log("explain_class", task=res.task, target=cls)
+    show_result(ctx, new)
+
+
+def show_error(ctx, e: InputError):
+    out.clear("progress")
+    with out.use_scope("result", clear=True):
+        out.put_error(f"{t('error', ctx.lang)}: {e.message}")
+
+
+def main():
+    """Entry point for each browser session."""
+    session.set_env(title="Explainable medical image recognition", output_animation=False)
+    ctx = PageContext()
+    ctx.log("visit")
+    out.put_scope("page")
+    landing(ctx)
+    out.put_scope("result")
+    while True:
+        raw, _name = choose_input(ctx)
+        if raw is None:
+            continue
+        try:
+            task = choose_task(ctx, raw)
+            ticket = store_upload(raw, task)
+            ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task)
+            res = run_analysis(ctx, raw, task)
+            j = res.to_json()
+            ctx.log("predict", task=j["task"], input_type=j["input"].get("kind"), size=len(raw),
+                    sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])
+            show_result(ctx, res)
+        except InputError as e:
+            ctx.log("predict", error=e.code, size=len(raw))
+            show_error(ctx, e)
+        actions(buttons=[{"label": t("again", ctx.lang), "value": "again"}])
+        out.clear("result")

@@ -1,0 +1,44 @@
+"""English / 中文 strings for the page."""
+TEXT = {
+    "title": {"en": "Explainable medical image recognition", "zh": "可解释的医学图像识别"},
+    "intro": {"en": "Upload a brain MRI (.nii/.nii.gz), a chest X-ray or a dermoscopy photo (.jpg/.png/.dcm). "
+                    "A neural network classifies it and a heatmap shows which parts of the image drove the answer.",
+              "zh": "上传脑部 MRI（.nii/.nii.gz）、胸部 X 光片或皮肤镜照片（.jpg/.png/.dcm）。神经网络给出分类，"
+                    "热力图显示图像中哪些部分影响了结果。"},
+    "notice": {"en": "Research and teaching tool, NOT a medical device. Do not use it for diagnosis.",
+               "zh": "仅供科研与教学使用，不是医疗器械，请勿用于诊断。"},
+    "tasks": {"en": "Tasks and training data", "zh": "任务与训练数据"},
+    "demo": {"en": "use demo.nii", "zh": "使用 demo.nii"},
+    "upload": {"en": "upload a file", "zh": "上传文件"},
+    "choose": {"en": "Your scan or image", "zh": "选择扫描或图像"},
+    "limit": {"en": "Accepted: .nii .nii.gz .jpg .jpeg .png .dcm, up to {mb} MB",
+              "zh": "支持 .nii .nii.gz .jpg .jpeg .png .dcm，最大 {mb} MB"},
+    "task_q": {"en": "Which model should analyse this image?", "zh": "用哪个模型分析这张图像？"},
+    "chest": {"en": "Chest X-ray (pneumonia)", "zh": "胸部 X 光（肺炎）"},
+    "skin": {"en": "Dermoscopy (8 skin lesion classes)", "zh": "皮肤镜（8 类皮肤病变）"},
+    "mri": {"en": "Brain MRI (Alzheimer's stage)", "zh": "脑部 MRI（阿尔茨海默病分期）"},
+    "detected": {"en": "Detected: {t}", "zh": "自动识别：{t}"},
+    "queue": {"en": "Waiting: place {n} in the queue", "zh": "排队中：第 {n} 位"},
+    "reading": {"en": "Reading", "zh": "读取"}, "preprocessing": {"en": "Preprocessing", "zh": "预处理"},
+    "classifying": {"en": "Classifying", "zh": "分类"}, "explaining": {"en": "Explaining (LRP / Grad-CAM)",
+                                                                      "zh": "生成解释（LRP / Grad-CAM）"},
+    "rendering": {"en": "Rendering", "zh": "绘图"}, "done": {"en": "Done", "zh": "完成"},
+    "result": {"en": "Result", "zh": "结果"},
+    "prediction": {"en": "Prediction", "zh": "预测"},
+    "probs": {"en": "Class probabilities", "zh": "各类别概率"},
+    "gallery": {"en": "Explanation: raw | relevance heatmap | overlay", "zh": "解释：原图 | 相关性热力图 | 叠加"},
+    "slice": {"en": "slice", "zh": "切片"},
+    "regions": {"en": "Brain regions with most positive relevance (AAL atlas)", "zh": "正相关性最高的脑区（AAL 图谱）"},
+    "card": {"en": "Model card", "zh": "模型卡"},
+    "downloads": {"en": "Downloads", "zh": "下载"},
+    "other_class": {"en": "Explain another class", "zh": "解释其他类别"},
+    "again": {"en": "analyse another", "zh": "分析另一个"},
+    "error": {"en": "This input cannot be analysed", "zh": "无法分析该输入"},
+    "lang": {"en": "中文", "zh": "English"},
+    "warning": {"en": "Warning", "zh": "警告"},
+}
+
+
+def t(key: str, lang: str, **kw) -> str:
+    s = TEXT.get(key, {}).get(lang) or TEXT.get(key, {}).get("en") or key
+    return s.format(**kw) if kw else s
