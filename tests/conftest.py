@@ -1,0 +1,69 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = (ROOT.parent / "shared" / "data").resolve()
+sys.path.insert(0, str(ROOT))
+
+
+def need_shared(*parts):
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"{p} not available")
+    return p
+
+
+def need_file(path):
+    if not Path(path).exists():
+        pytest.skip(f"{path} not installed")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def predictor(tmp_path_factory):
+    from nets.predictor import Predictor
+    return Predictor(imgs_root=tmp_path_factory.mktemp("imgs"))
+
+
+@pytest.fixture(scope="session")
+def demo_path():
+    from nets.demo_volume import ensure_demo
+    return ensure_demo()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The real app, started as a user would (python demo01.py), on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "demo01.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import urllib.request
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read())
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
