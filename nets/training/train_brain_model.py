@@ -48,7 +48,7 @@ def split_subjects(names, val_n=6, seed=0):
 
 
 def train_brain_model(data_dir, epochs=10, out=None, seed=0, threads=None, limit=None, progress=True,
-                      batch_size=6, lr=2e-3, samples_per_epoch=180) -> dict:
+                      batch_size=6, lr=4e-4, samples_per_epoch=150) -> dict:
     cfg = CONFIGS[NAME]
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,9 @@ def train_brain_model(data_dir, epochs=10, out=None, seed=0, threads=None, limit
         bar = tqdm(dl, desc=f"mri epoch {epoch + 1}/{epochs}", disable=not progress)
         for x, y, _ in bar:
             loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+            opt.zero_grad(); loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step(); sched.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
         ev = evaluate_brain_model(model, brains, val_s, seed=999, reps=1, faithfulness=False, progress=False)

@@ -1,0 +1,85 @@
+"""The same brain in another orientation, voxel size or intensity scale gives (nearly) the same model input."""
+import nibabel as nib
+import numpy as np
+import pytest
+
+from nets.io.nifti_loader import Volume, load_nifti
+from nets.transforms.templates import COLIN27_HEAD
+from tests.conftest import need_file, need_shared
+
+
+@pytest.fixture(scope="module")
+def prep():
+    from nets.transforms.brain_preprocessing import BrainPreprocessor
+    return BrainPreprocessor()
+
+
+def _corr(a, b):
+    m = (a > 0) | (b > 0)
+    return float(np.corrcoef(a[m], b[m])[0, 1])
+
+
+@pytest.fixture(scope="module")
+def colin():
+    return load_nifti(need_file(COLIN27_HEAD))
+
+
+def test_reoriented_copy_gives_same_input(prep, colin):
+    base = prep(colin).image
+    # store the same voxels as LPI with the affine that says so
+    flip = np.diag([-1, 1, -1, 1.0])
+    flip[0, 3] = colin.data.shape[0] - 1
+    flip[2, 3] = colin.data.shape[2] - 1
+    data = colin.data[::-1, :, ::-1].transpose(1, 0, 2)
+    aff = (colin.affine @ flip)[:, [1, 0, 2, 3]]
+    other = prep(Volume(np.ascontiguousarray(data), aff, colin.zooms, "", 0)).image
+    assert _corr(base, other) > 0.97
+
+
+def test_resampled_copy_gives_same_input(prep, colin):
+    from scipy import ndimage
+    base = prep(colin).image
+    d = ndimage.zoom(colin.data, (0.5, 0.5, 1 / 1.5), order=1)
+    aff = colin.affine @ np.diag([2.0, 2.0, 1.5, 1])
+    other = prep(Volume(d.astype(np.float32), aff, (2, 2, 1.5), "", 0)).image
+    assert _corr(base, other) > 0.93
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_intensity_scaling_does_not_change_input(prep, colin, factor):
+    base = prep(colin).image
+    scaled = prep(Volume(colin.data * factor, colin.affine, colin.zooms, "", 0)).image
+    assert np.abs(base - scaled).max() < 1e-3
+
+
+@pytest.mark.parametrize("path", [
+    "/usr/share/doc/insighttoolkit5-examples/examples/Data/KmeansTest_T1UCharRaw.nii.gz",
+    str(COLIN27_HEAD),
+])
+def test_real_layouts_are_accepted(prep, path):
+    r = prep(load_nifti(need_file(path)))
+    assert r.image.shape == (80, 96, 80) and r.similarity > 0.45
+
+
+def test_nilearn_mni152_is_accepted(prep):
+    import nilearn
+    from pathlib import Path
+    p = Path(nilearn.__file__).parent / "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+    assert prep(load_nifti(p)).similarity > 0.9
+
+
+def test_shared_brains_are_accepted(prep):
+    d = need_shared("brain_t1")
+    for p in sorted(d.glob("sub-*_T1w.nii.gz"))[:3]:
+        r = prep(load_nifti(p))
+        assert r.similarity > 0.6, p.name
+
+
+def test_adni_style_raw_layout_is_accepted(prep, colin):
+    # raw ADNI MPRAGE: 166 sagittal slices of 256x256, 1.2 x 1 x 1 mm, stored as-is
+    from scipy import ndimage
+    d = ndimage.zoom(colin.data, (166 / 181, 256 / 217, 256 / 181), order=1).astype(np.float32)
+    aff = np.array([[1.2 * 181 / 166 * 0 + 181 / 166, 0, 0, -90], [0, 217 / 256, 0, -125], [0, 0, 181 / 256, -71],
+                    [0, 0, 0, 1]])
+    r = prep(Volume(d, aff, (1.09, 0.85, 0.71), "", 0))
+    assert r.similarity > 0.6
