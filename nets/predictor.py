@@ -109,6 +109,9 @@ class Predictor:
         p = Path(path)
         if not p.is_file():
             raise InputError(f"No such file: {p.name}")
+        name = p.name.lower()
+        if kw.get("task") is None and kw.get("model") is None and (name.endswith(".nii") or name.endswith(".nii.gz")):
+            kw["task"] = "mri"  # the extension says volume: a renamed JPEG gets the NIfTI error, not a photo model
         return self.predict_bytes(p.read_bytes(), **kw)
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,

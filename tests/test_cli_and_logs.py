@@ -1,0 +1,75 @@
+"""CLI contracts (JSON out, non-zero + stderr on errors, folder mode) and the concurrent-safe visit log."""
+import json
+import subprocess
+import sys
+import threading
+
+from tests.conftest import ROOT
+
+KEYS = {"task", "model", "classes", "logits", "probabilities", "prediction", "images", "regions", "timings_s"}
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_predict_cli_on_demo(tmp_path, demo_path):
+    rel = tmp_path / "rel.nii.gz"
+    p = run("nets.predict", str(demo_path), "--out", str(tmp_path / "imgs"), "--save-relevance", str(rel))
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert KEYS <= set(j)
+    assert j["classes"] == ["CN", "EMCI", "MCI", "LMCI", "AD"]
+    assert abs(sum(j["probabilities"].values()) - 1) < 1e-4
+    for kind in ("raw", "heatmap", "merged"):
+        assert len(j["images"][kind]) >= 9 and all((tmp_path / "imgs").exists() for _ in j["images"][kind])
+    from pathlib import Path
+    assert Path(j["images"]["montage"]).exists()
+    assert j["regions"] and j["regions"][0]["share"] > 0
+    assert set(j["timings_s"]) >= {"load", "preprocess", "forward", "explain", "render", "total"}
+    import nibabel as nib
+    src = nib.load(str(demo_path))
+    out = nib.load(str(rel))
+    assert out.shape == src.shape and abs(out.affine - src.affine).max() < 1e-4
+
+
+def test_predict_cli_error_exit(tmp_path):
+    bad = tmp_path / "x.nii"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 1000)
+    p = run("nets.predict", str(bad), "--out", str(tmp_path))
+    assert p.returncode != 0
+    assert json.loads(p.stderr.strip().splitlines()[-1])["error"] == "unsupported_format"
+
+
+def test_predict_cli_folder_skips_bad_files(tmp_path, demo_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "bad.nii").write_bytes(b"not a volume at all" * 30)
+    (d / "good.nii").write_bytes(demo_path.read_bytes())
+    p = run("nets.predict", str(d), "--out", str(tmp_path / "o"), "--no-explain")
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert j["n"] == 2 and j["ok"] == 1 and j["failed"] == 1
+    assert (tmp_path / "o" / "summary" / "summary.csv").exists()
+
+
+def test_visit_log_concurrent_lines_are_whole(tmp_path):
+    from gui.visit_log import log_event
+    def worker(k):
+        for i in range(50):
+            log_event("predict", f"s{k}", "127.0.0.1", "ua" * 100, log_dir=tmp_path, n=i, pad="x" * 2000)
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    lines = [json.loads(x) for f in tmp_path.glob("*.jsonl") for x in f.read_text().splitlines()]
+    assert len(lines) == 400
+    assert {(r["session"], r["n"]) for r in lines} == {(f"s{k}", i) for k in range(8) for i in range(50)}
+    from gui.logs import summarise
+    s = summarise(tmp_path, 1)
+    assert s["lines"] == 400 and s["sessions"] == 8 and s["unreadable_lines"] == 0
+
+
+def test_client_ip_uses_forwarded_for():
+    from gui.visit_log import client_ip
+    assert client_ip({"X-Forwarded-For": "203.0.113.5, 10.0.0.1"}, "127.0.0.1") == "203.0.113.5"
+    assert client_ip({}, "127.0.0.1") == "127.0.0.1"
