@@ -99,8 +99,9 @@ def choose_input(ctx):
     return f["content"], f["filename"]
 
 
-def choose_task(ctx, raw: bytes):
-    if is_volume_bytes(raw):
+def choose_task(ctx, raw: bytes, name: str = ""):
+    low = (name or "").lower()
+    if is_volume_bytes(raw) or low.endswith(".nii") or low.endswith(".nii.gz"):
         return "mri"
     from nets.io.image_loader import decode_image, sniff_image_kind
     img = decode_image(raw)  # raises a typed error for bad images
@@ -219,11 +220,11 @@ def main():
     landing(ctx)
     out.put_scope("result")
     while True:
-        raw, _name = choose_input(ctx)
+        raw, name = choose_input(ctx)
         if raw is None:
             continue
         try:
-            task = choose_task(ctx, raw)
+            task = choose_task(ctx, raw, name)
             ticket = store_upload(raw, task)
             ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task)
             res = run_analysis(ctx, raw, task)

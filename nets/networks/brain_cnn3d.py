@@ -17,12 +17,11 @@ class BrainCNN3D(nn.Module):
             layers += [nn.Conv3d(cin, c, 3, padding=1, bias=False), nn.BatchNorm3d(c), nn.ReLU(), nn.MaxPool3d(2)]
             cin = c
         self.features = nn.Sequential(*layers)
-        n = 1
-        for s in input_shape:
-            n *= s // (2 ** len(channels))
-        self.flat_features = cin * n
+        # global average pooling: a narrow head keeps Adam stable (a 9,600-wide flatten made the logits explode)
+        self.pool = nn.AdaptiveAvgPool3d(1)
+        self.flat_features = cin
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.flat_features, num_classes)
 
     def forward(self, x):
-        return self.classifier(self.dropout(torch.flatten(self.features(x), 1)))
+        return self.classifier(self.dropout(torch.flatten(self.pool(self.features(x)), 1)))

@@ -48,7 +48,7 @@ def split_subjects(names, val_n=6, seed=0):
 
 
 def train_brain_model(data_dir, epochs=10, out=None, seed=0, threads=None, limit=None, progress=True,
-                      batch_size=6, lr=4e-4, samples_per_epoch=150) -> dict:
+                      batch_size=6, lr=1e-3, samples_per_epoch=150) -> dict:
     cfg = CONFIGS[NAME]
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,139 @@
+"""End-to-end: the real page in headless Chromium, driven like a person would; plus REST calls on the same server."""
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, need_shared
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "readme_static"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed")
+    pw = pytest.importorskip("playwright.sync_api")
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _log_lines():
+    return sum(len(f.read_text().splitlines()) for f in (ROOT / "run_logs").glob("*.jsonl"))
+
+
+def _images_on_page(page):
+    return page.eval_on_selector_all("img", "els => els.filter(e => e.naturalWidth > 0).length")
+
+
+def test_demo_flow(server, browser):
+    before = _log_lines()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server)
+    page.get_by_text("Research and teaching tool").wait_for(timeout=30000)
+    page.get_by_role("button", name="use demo.nii").click(timeout=30000)
+    page.get_by_text("Result:").wait_for(timeout=120000)
+    page.wait_for_timeout(800)
+    text = page.inner_text("body")
+    assert any(c in text for c in ("CN", "EMCI", "MCI", "LMCI", "AD"))
+    assert "simulated atrophy" in text.lower()
+    assert _images_on_page(page) >= 10  # chart + 3 planes x (raw, heatmap, overlay)
+    page.screenshot(path=str(SHOTS / "page_demo.png"), full_page=True)
+    assert _log_lines() > before
+    merged = list((ROOT / "imgs" / "img_merge").rglob("*.png"))
+    assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
+    # move a slice with a slice button: cut from the cached relevance
+    page.get_by_role("button", name="axial").first.click()
+    page.close()
+
+
+def _upload(page, server, path):
+    page.goto(server)
+    page.get_by_role("button", name="upload a file").click(timeout=30000)
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="Submit").click()
+
+
+def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
+    bad = tmp_path / "scan.nii"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 3000)
+    page = browser.new_page()
+    _upload(page, server, bad)
+    page.get_by_text("cannot be analysed").wait_for(timeout=60000)
+    page.screenshot(path=str(SHOTS / "page_error.png"), full_page=True)
+    assert "NIfTI" in page.inner_text("body")
+    assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
+    page.close()
+
+
+def test_upload_chest_xray(server, browser):
+    f = sorted((need_shared("chest_xray", "train") / "PNEUMONIA").glob("*.jpeg"))[0]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    _upload(page, server, f)
+    page.get_by_text("Which model").wait_for(timeout=30000)
+    page.locator("button[type=submit]:not([disabled])").last.click()
+    page.get_by_text("Result:").wait_for(timeout=60000)
+    assert "NORMAL" in page.inner_text("body") and "PNEUMONIA" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "page_chest.png"), full_page=True)
+    page.close()
+
+
+def test_upload_real_brain(server, browser):
+    f = sorted(need_shared("brain_t1").glob("sub-*_T1w.nii.gz"))[0]
+    page = browser.new_page()
+    _upload(page, server, f)
+    page.get_by_text("Result:").wait_for(timeout=120000)
+    page.get_by_text("Downloads").wait_for(timeout=30000)
+    page.wait_for_timeout(1500)
+    assert _images_on_page(page) >= 10
+    page.close()
+
+
+def test_two_sessions_get_their_own_images(server, browser):
+    pages = [browser.new_page() for _ in range(2)]
+    for p in pages:
+        p.goto(server)
+        p.get_by_role("button", name="use demo.nii").click(timeout=30000)
+    srcs = []
+    for p in pages:
+        p.get_by_text("Result:").wait_for(timeout=180000)
+        srcs.append(p.inner_text("body"))
+        p.close()
+    assert all("Result:" in s for s in srcs)
+
+
+def test_rest_api(server, demo_path):
+    assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
+    r = requests.post(server + "/api/predict", files={"file": ("demo.nii", demo_path.read_bytes())}, timeout=120)
+    assert r.status_code == 200
+    j = r.json()
+    assert j["task"] == "mri" and j["prediction"] in j["classes"]
+    bad = requests.post(server + "/api/predict", files={"file": ("x.png", b"not a png")}, timeout=30)
+    assert 400 <= bad.status_code < 500 and bad.json()["message"]
+    none = requests.post(server + "/api/predict", data={"task": "mri"}, timeout=30)
+    assert none.status_code == 400
+
+
+def test_rest_api_concurrent(server, demo_path):
+    raw = demo_path.read_bytes()
+    out = []
+
+    def go():
+        r = requests.post(server + "/api/predict", files={"file": ("demo.nii", raw)}, data={"task": "mri"},
+                          timeout=300)
+        out.append(r.json())
+
+    ts = [threading.Thread(target=go) for _ in range(4)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert len(out) == 4 and len({j["run_id"] for j in out}) == 4
+    montages = {j["images"]["montage"] for j in out}
+    assert len(montages) == 4
