@@ -1,0 +1,47 @@
+"""Benchmark per-image latency including the heatmap for the chest and skin models, and peak RSS. Prints JSON.
+
+python bench/bench_2d.py [--runs 20]
+"""
+import argparse
+import io
+import json
+import resource
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def sample(mode):
+    rng = np.random.default_rng(0)
+    a = (rng.random((450, 600, 3)) * 255).astype(np.uint8)
+    im = Image.fromarray(a).convert(mode)
+    b = io.BytesIO()
+    im.save(b, format="JPEG")
+    return b.getvalue()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    a = ap.parse_args()
+    from nets.predictor import Predictor
+    p = Predictor(imgs_root=tempfile.mkdtemp())
+    p.warm_up(("chest", "skin"))
+    out = {}
+    for task, mode in (("chest", "L"), ("skin", "RGB")):
+        raw = sample(mode)
+        p.predict_bytes(raw, task=task)
+        ts = [p.predict_bytes(raw, task=task).timings["total"] for _ in range(a.runs)]
+        out[task] = {"median_ms": round(1000 * statistics.median(ts), 1), "p90_ms": round(1000 * np.percentile(ts, 90), 1)}
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
