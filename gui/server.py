@@ -68,7 +68,10 @@ def make_app():
         (r"/", webio_handler(page_main, cdn=False)),
         (r"/(.*)", tornado.web.StaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
     ]
-    return tornado.web.Application(handlers)
+    from pywebio.platform import page
+    page.MAX_PAYLOAD_SIZE = MAX_FILE_BYTES + 2**20  # what start_server(max_payload_size=...) would set
+    return tornado.web.Application(handlers, websocket_ping_interval=30,
+                                   websocket_max_message_size=MAX_FILE_BYTES + 2**20)
 
 
 def serve(host="0.0.0.0", port=6006, warm=True):
