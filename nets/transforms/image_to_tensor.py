@@ -11,7 +11,7 @@ def image_to_tensor(images: np.ndarray, input_contract: dict) -> torch.Tensor:
         a = a[..., None] if a.shape[-1] != 1 else a[None]
     elif a.ndim == 3:
         a = a[None]
-    t = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float().div_(255.0)
+    t = torch.from_numpy(np.array(a, dtype=np.uint8, copy=True)).permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(input_contract["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(input_contract["std"]).view(1, -1, 1, 1)
     return (t - mean) / std
