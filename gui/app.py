@@ -211,6 +211,18 @@ def show_error(ctx, e: InputError):
         out.put_error(f"{t('error', ctx.lang)}: {e.message}")
 
 
+def wait_for_again(ctx) -> bool:
+    """An 'analyse another' button inside the result (the floating input panel would cover the chart)."""
+    import threading
+    ev = threading.Event()
+    out.put_buttons([t("again", ctx.lang)], onclick=lambda _: ev.set(), scope="result")
+    sess = session.get_current_session()
+    while not ev.wait(0.5):
+        if sess.closed():
+            return False
+    return True
+
+
 def main():
     """Entry point for each browser session."""
     session.set_env(title="Explainable medical image recognition", output_animation=False)
@@ -235,5 +247,6 @@ def main():
         except InputError as e:
             ctx.log("predict", error=e.code, size=len(raw))
             show_error(ctx, e)
-        actions(buttons=[{"label": t("again", ctx.lang), "value": "again"}])
+        if not wait_for_again(ctx):
+            return  # tab closed: end this session's thread
         out.clear("result")

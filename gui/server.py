@@ -22,7 +22,7 @@ class HealthHandler(tornado.web.RequestHandler):
     def get(self):
         from nets.registry import REGISTRY
         models = {t: REGISTRY.get(task=t).summary() for t in ("mri", "chest", "skin")}
-        self.write({"status": "ok", "models": {t: {"name": m["name"], "trained": m["trained"]}
+        self.write({"status": "ok", "threads": threading.active_count(), "models": {t: {"name": m["name"], "trained": m["trained"]}
                                                for t, m in models.items()}})
 
 

@@ -73,3 +73,22 @@ def test_client_ip_uses_forwarded_for():
     from gui.visit_log import client_ip
     assert client_ip({"X-Forwarded-For": "203.0.113.5, 10.0.0.1"}, "127.0.0.1") == "203.0.113.5"
     assert client_ip({}, "127.0.0.1") == "127.0.0.1"
+
+
+def test_evaluate_cli_on_a_class_folder(tmp_path):
+    from tests.conftest import need_shared
+    src = need_shared("chest_xray", "train")
+    import shutil
+    for c in ("NORMAL", "PNEUMONIA"):
+        (tmp_path / "data" / c).mkdir(parents=True)
+        for f in sorted((src / c).glob("*.jpeg"))[:10]:
+            shutil.copy(f, tmp_path / "data" / c / f.name)
+    p = run("nets.evaluate", "chest", str(tmp_path / "data"), "--out", str(tmp_path / "ev"), "--no-progress")
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert j["n"] == 20 and set(j["per_class_recall"]) == {"NORMAL", "PNEUMONIA"}
+    for k in ("accuracy", "balanced_accuracy", "auc", "sensitivity", "specificity", "confusion_matrix"):
+        assert j[k] is not None, k
+    assert j["balanced_accuracy"] >= 0.7
+    from pathlib import Path
+    assert Path(j["plots"]["confusion_matrix"]).exists() and Path(j["plots"]["roc"]).exists()

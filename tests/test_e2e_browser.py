@@ -53,7 +53,27 @@ def test_demo_flow(server, browser):
     assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
     # move a slice with a slice button: cut from the cached relevance
     page.get_by_role("button", name="axial").first.click()
+    page.get_by_role("button", name="analyse another").click()
+    page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
+    assert "Result:" not in page.inner_text("body")
     page.close()
+
+
+def test_closed_tabs_leave_no_thread_running(server, browser):
+    def threads():
+        return requests.get(server + "/api/health", timeout=10).json()["threads"]
+    time.sleep(2)
+    base = threads()
+    for _ in range(3):
+        page = browser.new_page()
+        page.goto(server)
+        page.get_by_role("button", name="use demo.nii").click(timeout=30000)
+        page.wait_for_timeout(300)
+        page.close()  # closed mid-run
+    deadline = time.time() + 60
+    while time.time() < deadline and threads() > base:
+        time.sleep(1)
+    assert threads() <= base
 
 
 def _upload(page, server, path):
