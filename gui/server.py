@@ -42,12 +42,13 @@ class PredictHandler(tornado.web.RequestHandler):
         raw = files[0]["body"]
         task = self.get_body_argument("task", None) or None
         target = self.get_body_argument("target", None) or None
+        model = self.get_body_argument("model", None) or None
         if task not in (None, "mri", "chest", "skin"):
             return self._err(400, "bad_task", "task must be one of mri, chest, skin.")
         pred = default_predictor()
 
         def work():
-            return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, target=target)).to_json()
+            return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, target=target, model=model)).to_json()
 
         try:
             res = await tornado.ioloop.IOLoop.current().run_in_executor(None, work)

@@ -160,3 +160,11 @@ def test_rest_api_concurrent(server, demo_path):
     assert len(out) == 4 and len({j["run_id"] for j in out}) == 4
     montages = {j["images"]["montage"] for j in out}
     assert len(montages) == 4
+
+
+def test_rest_api_named_model(server, demo_path):
+    r = requests.post(server + "/api/predict", files={"file": ("demo.nii", demo_path.read_bytes())},
+                      data={"model": "adni-seed-3dcnn"}, timeout=120)
+    # demo.nii is 181x217x181: the ADNI seed contract (160x256x256 raw) refuses it with a clear 4xx message,
+    # or, without the weights file, says the model is unavailable
+    assert r.status_code == 422 and r.json()["error"] in ("wrong_dimensions", "model_unavailable")
