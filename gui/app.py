@@ -6,7 +6,6 @@ import json
 import uuid
 from pathlib import Path
 
-import numpy as np
 from matplotlib.figure import Figure
 from pywebio import output as out
 from pywebio import pin, session
@@ -19,8 +18,7 @@ from gui.uploads import store_upload
 from nets.demo_volume import ensure_demo
 from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
-from nets.model_configs import CONFIGS
-from nets.predictor import STEPS, default_predictor, is_volume_bytes, modality_of_image
+from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
 
 ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]

@@ -3,7 +3,7 @@ and keeps the explanation with the result so any slice / plane / class can be cu
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from nets.io.image_loader import decode_image, sniff_image_kind
 from nets.io.nifti_loader import load_nifti_bytes
 from nets.registry import REGISTRY, LoadedModel
 from nets.render.slice_renderer import SliceRenderer, render_gallery
-from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE
+from nets.transforms.engine_grid import ENGINE_AFFINE
 from nets.transforms.image_to_tensor import image_to_tensor
 from nets.transforms.resample import resample_to_grid
 
@@ -174,17 +174,12 @@ class Predictor:
         if explain:
             progress("explaining", 0.55)
             t3 = time.perf_counter()
-            rel, _, ratio = m.explainer().explain(x, tgt)
-            relevance = rel[0, 0].numpy()
+            relevance, ratio = self._explain_volume(m, x, tgt)
             t["explain"] = time.perf_counter() - t3
             extras["relevance_conservation"] = round(ratio, 4)
             progress("rendering", 0.8)
             t4 = time.perf_counter()
-            ras_img, ras_rel, ras_aff = _to_ras(image, relevance, grid_affine)
-            renderer = SliceRenderer(ras_img, ras_rel)
-            images = render_gallery(renderer, run_id, self.imgs_root)
-            if world_map is not None:
-                regions = region_table(relevance)
+            renderer, images, regions = self._render_volume(image, relevance, grid_affine, world_map, run_id)
             t["render"] = time.perf_counter() - t4
             if save_relevance:
                 self.save_relevance_nifti(relevance, grid_affine, world_map, vol, save_relevance)
@@ -200,6 +195,19 @@ class Predictor:
                    info, warnings, extras)
         r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
         return r
+
+    @staticmethod
+    def _explain_volume(m, x, target):
+        rel, _, ratio = m.explainer().explain(x, target)
+        return rel[0, 0].numpy(), ratio
+
+    def _render_volume(self, image, relevance, grid_affine, world_map, run_id):
+        """Gallery + region table, all cut from one relevance volume."""
+        ras_img, ras_rel = _to_ras(image, relevance, grid_affine)
+        renderer = SliceRenderer(ras_img, ras_rel)
+        images = render_gallery(renderer, run_id, self.imgs_root)
+        regions = region_table(relevance) if world_map is not None else []
+        return renderer, images, regions
 
     def save_relevance_nifti(self, relevance, grid_affine, world_map, vol, out):
         """Relevance resampled onto the input scan's own voxel grid, so it overlays in any viewer."""
@@ -219,12 +227,9 @@ class Predictor:
         run_id = uuid.uuid4().hex[:12]
         t0 = time.perf_counter()
         if result.task == "mri":
-            rel, _, ratio = result.model.explainer().explain(c["x"], tgt)
-            relevance = rel[0, 0].numpy()
-            ras_img, ras_rel, _ = _to_ras(c["x"][0, 0].numpy(), relevance, c["grid_affine"])
-            renderer = SliceRenderer(ras_img, ras_rel)
-            images = render_gallery(renderer, run_id, self.imgs_root)
-            regions = region_table(relevance) if c["world_map"] is not None else []
+            relevance, _ = self._explain_volume(result.model, c["x"], tgt)
+            renderer, images, regions = self._render_volume(c["x"][0, 0].numpy(), relevance, c["grid_affine"],
+                                                            c["world_map"], run_id)
         else:
             cam, _ = result.model.explainer().explain(c["x"], tgt)
             renderer = None
@@ -290,7 +295,6 @@ class Predictor:
         if detected != task:
             warnings.append(f"The image looks like a {'chest X-ray' if detected == 'chest' else 'skin photo'} "
                             f"but was analysed as {task}.")
-        import hashlib
         info = {"kind": kind, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
                 "size": list(img.size), "mode": img.mode, "detected_task": detected}
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, images, [], t, info,
@@ -323,7 +327,7 @@ def _to_ras(image, relevance, affine):
     img = nib.as_closest_canonical(nib.Nifti1Image(image, affine))
     ornt = nib.orientations.io_orientation(affine)
     rel = nib.orientations.apply_orientation(relevance, ornt)
-    return np.asarray(img.dataobj, np.float32), np.asarray(rel, np.float32), img.affine
+    return np.asarray(img.dataobj, np.float32), np.asarray(rel, np.float32)
 
 
 def region_table(relevance: np.ndarray, top: int = 15) -> list:

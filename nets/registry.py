@@ -1,7 +1,6 @@
 """Model registry: each model is loaded once per process (weights_only=True) and shared across threads."""
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import asdict, dataclass, field
@@ -13,7 +12,7 @@ from nets import PROJECT_ROOT
 from nets import networks
 from nets.errors import ModelUnavailableError
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK, ModelConfig
-from nets.training.model_card import card_path_for
+from nets.training.model_card import card_path_for, sha256_file
 
 
 @dataclass
@@ -54,14 +53,6 @@ class LoadedModel:
 def _resolve(path) -> Path:
     p = Path(path)
     return p if p.is_absolute() else (PROJECT_ROOT / p).resolve()
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class ModelRegistry:

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -22,8 +23,9 @@ def test_predict_cli_on_demo(tmp_path, demo_path):
     assert j["classes"] == ["CN", "EMCI", "MCI", "LMCI", "AD"]
     assert abs(sum(j["probabilities"].values()) - 1) < 1e-4
     for kind in ("raw", "heatmap", "merged"):
-        assert len(j["images"][kind]) >= 9 and all((tmp_path / "imgs").exists() for _ in j["images"][kind])
-    from pathlib import Path
+        paths = [Path(x) for x in j["images"][kind]]
+        assert len(paths) >= 9 and all(x.is_file() and (tmp_path / "imgs") in x.parents for x in paths)
+        assert len({x.parent.name for x in paths}) == 1  # one run id per result
     assert Path(j["images"]["montage"]).exists()
     assert j["regions"] and j["regions"][0]["share"] > 0
     assert set(j["timings_s"]) >= {"load", "preprocess", "forward", "explain", "render", "total"}

@@ -1,5 +1,4 @@
 """End-to-end: the real page in headless Chromium, driven like a person would; plus REST calls on the same server."""
-import json
 import threading
 import time
 from pathlib import Path
@@ -121,16 +120,23 @@ def test_upload_real_brain(server, browser):
 
 
 def test_two_sessions_get_their_own_images(server, browser):
-    pages = [browser.new_page() for _ in range(2)]
-    for p in pages:
-        p.goto(server)
-        p.get_by_role("button", name="use demo.nii").click(timeout=30000)
-    srcs = []
-    for p in pages:
-        p.get_by_text("Result:").wait_for(timeout=180000)
-        srcs.append(p.inner_text("body"))
-        p.close()
-    assert all("Result:" in s for s in srcs)
+    """A brain and a chest X-ray at the same time: each page shows only its own result."""
+    chest = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+    brain, xray = browser.new_page(), browser.new_page()
+    brain.goto(server)
+    brain.get_by_role("button", name="use demo.nii").click(timeout=30000)
+    _upload(xray, server, chest)
+    xray.get_by_text("Which model").wait_for(timeout=30000)
+    xray.locator("button[type=submit]:not([disabled])").last.click()
+    for p in (brain, xray):
+        p.get_by_text("Downloads").wait_for(timeout=180000)
+        p.wait_for_timeout(800)
+    b, x = brain.inner_text("body"), xray.inner_text("body")
+    assert "axial" in b and "PNEUMONIA" not in b
+    assert "PNEUMONIA" in x and "axial" not in x and "EMCI" not in x
+    assert _images_on_page(brain) >= 10 and _images_on_page(xray) >= 4
+    brain.close()
+    xray.close()
 
 
 def test_rest_api(server, demo_path):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from nets import errors
-from nets.io.image_loader import decode_image, load_image_array
+from nets.io.image_loader import decode_image
 from tests.conftest import need_file, need_shared
 
 

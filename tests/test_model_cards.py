@@ -1,6 +1,5 @@
 """Committed weights match their cards; cards carry what a reader needs; the MRI model behaves on real brains."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,5 +1,4 @@
 """The same brain in another orientation, voxel size or intensity scale gives (nearly) the same model input."""
-import nibabel as nib
 import numpy as np
 import pytest
 

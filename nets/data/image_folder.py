@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,6 @@ def load_image_folder(root, classes, size, mode, group_fn=None, dedupe=True, pro
     for i, p in enumerate(tqdm(files, desc=f"reading {base.name}", disable=not progress, unit="img")):
         raw = p.read_bytes()
         if dedupe:
-            import hashlib
             h = hashlib.md5(raw).hexdigest()
             if h in seen:
                 continue

@@ -80,7 +80,7 @@ def decode_image(raw: bytes) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DecompressionBombError("The image is a decompression bomb (too many pixels).") from None
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError):
         raise CorruptFileError(f"The {kind.upper()} image is truncated or corrupt and cannot be decoded.") from None
     im = ImageOps.exif_transpose(im)
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):

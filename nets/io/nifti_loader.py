@@ -6,7 +6,6 @@ gzip stream is never inflated past the size its header announces (no decompressi
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import zlib

@@ -30,8 +30,6 @@ class PreprocessedBrain:
     image: np.ndarray  # float32, engine grid, normalised, masked
     mask: np.ndarray  # bool, engine grid brain mask used
     world_map: np.ndarray  # 4x4: engine world -> input world (mm)
-    input_affine: np.ndarray
-    input_shape: tuple
     template: str  # "brain" or "head"
     similarity: float
     warnings: list = field(default_factory=list)
@@ -191,4 +189,4 @@ class BrainPreprocessor:
                 f"{sim:.2f} < {MIN_SIMILARITY}). It was not classified.")
         if sim < WARN_SIMILARITY:
             warnings.append(f"Low similarity to a T1 brain template ({sim:.2f}); the result may be unreliable.")
-        return PreprocessedBrain(img, mask, wm, vol.affine, tuple(vol.data.shape), name, sim, warnings)
+        return PreprocessedBrain(img, mask, wm, name, sim, warnings)
