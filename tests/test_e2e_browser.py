@@ -139,6 +139,48 @@ def test_two_sessions_get_their_own_images(server, browser):
     xray.close()
 
 
+def test_eight_sessions_at_once_each_see_only_their_own_result(server, browser, tmp_path):
+    """8 users at once, 8 different inputs (2 brains, 3 chest X-rays, 3 skin photos): all finish through the
+    bounded compute queue, each page shows its own task, and no two pages share a single image."""
+    from PIL import Image
+    samples = ROOT / "readme_static" / "test"
+    inputs = [("demo", None, "mri"), ("upload", samples / "colin27_2mm_flipped.nii.gz", "mri")]
+    for name, task in (("chest_RG1_UNCR.png", "chest"), ("skin_synthetic_lesion.jpg", "skin")):
+        im = Image.open(samples / name)
+        for k, op in enumerate((None, Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.ROTATE_90)):
+            p = tmp_path / f"{k}_{name}"
+            (im.transpose(op) if op is not None else im).save(p)
+            inputs.append(("upload", p, task))
+    inputs = inputs[:8]
+    pages = [browser.new_page() for _ in inputs]
+    for page, (how, path, task) in zip(pages, inputs):
+        if how == "demo":
+            page.goto(server)
+            page.get_by_role("button", name="use demo.nii").click(timeout=30000)
+        else:
+            _upload(page, server, path)
+    for page, (how, path, task) in zip(pages, inputs):
+        if task != "mri":
+            page.get_by_text("Which model").wait_for(timeout=60000)
+            page.locator("button[type=submit]:not([disabled])").last.click()
+    sources = []
+    for page, (how, path, task) in zip(pages, inputs):
+        page.get_by_text("Downloads").wait_for(timeout=300000)
+        page.wait_for_timeout(500)
+        text = page.inner_text("#pywebio-scope-result")
+        models = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}
+        assert models[task] in text, (how, path)
+        assert not any(models[other] in text for other in models if other != task), (how, path)
+        sources.append(set(page.eval_on_selector_all("#pywebio-scope-result img", "els => els.map(e => e.src)")))
+        assert len(sources[-1]) >= 4  # chart + raw, heatmap, merged
+    for i in range(len(sources)):
+        for j in range(i + 1, len(sources)):
+            assert not sources[i] & sources[j], (inputs[i], inputs[j])
+    for page in pages:
+        page.close()
+    assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
+
+
 def test_rest_api(server, demo_path):
     assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
     r = requests.post(server + "/api/predict", files={"file": ("demo.nii", demo_path.read_bytes())}, timeout=120)
