@@ -1,5 +1,10 @@
-"""Start the web app:  python demo01.py [--host H] [--port P]   (default port 6006)."""
+"""Start the web app:  python demo01.py [--host H] [--port P] [--weights NAME=PATH ...]   (default port 6006).
+
+--weights adni-seed-3dcnn=/path/myModel_state_dict_130.pth makes that model selectable on the page and in the API
+(also settable as XAI_WEIGHTS="name=path;name2=path2").
+"""
 import argparse
+import os
 
 from nets.demo_volume import ensure_demo
 
@@ -9,7 +14,16 @@ def main():
     ap.add_argument("--host", default="0.0.0.0")
     ap.add_argument("--port", type=int, default=6006)
     ap.add_argument("--no-warm", action="store_true", help="load models lazily (faster start, slower first run)")
+    ap.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
+                    help="weights for a registered model, e.g. adni-seed-3dcnn=/data/myModel_state_dict_130.pth")
     a = ap.parse_args()
+    from nets.registry import REGISTRY
+    pairs = [w for w in os.environ.get("XAI_WEIGHTS", "").split(";") if w.strip()] + a.weights
+    for pair in pairs:
+        name, _, path = pair.partition("=")
+        if not path:
+            ap.error(f"--weights expects NAME=PATH, got {pair!r}")
+        REGISTRY.set_weights(name.strip(), path.strip())
     ensure_demo()
     from gui.server import serve
     serve(a.host, a.port, warm=not a.no_warm)

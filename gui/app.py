@@ -18,6 +18,7 @@ from gui.uploads import store_upload
 from nets.demo_volume import ensure_demo
 from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
+from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
 
@@ -109,7 +110,16 @@ def choose_task(ctx, raw: bytes, name: str = ""):
                  value=detected, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
 
 
-def run_analysis(ctx, raw, task):
+def choose_mri_model(ctx):
+    """Which MRI model, when more than the default one is usable (e.g. the older app's ADNI weights are present)."""
+    names = REGISTRY.usable("mri")
+    if len(names) < 2:
+        return None
+    opts = [{"label": f"{n} — {CONFIGS[n].training_data.split(';')[0]}", "value": n} for n in names]
+    return radio(t("model_q", ctx.lang), options=opts, value=names[0])
+
+
+def run_analysis(ctx, raw, task, model=None):
     out.put_scope("progress", scope="page")
     with out.use_scope("progress"):
         out.put_processbar("bar", 0, label="0%")
@@ -125,7 +135,7 @@ def run_analysis(ctx, raw, task):
         out.set_processbar("bar", 0.01, label=t("queue", ctx.lang, n=n))
 
     pred = default_predictor()
-    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, progress=progress), on_wait=on_wait)
+    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress), on_wait=on_wait)
 
 
 def show_result(ctx, res):
@@ -235,9 +245,11 @@ def main():
             continue
         try:
             task = choose_task(ctx, raw, name)
+            model = choose_mri_model(ctx) if task == "mri" and name != "demo.nii" else None
             ticket = store_upload(raw, task)
-            ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task)
-            res = run_analysis(ctx, raw, task)
+            ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task,
+                    model=model)
+            res = run_analysis(ctx, raw, task, model)
             j = res.to_json()
             ctx.log("predict", task=j["task"], input_type=j["input"].get("kind"), size=len(raw),
                     sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])

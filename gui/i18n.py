@@ -13,6 +13,8 @@ TEXT = {
     "choose": {"en": "Your scan or image", "zh": "选择扫描或图像"},
     "limit": {"en": "Accepted: .nii .nii.gz .jpg .jpeg .png .dcm, up to {mb} MB",
               "zh": "支持 .nii .nii.gz .jpg .jpeg .png .dcm，最大 {mb} MB"},
+    "model_q": {"en": "Which MRI model? (the older app's ADNI model needs raw 256x256 ADNI-style volumes)",
+                "zh": "用哪个 MRI 模型？（旧版 ADNI 模型需要 256x256 的原始 ADNI 体数据）"},
     "task_q": {"en": "Which model should analyse this image?", "zh": "用哪个模型分析这张图像？"},
     "chest": {"en": "Chest X-ray (pneumonia)", "zh": "胸部 X 光（肺炎）"},
     "skin": {"en": "Dermoscopy (8 skin lesion classes)", "zh": "皮肤镜（8 类皮肤病变）"},

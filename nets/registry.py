@@ -59,9 +59,27 @@ class ModelRegistry:
     def __init__(self):
         self._models: dict = {}
         self._lock = threading.Lock()
+        self._weights: dict = {}  # model name -> weights path set by the operator (demo01.py --weights, env)
 
     def names(self):
         return list(CONFIGS)
+
+    def set_weights(self, name: str, path) -> None:
+        """Use these weights whenever `name` is asked for without explicit weights (page, API, CLI)."""
+        if name not in CONFIGS:
+            raise ModelUnavailableError(f"Unknown model '{name}'. Known: {', '.join(CONFIGS)}")
+        with self._lock:
+            self._weights[name] = str(_resolve(path))
+            self._models.pop((name, None), None)
+
+    def usable(self, task: str) -> list:
+        """Models for a task whose weights are present (the default model always is, trained or not)."""
+        out = []
+        for name, cfg in CONFIGS.items():
+            if cfg.task == task and (name == DEFAULT_MODEL_FOR_TASK[task]
+                                     or _resolve(self._weights.get(name) or cfg.weights).exists()):
+                out.append(name)
+        return out
 
     def get(self, name: str | None = None, task: str | None = None, weights: str | None = None) -> LoadedModel:
         if name is None:
@@ -71,7 +89,7 @@ class ModelRegistry:
         key = (name, str(weights) if weights else None)
         with self._lock:
             if key not in self._models:
-                self._models[key] = self._load(CONFIGS[name], weights)
+                self._models[key] = self._load(CONFIGS[name], weights or self._weights.get(name))
             return self._models[key]
 
     def _load(self, cfg: ModelConfig, weights) -> LoadedModel:

@@ -53,3 +53,20 @@ def test_seed_model_rejects_wrong_shape(tmp_path):
     raw = nib.Nifti1Image(np.random.rand(100, 120, 100).astype(np.float32), np.eye(4)).to_bytes()
     with pytest.raises(WrongDimensionsError):
         Predictor(imgs_root=tmp_path).predict_bytes(raw, model="adni-seed-3dcnn")
+
+
+def test_weights_setting_makes_a_model_usable(tmp_path):
+    """demo01.py --weights NAME=PATH / XAI_WEIGHTS: the page and the API then offer and load that model."""
+    from nets.networks import ClassificationModel3D
+    from nets.registry import ModelRegistry
+    reg = ModelRegistry()
+    reg.set_weights("adni-seed-3dcnn", tmp_path / "missing.pth")
+    assert reg.usable("mri") == ["brain-atrophy-3dcnn"]
+    torch.manual_seed(1)
+    own = ClassificationModel3D()
+    torch.save(own.state_dict(), tmp_path / "own.pth")
+    reg.set_weights("adni-seed-3dcnn", tmp_path / "own.pth")
+    assert reg.usable("mri") == ["brain-atrophy-3dcnn", "adni-seed-3dcnn"]
+    m = reg.get("adni-seed-3dcnn")
+    assert m.weights_path == str(tmp_path / "own.pth")
+    assert torch.equal(m.module.dense_2.weight, own.dense_2.weight)

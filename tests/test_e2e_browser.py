@@ -82,6 +82,21 @@ def _upload(page, server, path):
     page.get_by_role("button", name="Submit").click()
 
 
+def _mri_models_offered():
+    from nets.registry import REGISTRY
+    return len(REGISTRY.usable("mri")) > 1
+
+
+def _upload_volume(page, server, path, model=None):
+    """Upload a volume; when the page offers more than one MRI model, pick `model` (default: the first)."""
+    _upload(page, server, path)
+    if _mri_models_offered():
+        page.get_by_text("Which MRI model").wait_for(timeout=60000)
+        if model:
+            page.check(f"input[type=radio][value='\"{model}\"']")
+        page.locator("button[type=submit]:not([disabled])").last.click()
+
+
 def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
     bad = tmp_path / "scan.nii"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 3000)
@@ -111,11 +126,30 @@ def test_upload_chest_xray(server, browser):
 def test_upload_real_brain(server, browser):
     f = sorted(need_shared("brain_t1").glob("sub-*_T1w.nii.gz"))[0]
     page = browser.new_page()
-    _upload(page, server, f)
+    _upload_volume(page, server, f)
     page.get_by_text("Result:").wait_for(timeout=120000)
     page.get_by_text("Downloads").wait_for(timeout=30000)
     page.wait_for_timeout(1500)
     assert _images_on_page(page) >= 10
+    page.close()
+
+
+def test_choose_the_older_apps_adni_model_on_the_page(server, browser):
+    """With the ADNI weights present the page offers both MRI models; the ADNI model states its input contract
+    clearly when a volume does not fit it, and the page keeps working."""
+    need_shared("adni_seed_weights")
+    page = browser.new_page()
+    _upload(page, server, ROOT / "readme_static" / "test" / "colin27_2mm.nii.gz")
+    page.get_by_text("Which MRI model").wait_for(timeout=60000)
+    values = page.eval_on_selector_all("input[type=radio]", "els => els.map(e => JSON.parse(e.value))")
+    assert values == ["brain-atrophy-3dcnn", "adni-seed-3dcnn"]  # PyWebIO stores option values as JSON
+    assert "adni-seed-3dcnn" in page.inner_text("body")
+    page.check("input[type=radio][value='\"adni-seed-3dcnn\"']")
+    page.locator("button[type=submit]:not([disabled])").last.click()
+    page.get_by_text("cannot be analysed").wait_for(timeout=60000)
+    assert "160x256x256" in page.inner_text("body")
+    page.get_by_role("button", name="analyse another").click()
+    page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
     page.close()
 
 
@@ -157,6 +191,8 @@ def test_eight_sessions_at_once_each_see_only_their_own_result(server, browser, 
         if how == "demo":
             page.goto(server)
             page.get_by_role("button", name="use demo.nii").click(timeout=30000)
+        elif task == "mri":
+            _upload_volume(page, server, path)
         else:
             _upload(page, server, path)
     for page, (how, path, task) in zip(pages, inputs):
