@@ -17,6 +17,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="use only N images/samples (smoke tests)")
+    ap.add_argument("--variants", type=int, default=None,
+                    help="mri: simulated volumes per training subject and severity level")
+    ap.add_argument("--workers", type=int, default=None, help="mri: processes that simulate the training set")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -28,6 +31,7 @@ def main(argv=None):
     else:
         from nets.training.train_brain_model import train_brain_model
         data = a.data or str(SHARED_DATA)
+        kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers}.items() if v is not None})
         res = train_brain_model(data, epochs=a.epochs or 12, out=a.out, seed=a.seed, threads=a.threads,
                                 limit=a.limit, progress=not a.no_progress, **kw)
     json.dump(res, sys.stdout, indent=2, default=str)

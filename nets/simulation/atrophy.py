@@ -1,11 +1,14 @@
 """Smooth, randomised atrophy of increasing severity on a preprocessed brain (engine grid), with the mask of changed
 tissue as ground truth for the explanation.
 
-Severity levels 0..4 map to CN < EMCI < MCI < LMCI < AD. Each level enlarges the lateral ventricles (radial
-expansion around random points inside them) and shrinks the hippocampus / amygdala / parahippocampal grey matter
-(radial contraction plus partial-volume darkening), with random extent, centres and radii, so a model has to learn
-atrophy rather than one template. Realistic nuisance variation: bias field, noise, contrast (gamma), small affine,
-resolution (blur).
+Severity levels 0..4 map to CN < EMCI < MCI < LMCI < AD. Each level enlarges the subject's own lateral ventricles and
+shrinks the medial temporal lobe (hippocampus, amygdala, parahippocampal grey matter), by one of two mechanisms
+chosen at random so that a model learns atrophy rather than one generator:
+- "push": a smooth displacement field along the gradient of the smoothed structure mask (tissue is pushed away from
+  the ventricles and pulled out of the medial temporal lobe);
+- "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges.
+Extent varies in space (a low-frequency random envelope) and between hemispheres. Realistic nuisance variation on
+top: bias field, noise, contrast (gamma), small affine, resolution (blur).
 """
 from __future__ import annotations
 
@@ -14,12 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from nets.transforms.brain_preprocessing import normalise_intensity
-from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE, VOXEL_MM
-from nets.transforms.templates import get_templates
+from nets.simulation.structures import medial_temporal_mask, ventricle_mask
+from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
+from nets.transforms.engine_grid import SHAPE
 
-MEDIAL_TEMPORAL_AAL = (37, 38, 39, 40, 41, 42)  # hippocampus, parahippocampal gyrus, amygdala (L/R)
 LEVELS = 5
+# at full severity (level 4): ventricle border moves ~2.2 voxels (4.4 mm), the medial temporal lobe loses ~1.2
+# voxels at its border and up to 25 % of its grey-matter signal; roughly a doubling of ventricular volume and a quarter of
+# hippocampal volume, in line with AD vs. control differences reported in volumetric studies.
+VENTRICLE_SHIFT = 2.2
+MTL_SHIFT = 1.2
+MTL_DARKENING = 0.25
+CHANGE_THRESHOLD = 0.08
 
 
 @dataclass
@@ -27,18 +36,7 @@ class SimulatedBrain:
     image: np.ndarray
     level: int
     changed: np.ndarray  # bool mask of changed tissue
-
-
-def structure_masks():
-    t = get_templates()
-    coords = np.stack(np.meshgrid(*[np.arange(s) for s in SHAPE], indexing="ij"), -1) @ ENGINE_AFFINE[:3, :3].T \
-        + ENGINE_AFFINE[:3, 3]
-    central = ((np.abs(coords[..., 0]) < 28) & (coords[..., 1] > -50) & (coords[..., 1] < 30)
-               & (coords[..., 2] > -5) & (coords[..., 2] < 38))
-    vent = t.brain_mask & (t.brain < 0.35) & central
-    vent = ndimage.binary_opening(vent)
-    mtl = np.isin(t.atlas, MEDIAL_TEMPORAL_AAL) if t.atlas is not None else np.zeros(SHAPE, bool)
-    return vent, mtl
+    mechanism: str = "none"
 
 
 _GRID = None
@@ -51,62 +49,63 @@ def _grid():
     return _GRID
 
 
-def _radial_field(centres, radii, amps):
-    """Displacement (voxels) d(x) = sum_k amp_k * phi_k(x) * (x - c_k); amp<0 expands, amp>0 contracts."""
-    g = _grid()
-    d = np.zeros_like(g)
-    for c, r, a in zip(centres, radii, amps):
-        diff = g - np.asarray(c, np.float32).reshape(3, 1, 1, 1)
-        phi = np.exp(-(diff ** 2).sum(0) / (2 * (r / VOXEL_MM) ** 2))
-        d += a * phi * diff
-    return d
+def random_envelope(rng, low=0.6, high=1.4, coarse=(4, 5, 4)) -> np.ndarray:
+    """A smooth random field in [low, high]: extent of atrophy varies from place to place."""
+    z = ndimage.zoom(rng.uniform(0, 1, coarse).astype(np.float32), np.array(SHAPE) / np.array(coarse), order=3)
+    return (low + (high - low) * np.clip(z, 0, 1)).astype(np.float32)
 
 
-def simulate(image, mask, level, rng, vent=None, mtl=None, augment=True) -> SimulatedBrain:
-    if vent is None:
-        vent, mtl = structure_masks()
+def _unit_gradient(mask: np.ndarray, sigma: float) -> np.ndarray:
+    s = ndimage.gaussian_filter(mask.astype(np.float32), sigma)
+    g = np.stack(np.gradient(s), 0)
+    return g / max(float(np.abs(g).max()), 1e-6)
+
+
+def _hemisphere_scale(rng, left_right=(0.8, 1.2)) -> np.ndarray:
+    """Different severity in the two hemispheres (x axis is left->right on the engine grid)."""
+    a, b = rng.uniform(*left_right, 2)
+    x = np.linspace(0, 1, SHAPE[0], dtype=np.float32)
+    w = 1 / (1 + np.exp(-(x - 0.5) * 20))
+    return (a * (1 - w) + b * w)[:, None, None].astype(np.float32)
+
+
+def simulate(image, level, rng, augment=True, mechanism=None, mask=None) -> SimulatedBrain:
+    """image: a preprocessed brain on the engine grid (nets.transforms.BrainPreprocessor output)."""
+    mask = model_mask() if mask is None else mask
     img = image.astype(np.float32)
-    d = np.zeros((3,) + SHAPE, np.float32)
-    darken = np.ones(SHAPE, np.float32)
+    out, mech = img, "none"
     if level > 0:
-        s = level / (LEVELS - 1) * rng.uniform(0.8, 1.2)
-        vidx = np.argwhere(vent)
-        cs = vidx[rng.choice(len(vidx), size=rng.integers(3, 6))]
-        d += _radial_field(cs, rng.uniform(12, 20, len(cs)), -s * rng.uniform(0.5, 0.75, len(cs)))
-        midx = np.argwhere(mtl)
-        if len(midx):
-            left = midx[midx[:, 0] < SHAPE[0] // 2]
-            right = midx[midx[:, 0] >= SHAPE[0] // 2]
-            cs = [side[rng.integers(len(side))] for side in (left, right) for _ in range(2) if len(side)]
-            rs = rng.uniform(7, 12, len(cs))
-            d += _radial_field(cs, rs, s * rng.uniform(0.25, 0.4, len(cs)))
-            # partial-volume loss of grey matter in the medial temporal lobe
-            g = _grid()
-            for c, r in zip(cs, rs):
-                diff = g - np.asarray(c, np.float32).reshape(3, 1, 1, 1)
-                phi = np.exp(-(diff ** 2).sum(0) / (2 * (r / VOXEL_MM) ** 2))
-                darken *= 1 - 0.45 * s * phi * mtl_soft(mtl)
-    coords = _grid() + d
-    out = ndimage.map_coordinates(img, coords, order=1, mode="constant") * darken
-    changed = (np.abs(out - img) > 0.08) & mask
+        s = level / (LEVELS - 1) * rng.uniform(0.85, 1.15)
+        vent = ventricle_mask(img)
+        mtl = medial_temporal_mask()
+        mech = mechanism or ("push" if rng.random() < 0.5 else "replace")
+        alpha = VENTRICLE_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
+        beta = MTL_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
+        csf = float(np.median(img[vent])) if vent.any() else 0.15
+        if mech == "push":
+            d = alpha * _unit_gradient(vent, 2.0) - beta * _unit_gradient(mtl, 1.5)
+            out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
+        else:
+            dist_out = ndimage.distance_transform_edt(~vent)
+            w = np.clip(alpha - dist_out + 0.5, 0, 1) * (dist_out > 0)
+            dist_in = ndimage.distance_transform_edt(mtl)
+            w = np.maximum(w, np.clip(beta - dist_in + 1.0, 0, 1) * mtl)
+            out = img * (1 - w) + csf * w
+        # partial-volume loss of grey-matter signal inside the medial temporal lobe, in some cases only, so that
+        # shrinkage alone also reads as atrophy
+        if rng.random() < 0.6:
+            soft = ndimage.gaussian_filter(mtl.astype(np.float32), 1.0)
+            dark = MTL_DARKENING * s * rng.uniform(0.5, 1.0) * soft * _hemisphere_scale(rng)
+            out = out * (1 - dark) + csf * dark
+    changed = (np.abs(out - img) > CHANGE_THRESHOLD) & mask
     if augment:
-        out = _augment(out, mask, rng)
+        out = _augment(out, rng)
     out = np.where(mask, out, 0)
     out = normalise_intensity(out, mask & (out > 0))
-    return SimulatedBrain(out.astype(np.float32), level, changed)
+    return SimulatedBrain(out.astype(np.float32), level, changed, mech)
 
 
-_MTL_SOFT = {}
-
-
-def mtl_soft(mtl):
-    k = id(mtl)
-    if k not in _MTL_SOFT:
-        _MTL_SOFT[k] = ndimage.gaussian_filter(mtl.astype(np.float32), 1.0)
-    return _MTL_SOFT[k]
-
-
-def _augment(img, mask, rng):
+def _augment(img, rng):
     # small affine about the grid centre
     ang = rng.uniform(-0.06, 0.06, 3)
     sc = rng.uniform(0.95, 1.05, 3)

@@ -9,8 +9,10 @@ brain percentile, so scaling a scan (x0.5, x2) does not change the model input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import nibabel as nib
+
 import numpy as np
 from scipy import ndimage
 
@@ -140,6 +142,13 @@ def normalise_intensity(image, mask, pct=99.0, clip=1.5):
     return np.clip(image / scale, 0, clip).astype(np.float32)
 
 
+@lru_cache(maxsize=1)
+def model_mask() -> np.ndarray:
+    """The region every model input keeps (the MNI brain mask grown by one voxel); zero outside. Simulated training
+    volumes use the same mask, so training and inference inputs look alike."""
+    return ndimage.binary_dilation(get_templates().brain_mask, iterations=1)
+
+
 class BrainPreprocessor:
     def __init__(self, voxel_mm: float = VOXEL_MM, refine: bool = True):
         self.voxel_mm = voxel_mm
@@ -149,7 +158,7 @@ class BrainPreprocessor:
         self._brain_moments = mask_moments(idx_brain, ENGINE_AFFINE)
         self._head_moments = mask_moments(self.t.head_mask, ENGINE_AFFINE) if self.t.head is not None else None
         self._eval_mask = ndimage.binary_dilation(idx_brain, iterations=2)
-        self._apply_mask = ndimage.binary_dilation(idx_brain, iterations=1)
+        self._apply_mask = model_mask()
         self._head_eval_mask = (ndimage.binary_dilation(self.t.head_mask, iterations=2)
                                 if self.t.head is not None else None)
 

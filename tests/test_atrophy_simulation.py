@@ -1,0 +1,66 @@
+"""The atrophy simulation on the two template brains that ship with installed packages (no ../shared needed):
+severity is ordered, the change is where it should be, and the ground-truth mask says where tissue changed."""
+import numpy as np
+import pytest
+
+from nets.simulation.atrophy import simulate
+from nets.simulation.structures import medial_temporal_mask, ventricle_mask
+from nets.transforms.brain_preprocessing import model_mask
+
+
+@pytest.fixture(scope="module")
+def template_brains(tmp_path_factory):
+    from nets.data.brain_subjects import load_subjects
+    brains = load_subjects(tmp_path_factory.mktemp("no_shared"), progress=False)
+    if "colin27" not in brains:
+        pytest.skip("Debian mricron-data (Colin27) not installed")
+    return brains
+
+
+@pytest.mark.parametrize("mechanism", ["push", "replace"])
+def test_ventricles_grow_and_medial_temporal_lobe_loses_tissue_with_severity(template_brains, mechanism):
+    mask = model_mask()
+    mtl = medial_temporal_mask()
+    for name in ("colin27", "mni152"):
+        img = template_brains[name]
+        vent, tissue = [], []
+        for level in range(5):
+            s = simulate(img, level, np.random.default_rng(level), augment=False, mechanism=mechanism)
+            vent.append(int(ventricle_mask(s.image).sum()))
+            tissue.append(float(s.image[mtl].sum()))
+        assert vent[4] > 1.4 * vent[0], (name, vent)
+        assert vent[2] > vent[0] and vent[4] > vent[2], (name, vent)
+        assert tissue[4] < 0.9 * tissue[0] and tissue[2] < tissue[0], (name, tissue)
+
+
+def test_changed_tissue_mask_is_empty_for_cn_and_local_for_atrophy(template_brains):
+    mask = model_mask()
+    img = template_brains["colin27"]
+    s0 = simulate(img, 0, np.random.default_rng(0), augment=False)
+    assert not s0.changed.any()
+    np.testing.assert_allclose(s0.image, img, atol=1e-6)  # level 0 without nuisance = the brain itself
+    s4 = simulate(img, 4, np.random.default_rng(0), augment=False)
+    share = s4.changed.sum() / mask.sum()
+    assert 0.003 < share < 0.08, share  # local change, not the whole brain
+    assert not (s4.changed & ~mask).any()
+    from scipy import ndimage
+    near = ndimage.binary_dilation(ventricle_mask(img) | medial_temporal_mask(), iterations=5)
+    assert (s4.changed & near).sum() / s4.changed.sum() > 0.9
+
+
+def test_same_seed_same_volume_and_nuisance_changes_only_appearance(template_brains):
+    mask = model_mask()
+    img = template_brains["mni152"]
+    a = simulate(img, 3, np.random.default_rng(5))
+    b = simulate(img, 3, np.random.default_rng(5))
+    np.testing.assert_array_equal(a.image, b.image)
+    assert a.image.shape == img.shape and a.image.dtype == np.float32
+    assert np.isfinite(a.image).all() and a.image.max() <= 1.5 and not a.image[~mask].any()
+
+
+def test_ventricle_segmentation_finds_the_lateral_ventricles(template_brains):
+    v = ventricle_mask(template_brains["colin27"])
+    from nets.transforms.engine_grid import ENGINE_AFFINE
+    centre_mm = ENGINE_AFFINE[:3, :3] @ np.argwhere(v).mean(0) + ENGINE_AFFINE[:3, 3]
+    assert 300 < v.sum() < 4000  # 2.4-32 ml at 2 mm
+    assert abs(centre_mm[0]) < 6 and -40 < centre_mm[1] < 10 and 0 < centre_mm[2] < 30, centre_mm
