@@ -17,7 +17,7 @@ from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
 from nets.demo_volume import ensure_demo
 from nets.errors import InputError
-from nets.io.nifti_loader import MAX_FILE_BYTES
+from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
 from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
@@ -101,6 +101,7 @@ def choose_input(ctx):
 def choose_task(ctx, raw: bytes, name: str = ""):
     low = (name or "").lower()
     if is_volume_bytes(raw) or low.endswith(".nii") or low.endswith(".nii.gz"):
+        check_header(parse_header(raw)[0])  # header only: a bad file is refused before any further question
         return "mri"
     from nets.io.image_loader import decode_image, sniff_image_kind
     img = decode_image(raw)  # raises a typed error for bad images

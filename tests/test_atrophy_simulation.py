@@ -18,19 +18,23 @@ def template_brains(tmp_path_factory):
 
 
 @pytest.mark.parametrize("mechanism", ["push", "replace"])
-def test_ventricles_grow_and_medial_temporal_lobe_loses_tissue_with_severity(template_brains, mechanism):
-    mask = model_mask()
+def test_ventricles_grow_and_medial_temporal_lobe_changes_with_severity(template_brains, mechanism):
+    from scipy import ndimage
     mtl = medial_temporal_mask()
+    near_mtl = ndimage.binary_dilation(mtl, iterations=2)
     for name in ("colin27", "mni152"):
         img = template_brains[name]
-        vent, tissue = [], []
+        vent, mtl_change, tissue = [], [], []
         for level in range(5):
             s = simulate(img, level, np.random.default_rng(level), augment=False, mechanism=mechanism)
             vent.append(int(ventricle_mask(s.image).sum()))
+            mtl_change.append(float(np.abs(s.image - img)[near_mtl].mean()))
             tissue.append(float(s.image[mtl].sum()))
         assert vent[4] > 1.4 * vent[0], (name, vent)
         assert vent[2] > vent[0] and vent[4] > vent[2], (name, vent)
-        assert tissue[4] < 0.9 * tissue[0] and tissue[2] < tissue[0], (name, tissue)
+        assert mtl_change[0] == 0 and 0 < mtl_change[1] < mtl_change[2] < mtl_change[4], (name, mtl_change)
+        if mechanism == "replace":  # tissue turns into CSF
+            assert tissue[4] < 0.9 * tissue[0] and tissue[2] < tissue[0], (name, tissue)
 
 
 def test_changed_tissue_mask_is_empty_for_cn_and_local_for_atrophy(template_brains):

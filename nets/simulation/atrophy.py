@@ -22,12 +22,13 @@ from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
 from nets.transforms.engine_grid import SHAPE
 
 LEVELS = 5
-# at full severity (level 4): ventricle border moves ~2.2 voxels (4.4 mm), the medial temporal lobe loses ~1.2
-# voxels at its border and up to 25 % of its grey-matter signal; roughly a doubling of ventricular volume and a quarter of
-# hippocampal volume, in line with AD vs. control differences reported in volumetric studies.
-VENTRICLE_SHIFT = 2.2
-MTL_SHIFT = 1.2
-MTL_DARKENING = 0.25
+# at full severity (level 4) the ventricle border moves ~1.4 voxels (2.8 mm) and the medial temporal lobe loses ~0.75
+# voxel at its border and up to 15 % of its grey-matter signal: ventricles ~1.7x, medial temporal tissue ~-20 %,
+# in line with AD vs. control differences in volumetric studies (a stronger first calibration made realistic
+# AD-sized atrophy read as MCI)
+VENTRICLE_SHIFT = 1.4
+MTL_SHIFT = 0.75
+MTL_DARKENING = 0.15
 CHANGE_THRESHOLD = 0.08
 
 

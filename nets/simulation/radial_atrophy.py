@@ -20,7 +20,7 @@ def radial_atrophy(image: np.ndarray, level: int) -> np.ndarray:
         return image.copy()
     g = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in SHAPE], indexing="ij"), 0)
     d = np.zeros_like(g)
-    for centres, radius_vox, amp in ((VENTRICLES_MM, 9.0, -0.09 * level), (HIPPOCAMPI_MM, 5.0, 0.07 * level)):
+    for centres, radius_vox, amp in ((VENTRICLES_MM, 9.0, -0.09 * level), (HIPPOCAMPI_MM, 6.0, 0.1 * level)):
         for c in centres:
             diff = g - _to_voxel(c).astype(np.float32).reshape(3, 1, 1, 1)
             d += amp * np.exp(-(diff ** 2).sum(0) / (2 * radius_vox ** 2)) * diff
