@@ -20,6 +20,8 @@ def main(argv=None):
     ap.add_argument("--variants", type=int, default=None,
                     help="mri: simulated volumes per training subject and severity level")
     ap.add_argument("--workers", type=int, default=None, help="mri: processes that simulate the training set")
+    ap.add_argument("--init", help="mri: start from these weights (fine-tuning)")
+    ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace; also radial)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -31,7 +33,10 @@ def main(argv=None):
     else:
         from nets.training.train_brain_model import train_brain_model
         data = a.data or str(SHARED_DATA)
-        kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers}.items() if v is not None})
+        kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers, "init": a.init}.items()
+                   if v is not None})
+        if a.mechanisms:
+            kw["mechanisms"] = tuple(m.strip() for m in a.mechanisms.split(","))
         res = train_brain_model(data, epochs=a.epochs or 12, out=a.out, seed=a.seed, threads=a.threads,
                                 limit=a.limit, progress=not a.no_progress, **kw)
     json.dump(res, sys.stdout, indent=2, default=str)

@@ -17,7 +17,7 @@ def template_brains(tmp_path_factory):
     return brains
 
 
-@pytest.mark.parametrize("mechanism", ["push", "replace"])
+@pytest.mark.parametrize("mechanism", ["push", "replace", "radial"])
 def test_ventricles_grow_and_medial_temporal_lobe_changes_with_severity(template_brains, mechanism):
     from scipy import ndimage
     mtl = medial_temporal_mask()
@@ -68,3 +68,12 @@ def test_ventricle_segmentation_finds_the_lateral_ventricles(template_brains):
     centre_mm = ENGINE_AFFINE[:3, :3] @ np.argwhere(v).mean(0) + ENGINE_AFFINE[:3, 3]
     assert 300 < v.sum() < 4000  # 2.4-32 ml at 2 mm
     assert abs(centre_mm[0]) < 6 and -40 < centre_mm[1] < 10 and 0 < centre_mm[2] < 30, centre_mm
+
+
+def test_mechanism_choice_follows_the_mechanisms_setting(template_brains):
+    img = template_brains["colin27"]
+    default = {simulate(img, 2, np.random.default_rng(k), augment=False).mechanism for k in range(8)}
+    assert default == {"push", "replace"}
+    radial_only = {simulate(img, 2, np.random.default_rng(k), augment=False, mechanisms=("radial",)).mechanism
+                   for k in range(3)}
+    assert radial_only == {"radial"}

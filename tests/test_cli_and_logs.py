@@ -5,7 +5,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need_shared
 
 KEYS = {"task", "model", "classes", "logits", "probabilities", "prediction", "images", "regions", "timings_s"}
 
@@ -94,3 +94,17 @@ def test_evaluate_cli_on_a_class_folder(tmp_path):
     assert j["balanced_accuracy"] >= 0.7
     from pathlib import Path
     assert Path(j["plots"]["confusion_matrix"]).exists() and Path(j["plots"]["roc"]).exists()
+
+
+def test_train_mri_cli_prints_one_json_and_writes_a_card(tmp_path):
+    """Smoke run of the MRI trainer on 3 subjects (1 epoch): stdout is one JSON document; split by subject."""
+    need_shared("brain_t1")
+    r = subprocess.run([sys.executable, "-m", "nets.train", "mri", "--limit", "4", "--epochs", "1", "--variants", "1",
+                        "--out", str(tmp_path / "b.pt"), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(r.stdout)
+    card = json.loads(Path(res["card"]).read_text())
+    assert card["sha256"] and card["training"]["mechanisms"] == ["push", "replace"]
+    assert not set(card["split"]["train_subjects"]) & set(card["split"]["val_subjects"])
+    assert "confusion_matrix" in res["metrics"]

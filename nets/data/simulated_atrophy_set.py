@@ -26,19 +26,20 @@ def _init(brains):
 
 
 def _one(job):
-    subject, level, seed, augment = job
-    s = simulate(_BRAINS[subject], level, np.random.default_rng(seed), augment=augment)
+    subject, level, seed, augment, mechanisms = job
+    s = simulate(_BRAINS[subject], level, np.random.default_rng(seed), augment=augment, mechanisms=mechanisms)
     return s.image.astype(np.float16), np.packbits(s.changed)
 
 
 def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: int = 2, progress=True,
-              augment=True) -> dict:
+              augment=True, mechanisms=("push", "replace")) -> dict:
     """variants volumes per subject and level; returns images (N,80,96,80) float16, levels, subjects, changed
     (packed bits). Cached under cache/ by content of the request."""
     order = sorted(brains)  # a subject's volumes do not depend on which other subjects are in the set
-    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment) for s in subjects for lvl in range(LEVELS)
+    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms)) for s in subjects for lvl in range(LEVELS)
             for k in range(variants)]
-    key = hashlib.sha256(json.dumps([sorted(subjects), variants, seed, augment, _simulation_version()]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([sorted(subjects), variants, seed, augment, _simulation_version()]
+                                    + ([list(mechanisms)] if tuple(mechanisms) != ("push", "replace") else [])).encode()).hexdigest()
     path = Path(CACHE) / f"atrophy_set_{key[:12]}.npz"
     if path.exists():
         d = np.load(path)

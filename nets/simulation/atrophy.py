@@ -6,7 +6,8 @@ shrinks the medial temporal lobe (hippocampus, amygdala, parahippocampal grey ma
 chosen at random so that a model learns atrophy rather than one generator:
 - "push": a smooth displacement field along the gradient of the smoothed structure mask (tissue is pushed away from
   the ventricles and pulled out of the medial temporal lobe);
-- "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges.
+- "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges;
+- optionally "radial" (mechanisms=...): radial expansion/contraction about random points of the structures.
 Extent varies in space (a low-frequency random envelope) and between hemispheres. Realistic nuisance variation on
 top: bias field, noise, contrast (gamma), small affine, resolution (blur).
 """
@@ -30,6 +31,10 @@ VENTRICLE_SHIFT = 1.4
 MTL_SHIFT = 0.75
 MTL_DARKENING = 0.15
 CHANGE_THRESHOLD = 0.08
+# optional third mechanism (not in the committed model's training): expansion about random points inside the
+# ventricles, contraction about a random point of each medial temporal lobe
+RADIAL_VENTRICLE = 0.28
+RADIAL_MTL = 0.45
 
 
 @dataclass
@@ -70,7 +75,23 @@ def _hemisphere_scale(rng, left_right=(0.8, 1.2)) -> np.ndarray:
     return (a * (1 - w) + b * w)[:, None, None].astype(np.float32)
 
 
-def simulate(image, level, rng, augment=True, mechanism=None, mask=None) -> SimulatedBrain:
+def _radial_field(region, rng, n, radius_range, amp):
+    """Displacement sum_k a_k * exp(-|x-c_k|^2 / 2r_k^2) * (x - c_k) about n random points c_k of `region`;
+    amp < 0 expands, amp > 0 contracts."""
+    g = _grid()
+    d = np.zeros_like(g)
+    idx = np.argwhere(region)
+    if not len(idx):
+        return d
+    for c in idx[rng.choice(len(idx), size=n)]:
+        diff = g - c.astype(np.float32).reshape(3, 1, 1, 1)
+        r = rng.uniform(*radius_range)
+        d += amp * rng.uniform(0.75, 1.0) * np.exp(-(diff ** 2).sum(0) / (2 * r * r)) * diff
+    return d
+
+
+def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
+             mechanisms=("push", "replace")) -> SimulatedBrain:
     """image: a preprocessed brain on the engine grid (nets.transforms.BrainPreprocessor output)."""
     mask = model_mask() if mask is None else mask
     img = image.astype(np.float32)
@@ -79,12 +100,22 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None) -> Simu
         s = level / (LEVELS - 1) * rng.uniform(0.85, 1.15)
         vent = ventricle_mask(img)
         mtl = medial_temporal_mask()
-        mech = mechanism or ("push" if rng.random() < 0.5 else "replace")
+        if mechanism:
+            mech = mechanism
+        elif tuple(mechanisms) == ("push", "replace"):
+            mech = "push" if rng.random() < 0.5 else "replace"  # the random stream of the committed model
+        else:
+            mech = str(rng.choice(list(mechanisms)))
         alpha = VENTRICLE_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         beta = MTL_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         csf = float(np.median(img[vent])) if vent.any() else 0.15
         if mech == "push":
             d = alpha * _unit_gradient(vent, 2.0) - beta * _unit_gradient(mtl, 1.5)
+            out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
+        elif mech == "radial":
+            d = _radial_field(vent, rng, int(rng.integers(2, 5)), (7, 11), -RADIAL_VENTRICLE * s)
+            for half in (mtl & (_grid()[0] < SHAPE[0] / 2), mtl & (_grid()[0] >= SHAPE[0] / 2)):
+                d += _radial_field(half, rng, 1, (4, 7), RADIAL_MTL * s)
             out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
         else:
             dist_out = ndimage.distance_transform_edt(~vent)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def split_subjects(names, val_n=6, seed=0):
 
 
 def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit=None, progress=True,
-                      batch_size=8, lr=1e-3, variants=4, workers=2, severity_weight=0.3) -> dict:
+                      batch_size=8, lr=1e-3, variants=4, workers=2, severity_weight=0.3, init=None,
+                      mechanisms=("push", "replace")) -> dict:
     cfg = CONFIGS[NAME]
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -59,11 +61,14 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
     assert not set(train_s) & set(val_s)
     # training volumes: simulation without nuisance (cheap per-batch nuisance instead, TensorAugment); monitoring
     # volumes: fixed, with the full nuisance
-    train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress, augment=False)
+    train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress, augment=False,
+                          mechanisms=mechanisms)
     val_set = build_set(brains, val_s, 2, seed + 1, workers=workers, progress=progress, augment=True)
     x_all = torch.from_numpy(train_set["images"])  # float16, converted per batch
     y_all = torch.from_numpy(train_set["levels"])
     model = BrainCNN3D(**cfg.arch_kwargs)
+    if init:  # fine-tune from earlier weights
+        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = len(y_all) // batch_size
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
@@ -75,7 +80,7 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
         if ck.get("epochs") == epochs:
             model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
             start, history = ck["epoch"] + 1, ck["history"]
-            print(f"resuming from epoch {start}")
+            print(f"resuming from epoch {start}", file=sys.stderr)
     for epoch in range(start, epochs):
         augment = TensorAugment(seed * 1000 + epoch)
         order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
@@ -97,7 +102,7 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
         ev = monitor(model, val_set, brains, val_s)
         h = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), **ev, "seconds": time.time() - t0}
         history.append(h)
-        print(json.dumps(h), flush=True)
+        print(json.dumps(h), file=sys.stderr, flush=True)  # stdout carries only the final JSON
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                     "epoch": epoch, "epochs": epochs, "history": history}, ckpt)
     model.eval()
@@ -109,6 +114,7 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
     save_training_curves(history, plot_dir / "training_curves.png")
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
     training = {"epochs": epochs, "volumes": int(len(y_all)), "variants_per_subject_and_level": variants,
+                "init": init, "mechanisms": list(mechanisms),
                 "batch_size": batch_size, "loss": f"cross-entropy + {severity_weight} x squared error of expected severity",
                 "optimizer": "AdamW", "max_lr": lr, "schedule": "cosine", "history": history,
                 "simulation": ("nets/simulation/atrophy.py: the subject's own ventricles enlarged and the medial "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
             opt.load_state_dict(ck["opt"])
             sched.load_state_dict(ck["sched"])
             start_epoch, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
-            print(f"resuming from epoch {start_epoch}")
+            print(f"resuming from epoch {start_epoch}", file=sys.stderr)
     gen = torch.Generator().manual_seed(seed + start_epoch)
     rng = np.random.default_rng(seed + start_epoch)
     # skin: class-balanced sampling (sqrt-balanced) + weighted loss; chest: weighted loss only
@@ -112,7 +113,7 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
         h = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_loss": val_loss,
              "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m["auc"], "seconds": time.time() - t0}
         history.append(h)
-        print(json.dumps(h), flush=True)
+        print(json.dumps(h), file=sys.stderr, flush=True)  # stdout carries only the final JSON
         score = m["balanced_accuracy"] + (m["auc"] or 0) * 0.5
         if score > best["score"]:
             best = {"score": score, "epoch": epoch + 1}
