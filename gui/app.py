@@ -90,12 +90,12 @@ def choose_input(ctx):
     if choice == "demo":
         p = ensure_demo()
         ctx.log("demo")
-        return p.read_bytes(), "demo.nii"
+        return p.read_bytes(), "demo.nii", True
     f = file_upload(t("choose", ctx.lang), accept=ACCEPT, max_size=MAX_FILE_BYTES,
                     help_text=t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
     if not f:
-        return None, None
-    return f["content"], f["filename"]
+        return None, None, False
+    return f["content"], f["filename"], False
 
 
 def choose_task(ctx, raw: bytes, name: str = ""):
@@ -241,12 +241,12 @@ def main():
     landing(ctx)
     out.put_scope("result")
     while True:
-        raw, name = choose_input(ctx)
+        raw, name, is_demo = choose_input(ctx)
         if raw is None:
             continue
         try:
             task = choose_task(ctx, raw, name)
-            model = choose_mri_model(ctx) if task == "mri" and name != "demo.nii" else None
+            model = choose_mri_model(ctx) if task == "mri" and not is_demo else None
             ticket = store_upload(raw, task)
             ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task,
                     model=model)

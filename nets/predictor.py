@@ -132,6 +132,16 @@ class Predictor:
                                          "image.")
         return self._predict_image(raw, task, model, weights, target, explain, progress)
 
+    @staticmethod
+    def _classify(m, x, timings, progress):
+        """One forward pass (no gradients) -> logits and probabilities; records timings["forward"]."""
+        progress("classifying", 0.4)
+        t = time.perf_counter()
+        with torch.no_grad():
+            logits = m.module(x)[0]
+        timings["forward"] = time.perf_counter() - t
+        return logits, torch.softmax(logits, 0).numpy()
+
     # -- MRI ---------------------------------------------------------------------------------------------------
     def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance) -> Result:
         t = {}
@@ -159,12 +169,7 @@ class Predictor:
             warnings += pre.warnings
         x = torch.from_numpy(image)[None, None]
         t["preprocess"] = time.perf_counter() - t1
-        progress("classifying", 0.4)
-        t2 = time.perf_counter()
-        with torch.no_grad():
-            logits = m.module(x)[0]
-        probs = torch.softmax(logits, 0).numpy()
-        t["forward"] = time.perf_counter() - t2
+        logits, probs = self._classify(m, x, t, progress)
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
@@ -271,12 +276,7 @@ class Predictor:
         x = image_to_tensor(arr, c)
         display = np.asarray(img.convert("RGB").resize((c["size"] * 2, c["size"] * 2), 2), dtype=np.uint8)
         t["preprocess"] = time.perf_counter() - t1
-        progress("classifying", 0.4)
-        t2 = time.perf_counter()
-        with torch.no_grad():
-            logits = m.module(x)[0]
-        probs = torch.softmax(logits, 0).numpy()
-        t["forward"] = time.perf_counter() - t2
+        logits, probs = self._classify(m, x, t, progress)
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
         images = {}

@@ -45,11 +45,14 @@ def free_port():
 
 
 @pytest.fixture(scope="session")
-def server():
-    """The real app, started as a user would (python demo01.py), on a free loopback port."""
+def server(tmp_path_factory):
+    """The real app, started as a user would (python demo01.py), on a free loopback port. Its output goes to a
+    file (an undrained pipe could block the server once full; the file also stays for a failing test)."""
     port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "demo01.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "demo01.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
     import urllib.request
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -58,7 +61,7 @@ def server():
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read())
+                raise RuntimeError(log_path.read_text())
             time.sleep(0.5)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
@@ -66,3 +69,4 @@ def server():
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()

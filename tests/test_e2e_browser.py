@@ -1,4 +1,5 @@
 """End-to-end: the real page in headless Chromium, driven like a person would; plus REST calls on the same server."""
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,6 +30,21 @@ def _log_lines():
     return sum(len(f.read_text().splitlines()) for f in (ROOT / "run_logs").glob("*.jsonl"))
 
 
+def _wait_for_text(page, text, timeout_ms):
+    """Wait for `text`; on timeout keep a screenshot and the page text so the failure says why."""
+    try:
+        page.get_by_text(text).wait_for(timeout=timeout_ms)
+    except Exception:
+        shot = Path(tempfile.mkdtemp()) / "stuck.png"
+        page.screenshot(path=str(shot), full_page=True)
+        raise AssertionError(f"no '{text}' after {timeout_ms / 1000:.0f} s; screenshot {shot}; page text:\n"
+                             + page.inner_text("body")[-1500:]) from None
+
+
+def _wait_for_result(page, timeout_ms):
+    _wait_for_text(page, "Downloads", timeout_ms)
+
+
 def _images_on_page(page):
     return page.eval_on_selector_all("img", "els => els.filter(e => e.naturalWidth > 0).length")
 
@@ -40,7 +56,7 @@ def test_demo_flow(server, browser):
     page.get_by_text("Research and teaching tool").wait_for(timeout=30000)
     page.get_by_role("button", name="use demo.nii").click(timeout=30000)
     page.get_by_text("Result:").wait_for(timeout=120000)
-    page.get_by_text("Downloads").wait_for(timeout=30000)
+    _wait_for_result(page, 30000)
     page.wait_for_timeout(1000)
     text = page.inner_text("body")
     assert any(c in text for c in ("CN", "EMCI", "MCI", "LMCI", "AD"))
@@ -91,7 +107,7 @@ def _upload_volume(page, server, path, model=None):
     """Upload a volume; when the page offers more than one MRI model, pick `model` (default: the first)."""
     _upload(page, server, path)
     if _mri_models_offered():
-        page.get_by_text("Which MRI model").wait_for(timeout=60000)
+        _wait_for_text(page, "Which MRI model", 60000)
         if model:
             page.check(f"input[type=radio][value='\"{model}\"']")
         page.locator("button[type=submit]:not([disabled])").last.click()
@@ -116,7 +132,7 @@ def test_upload_chest_xray(server, browser):
     page.get_by_text("Which model").wait_for(timeout=30000)
     page.locator("button[type=submit]:not([disabled])").last.click()
     page.get_by_text("Result:").wait_for(timeout=60000)
-    page.get_by_text("Downloads").wait_for(timeout=30000)
+    _wait_for_result(page, 30000)
     page.wait_for_timeout(800)
     assert "NORMAL" in page.inner_text("body") and "PNEUMONIA" in page.inner_text("body")
     page.screenshot(path=str(SHOTS / "page_chest.png"), full_page=True)
@@ -128,7 +144,7 @@ def test_upload_real_brain(server, browser):
     page = browser.new_page()
     _upload_volume(page, server, f)
     page.get_by_text("Result:").wait_for(timeout=120000)
-    page.get_by_text("Downloads").wait_for(timeout=30000)
+    _wait_for_result(page, 30000)
     page.wait_for_timeout(1500)
     assert _images_on_page(page) >= 10
     page.close()
@@ -163,7 +179,7 @@ def test_two_sessions_get_their_own_images(server, browser):
     xray.get_by_text("Which model").wait_for(timeout=30000)
     xray.locator("button[type=submit]:not([disabled])").last.click()
     for p in (brain, xray):
-        p.get_by_text("Downloads").wait_for(timeout=180000)
+        _wait_for_result(p, 180000)
         p.wait_for_timeout(800)
     b, x = brain.inner_text("body"), xray.inner_text("body")
     assert "axial" in b and "PNEUMONIA" not in b
@@ -201,7 +217,7 @@ def test_eight_sessions_at_once_each_see_only_their_own_result(server, browser, 
             page.locator("button[type=submit]:not([disabled])").last.click()
     sources = []
     for page, (how, path, task) in zip(pages, inputs):
-        page.get_by_text("Downloads").wait_for(timeout=300000)
+        _wait_for_result(page, 300000)
         page.wait_for_timeout(500)
         text = page.inner_text("#pywebio-scope-result")
         models = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}

@@ -28,18 +28,18 @@ def _init(brains):
 def _one(job):
     subject, level, seed, augment, mechanisms = job
     s = simulate(_BRAINS[subject], level, np.random.default_rng(seed), augment=augment, mechanisms=mechanisms)
-    return s.image.astype(np.float16), np.packbits(s.changed)
+    return s.image.astype(np.float16)
 
 
 def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: int = 2, progress=True,
               augment=True, mechanisms=("push", "replace")) -> dict:
-    """variants volumes per subject and level; returns images (N,80,96,80) float16, levels, subjects, changed
-    (packed bits). Cached under cache/ by content of the request."""
+    """variants volumes per subject and level; returns images (N,80,96,80) float16, levels, subjects. Cached under
+    cache/ by content of the request."""
     order = sorted(brains)  # a subject's volumes do not depend on which other subjects are in the set
-    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms)) for s in subjects for lvl in range(LEVELS)
-            for k in range(variants)]
-    key = hashlib.sha256(json.dumps([sorted(subjects), variants, seed, augment, _simulation_version()]
-                                    + ([list(mechanisms)] if tuple(mechanisms) != ("push", "replace") else [])).encode()).hexdigest()
+    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms))
+            for s in subjects for lvl in range(LEVELS) for k in range(variants)]
+    request = [sorted(subjects), variants, seed, augment, list(mechanisms), _simulation_version()]
+    key = hashlib.sha256(json.dumps(request).encode()).hexdigest()
     path = Path(CACHE) / f"atrophy_set_{key[:12]}.npz"
     if path.exists():
         d = np.load(path)
@@ -48,7 +48,7 @@ def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: i
     with ctx.Pool(workers, initializer=_init, initargs=({s: brains[s] for s in subjects},)) as pool:
         res = list(tqdm(pool.imap(_one, jobs, chunksize=4), total=len(jobs), desc="simulating atrophy",
                         disable=not progress))
-    out = {"images": np.stack([r[0] for r in res]), "changed": np.stack([r[1] for r in res]),
+    out = {"images": np.stack(res),
            "levels": np.array([j[1] for j in jobs], np.int64), "subjects": np.array([j[0] for j in jobs])}
     Path(CACHE).mkdir(exist_ok=True)
     np.savez(path, **out)
@@ -59,10 +59,6 @@ def _simulation_version() -> str:
     src = (Path(__file__).parents[1] / "simulation" / "atrophy.py").read_text()
     src += (Path(__file__).parents[1] / "simulation" / "structures.py").read_text()
     return hashlib.sha256(src.encode()).hexdigest()[:12]
-
-
-def unpack_changed(packed: np.ndarray, shape=(80, 96, 80)) -> np.ndarray:
-    return np.unpackbits(packed)[: int(np.prod(shape))].reshape(shape).astype(bool)
 
 
 class TensorAugment:

@@ -3,6 +3,8 @@
 Every layer is its own module (no reused ReLU, no functional ops with weights) so that LRP can attach one rule
 per layer; BatchNorm is folded into the preceding convolution before explaining (see nets.interpret.bn_folding).
 """
+import math
+
 import torch
 from torch import nn
 
@@ -21,11 +23,8 @@ class BrainCNN3D(nn.Module):
         # a 1x1x1 reduction keeps where a feature is (brains are registered to MNI) with a narrow, stable head
         layers += [nn.Conv3d(cin, head_channels, 1, bias=False), nn.BatchNorm3d(head_channels), nn.ReLU()]
         self.features = nn.Sequential(*layers)
-        down = 2 ** len(channels)
-        self.feature_shape = (head_channels,) + tuple(s // down for s in input_shape)
-        self.flat_features = head_channels
-        for s in self.feature_shape[1:]:
-            self.flat_features *= s
+        down = 2 ** len(channels)  # stride-2 stem + one pool per further block
+        self.flat_features = head_channels * math.prod(s // down for s in input_shape)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.flat_features, num_classes)
 

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from nets.simulation.structures import medial_temporal_mask, ventricle_mask
+from nets.simulation.structures import medial_temporal_mask, medial_temporal_soft, ventricle_mask
 from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
 from nets.transforms.engine_grid import SHAPE
 
 LEVELS = 5
 # at full severity (level 4) the ventricle border moves ~1.4 voxels (2.8 mm) and the medial temporal lobe loses ~0.75
-# voxel at its border and up to 15 % of its grey-matter signal: ventricles ~1.7x, medial temporal tissue ~-20 %,
-# in line with AD vs. control differences in volumetric studies (a stronger first calibration made realistic
-# AD-sized atrophy read as MCI)
+# voxel at its border and up to 15 % of its grey-matter signal: on held-out brains ventricles x1.9, medial temporal
+# tissue x0.76 (nets.training.train_brain_model.simulated_change), in line with AD vs. control differences in
+# volumetric studies (a first calibration twice as strong made realistic AD-sized atrophy read as MCI)
 VENTRICLE_SHIFT = 1.4
 MTL_SHIFT = 0.75
 MTL_DARKENING = 0.15
@@ -100,12 +100,8 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
         s = level / (LEVELS - 1) * rng.uniform(0.85, 1.15)
         vent = ventricle_mask(img)
         mtl = medial_temporal_mask()
-        if mechanism:
-            mech = mechanism
-        elif tuple(mechanisms) == ("push", "replace"):
-            mech = "push" if rng.random() < 0.5 else "replace"  # the random stream of the committed model
-        else:
-            mech = str(rng.choice(list(mechanisms)))
+        # one uniform draw picks the mechanism (for push/replace: the committed model's random stream)
+        mech = mechanism or mechanisms[int(rng.random() * len(mechanisms))]
         alpha = VENTRICLE_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         beta = MTL_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         csf = float(np.median(img[vent])) if vent.any() else 0.15
@@ -126,8 +122,7 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
         # partial-volume loss of grey-matter signal inside the medial temporal lobe, in some cases only, so that
         # shrinkage alone also reads as atrophy
         if rng.random() < 0.6:
-            soft = ndimage.gaussian_filter(mtl.astype(np.float32), 1.0)
-            dark = MTL_DARKENING * s * rng.uniform(0.5, 1.0) * soft * _hemisphere_scale(rng)
+            dark = MTL_DARKENING * s * rng.uniform(0.5, 1.0) * medial_temporal_soft() * _hemisphere_scale(rng)
             out = out * (1 - dark) + csf * dark
     changed = (np.abs(out - img) > CHANGE_THRESHOLD) & mask
     if augment:

@@ -42,6 +42,12 @@ def medial_temporal_mask() -> np.ndarray:
     return np.isin(t.atlas, MEDIAL_TEMPORAL_AAL)
 
 
+@lru_cache(maxsize=1)
+def medial_temporal_soft() -> np.ndarray:
+    """The medial temporal mask with soft (partial-volume) edges."""
+    return ndimage.gaussian_filter(medial_temporal_mask().astype(np.float32), 1.0)
+
+
 def ventricle_mask(image: np.ndarray) -> np.ndarray:
     """The subject's lateral ventricles: dark voxels in the central box connected to the template's ventricle core
     (the interhemispheric fissure and sulci are dark too but do not touch the core)."""

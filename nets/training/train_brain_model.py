@@ -134,14 +134,22 @@ def monitor(model, val_set, brains, val_s) -> dict:
     with torch.no_grad():
         probs = np.concatenate([torch.softmax(model(torch.from_numpy(val_set["images"][i:i + 8]).float()[:, None]), 1)
                                 .numpy() for i in range(0, len(val_set["levels"]), 8)])
-        real = [int(model(torch.from_numpy(brains[s])[None, None]).argmax()) for s in val_s if s.startswith("sub-")]
     y = val_set["levels"]
     m = classification_metrics(y, probs, list(SEVERITY_ORDER))
     sev = probs @ np.arange(LEVELS)
     return {"val_loss": float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-8, None)).mean()),
             "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m.get("auc"),
             "val_severity_mae": float(np.abs(sev - y).mean()),
-            "val_real_brains_cn": float(np.mean([r == 0 for r in real])) if real else None}
+            "val_real_brains_cn": real_brains_called_cn(model, brains, val_s)}
+
+
+def real_brains_called_cn(model, brains, subjects):
+    """Share of the unmodified real brains (sub-*) among `subjects` that the model calls CN."""
+    real = [s for s in subjects if s.startswith("sub-")]
+    if not real:
+        return None
+    with torch.no_grad():
+        return float(np.mean([int(model(torch.from_numpy(brains[s])[None, None]).argmax()) == 0 for s in real]))
 
 
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
@@ -175,12 +183,7 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     probs = np.array(probs)
     m = classification_metrics(np.array(ys), probs, list(SEVERITY_ORDER))
     m["loss"] = float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)), torch.tensor(ys)).item())
-    real = []
-    for s in subjects:
-        if s.startswith("sub-"):
-            with torch.no_grad():
-                real.append(int(model(torch.from_numpy(brains[s])[None, None]).argmax()))
-    m["real_brains_called_cn"] = float(np.mean([r == 0 for r in real])) if real else None
+    m["real_brains_called_cn"] = real_brains_called_cn(model, brains, subjects)
     sev = probs @ np.arange(LEVELS)
     m["expected_severity_by_level"] = [float(sev[np.array(ys) == k].mean()) for k in range(LEVELS)]
     lv = np.array(ys)
@@ -193,6 +196,7 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
         m["relevance_concentration_in_changed_tissue"] = {"mean": float(np.mean(ratios)),
                                                           "median": float(np.median(ratios)), "n": len(ratios)}
     m["independent_generator"] = severity_checks(model, brains, subjects)
+    m["simulated_change_by_level"] = simulated_change(brains, subjects)
     if plot_dir is not None:
         from nets.render.plots import save_confusion_matrix
         Path(plot_dir).mkdir(parents=True, exist_ok=True)
@@ -201,6 +205,28 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
         if examples:
             _plot_relevance_examples(examples, Path(plot_dir) / "relevance_vs_ground_truth.png")
     return m
+
+
+def simulated_change(brains, subjects) -> dict:
+    """How big each level's atrophy is, on the held-out real brains (no nuisance), for both generators: lateral
+    ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the
+    AAL hippocampus / amygdala / parahippocampal mask), each as a ratio to the unmodified brain."""
+    from nets.simulation.radial_atrophy import radial_atrophy
+    from nets.simulation.structures import medial_temporal_mask, ventricle_mask
+    mtl = medial_temporal_mask()
+    real = [s for s in subjects if s.startswith("sub-")]
+    gens = {"training_generator": lambda img, lvl, i: simulate(img, lvl, np.random.default_rng(i), augment=False).image,
+            "independent_generator": lambda img, lvl, i: radial_atrophy(img, lvl)}
+    out = {}
+    for name, gen in gens.items():
+        vent, tissue = np.zeros((len(real), LEVELS)), np.zeros((len(real), LEVELS))
+        for i, s in enumerate(real):
+            for lvl in range(LEVELS):
+                x = gen(brains[s], lvl, i)
+                vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
+        out[name] = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
+                     "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist()}
+    return out
 
 
 def severity_checks(model, brains, subjects) -> dict:
