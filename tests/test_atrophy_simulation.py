@@ -77,3 +77,16 @@ def test_mechanism_choice_follows_the_mechanisms_setting(template_brains):
     radial_only = {simulate(img, 2, np.random.default_rng(k), augment=False, mechanisms=("radial",)).mechanism
                    for k in range(3)}
     assert radial_only == {"radial"}
+
+
+def test_ventricles_mechanism_enlarges_the_ventricles_and_leaves_the_medial_temporal_lobe_alone(template_brains):
+    img = template_brains["colin27"]
+    mtl = medial_temporal_mask()
+    s0 = simulate(img, 0, np.random.default_rng(0), augment=False, mechanism="ventricles")
+    s4 = simulate(img, 4, np.random.default_rng(0), augment=False, mechanism="ventricles")
+    assert ventricle_mask(s4.image).sum() > 1.4 * ventricle_mask(s0.image).sum()
+    push = simulate(img, 4, np.random.default_rng(0), augment=False, mechanism="push")
+    # the temporal horns touch the hippocampi, so a little change reaches the medial temporal lobe, far less than
+    # when it shrinks
+    assert np.abs(s4.image - img)[mtl].mean() < 0.3 * np.abs(push.image - img)[mtl].mean()
+    assert s4.changed.sum() > 100

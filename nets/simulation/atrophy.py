@@ -7,7 +7,8 @@ chosen at random so that a model learns atrophy rather than one generator:
 - "push": a smooth displacement field along the gradient of the smoothed structure mask (tissue is pushed away from
   the ventricles and pulled out of the medial temporal lobe);
 - "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges;
-- optionally "radial" (mechanisms=...): radial expansion/contraction about random points of the structures.
+- optionally "radial" (mechanisms=...): radial expansion/contraction about random points of the structures;
+- "ventricles": the push on the ventricles alone (evaluation: does ventricle size by itself read as atrophy?).
 Extent varies in space (a low-frequency random envelope) and between hemispheres. Realistic nuisance variation on
 top: bias field, noise, contrast (gamma), small affine, resolution (blur).
 """
@@ -105,8 +106,10 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
         alpha = VENTRICLE_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         beta = MTL_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         csf = float(np.median(img[vent])) if vent.any() else 0.15
-        if mech == "push":
-            d = alpha * _unit_gradient(vent, 2.0) - beta * _unit_gradient(mtl, 1.5)
+        if mech in ("push", "ventricles"):
+            d = alpha * _unit_gradient(vent, 2.0)
+            if mech == "push":
+                d = d - beta * _unit_gradient(mtl, 1.5)
             out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
         elif mech == "radial":
             d = _radial_field(vent, rng, int(rng.integers(2, 5)), (7, 11), -RADIAL_VENTRICLE * s)
@@ -121,7 +124,7 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
             out = img * (1 - w) + csf * w
         # partial-volume loss of grey-matter signal inside the medial temporal lobe, in some cases only, so that
         # shrinkage alone also reads as atrophy
-        if rng.random() < 0.6:
+        if mech != "ventricles" and rng.random() < 0.6:
             dark = MTL_DARKENING * s * rng.uniform(0.5, 1.0) * medial_temporal_soft() * _hemisphere_scale(rng)
             out = out * (1 - dark) + csf * dark
     changed = (np.abs(out - img) > CHANGE_THRESHOLD) & mask

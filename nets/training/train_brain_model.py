@@ -196,6 +196,7 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
         m["relevance_concentration_in_changed_tissue"] = {"mean": float(np.mean(ratios)),
                                                           "median": float(np.median(ratios)), "n": len(ratios)}
     m["independent_generator"] = severity_checks(model, brains, subjects)
+    m["expected_severity_by_mechanism"] = severity_by_mechanism(model, brains, subjects)
     m["simulated_change_by_level"] = simulated_change(brains, subjects)
     if plot_dir is not None:
         from nets.render.plots import save_confusion_matrix
@@ -226,6 +227,23 @@ def simulated_change(brains, subjects) -> dict:
                 vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
         out[name] = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
                      "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist()}
+    return out
+
+
+def severity_by_mechanism(model, brains, subjects, mechanisms=("push", "replace", "ventricles")) -> dict:
+    """Which cue the model reads: mean expected severity per level on the held-out real brains (no nuisance) for
+    each mechanism alone, "ventricles" being the push on the ventricles without any medial temporal change."""
+    real = [s for s in subjects if s.startswith("sub-")]
+    out = {}
+    for mech in mechanisms:
+        sev = np.zeros((len(real), LEVELS))
+        for i, s in enumerate(real):
+            for level in range(LEVELS):
+                x = simulate(brains[s], level, np.random.default_rng([i, level]), augment=False, mechanism=mech).image
+                with torch.no_grad():
+                    sev[i, level] = float(torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].numpy()
+                                          @ np.arange(LEVELS))
+        out[mech] = sev.mean(0).round(3).tolist()
     return out
 
 
