@@ -22,6 +22,8 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=None, help="mri: processes that simulate the training set")
     ap.add_argument("--init", help="mri: start from these weights (fine-tuning)")
     ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace; also radial)")
+    ap.add_argument("--full-nuisance", action="store_true",
+                    help="mri: training volumes also get small affine, blur, bias field (as the validation ones)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -35,6 +37,8 @@ def main(argv=None):
         data = a.data or str(SHARED_DATA)
         kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers, "init": a.init}.items()
                    if v is not None})
+        if a.full_nuisance:
+            kw["full_nuisance"] = True
         if a.mechanisms:
             kw["mechanisms"] = tuple(m.strip() for m in a.mechanisms.split(","))
         res = train_brain_model(data, epochs=a.epochs or 12, out=a.out, seed=a.seed, threads=a.threads,

@@ -16,7 +16,7 @@ from nets.model_configs import CONFIGS
 from nets.networks import BrainCNN3D
 from nets.data.simulated_atrophy_set import TensorAugment, build_set
 from nets.simulation.atrophy import LEVELS, simulate
-from nets.training.model_card import write_card
+from nets.training.model_card import card_path_for, sha256_file, write_card
 from nets.transforms.brain_preprocessing import model_mask
 
 NAME = "brain-atrophy-3dcnn"
@@ -49,7 +49,10 @@ def split_subjects(names, val_n=6, seed=0):
 
 def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit=None, progress=True,
                       batch_size=8, lr=1e-3, variants=4, workers=2, severity_weight=0.3, init=None,
-                      mechanisms=("push", "replace")) -> dict:
+                      mechanisms=("push", "replace"), full_nuisance=False) -> dict:
+    """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
+    scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
+    globally scaled healthy brain looks like a radially enlarged one."""
     cfg = CONFIGS[NAME]
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -59,10 +62,10 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
     brains = load_subjects(data_dir, progress, limit)
     train_s, val_s = split_subjects(list(brains), seed=seed)
     assert not set(train_s) & set(val_s)
-    # training volumes: simulation without nuisance (cheap per-batch nuisance instead, TensorAugment); monitoring
-    # volumes: fixed, with the full nuisance
-    train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress, augment=False,
-                          mechanisms=mechanisms)
+    # training volumes: simulation without nuisance unless full_nuisance (cheap per-batch nuisance on top,
+    # TensorAugment); monitoring volumes: fixed, with the full nuisance
+    train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress,
+                          augment=full_nuisance, mechanisms=mechanisms)
     val_set = build_set(brains, val_s, 2, seed + 1, workers=workers, progress=progress, augment=True)
     x_all = torch.from_numpy(train_set["images"])  # float16, converted per batch
     y_all = torch.from_numpy(train_set["levels"])
@@ -114,16 +117,29 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
     save_training_curves(history, plot_dir / "training_curves.png")
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
     training = {"epochs": epochs, "volumes": int(len(y_all)), "variants_per_subject_and_level": variants,
-                "init": init, "mechanisms": list(mechanisms),
+                "init": init_stage(init) if init else None, "mechanisms": list(mechanisms), "full_nuisance": full_nuisance,
                 "batch_size": batch_size, "loss": f"cross-entropy + {severity_weight} x squared error of expected severity",
                 "optimizer": "AdamW", "max_lr": lr, "schedule": "cosine", "history": history,
                 "simulation": ("nets/simulation/atrophy.py: the subject's own ventricles enlarged and the medial "
                                "temporal lobe shrunk (push or replace mechanism, random extent, hemisphere asymmetry), "
-                               "optional grey-matter signal loss; bias field, noise, gamma, small affine, blur; "
-                               "per batch: left-right flip, shift, gamma, noise")}
+                               "optional grey-matter signal loss; "
+                               + ("bias field, noise, gamma, small affine, blur; " if full_nuisance else "")
+                               + "per batch: left-right flip, shift, bias field, gamma, noise")}
     card = write_card(cfg, out, {"validation": ev}, split, training)
     ckpt.unlink(missing_ok=True)
     return {"weights": str(out), "card": str(card), "metrics": ev}
+
+
+def init_stage(init) -> dict:
+    """What a fine-tune started from: the weights' sha256 and, from their card, how they were trained (so a chain of
+    stages can be reproduced)."""
+    info = {"weights": str(init), "sha256": sha256_file(init)}
+    cp = card_path_for(Path(init))
+    if cp.exists():
+        t = json.loads(cp.read_text()).get("training", {})
+        info["training"] = {k: v for k, v in t.items() if k != "history"}
+        info["training"]["epochs_run"] = len(t.get("history", []))
+    return info
 
 
 def monitor(model, val_set, brains, val_s) -> dict:
