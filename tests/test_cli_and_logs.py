@@ -108,3 +108,21 @@ def test_train_mri_cli_prints_one_json_and_writes_a_card(tmp_path):
     assert card["sha256"] and card["training"]["mechanisms"] == ["push", "replace"]
     assert not set(card["split"]["train_subjects"]) & set(card["split"]["val_subjects"])
     assert "confusion_matrix" in res["metrics"]
+
+
+def test_train_mri_fine_tune_records_where_it_started(tmp_path):
+    """--init / --full-nuisance / --mechanisms: the card says which weights the run started from (sha256 and that
+    stage's recipe), so a chain of stages can be reproduced."""
+    need_shared("brain_t1")
+    from nets.training.model_card import sha256_file
+    init = ROOT / "data" / "model_save" / "brain_atrophy_3dcnn.pt"
+    r = subprocess.run([sys.executable, "-m", "nets.train", "mri", "--limit", "4", "--epochs", "1", "--variants", "1",
+                        "--init", str(init), "--full-nuisance", "--mechanisms", "push,radial",
+                        "--out", str(tmp_path / "f.pt"), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    t = json.loads(Path(json.loads(r.stdout)["card"]).read_text())["training"]
+    assert t["full_nuisance"] is True and t["mechanisms"] == ["push", "radial"]
+    assert t["init"]["sha256"] == sha256_file(init)
+    assert t["init"]["training"]["mechanisms"] == ["push", "replace", "radial"]  # the committed stage's recipe
+    assert "affine" in t["simulation"]
