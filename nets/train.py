@@ -21,9 +21,9 @@ def main(argv=None):
                     help="mri: simulated volumes per training subject and severity level")
     ap.add_argument("--workers", type=int, default=None, help="mri: processes that simulate the training set")
     ap.add_argument("--init", help="mri: start from these weights (fine-tuning)")
-    ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace; also radial)")
-    ap.add_argument("--full-nuisance", action="store_true",
-                    help="mri: training volumes also get small affine, blur, bias field (as the validation ones)")
+    ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace,radial)")
+    ap.add_argument("--full-nuisance", action=argparse.BooleanOptionalAction, default=None,
+                    help="mri: training volumes also get small affine, blur, bias field (default: yes)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -37,11 +37,12 @@ def main(argv=None):
         data = a.data or str(SHARED_DATA)
         kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers, "init": a.init}.items()
                    if v is not None})
-        if a.full_nuisance:
-            kw["full_nuisance"] = True
+        if a.full_nuisance is not None:
+            kw["full_nuisance"] = a.full_nuisance
         if a.mechanisms:
             kw["mechanisms"] = tuple(m.strip() for m in a.mechanisms.split(","))
-        res = train_brain_model(data, epochs=a.epochs or 12, out=a.out, seed=a.seed, threads=a.threads,
+        kw.update({"epochs": a.epochs} if a.epochs else {})
+        res = train_brain_model(data, out=a.out, seed=a.seed, threads=a.threads,
                                 limit=a.limit, progress=not a.no_progress, **kw)
     json.dump(res, sys.stdout, indent=2, default=str)
     print()

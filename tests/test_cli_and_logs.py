@@ -105,7 +105,8 @@ def test_train_mri_cli_prints_one_json_and_writes_a_card(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads(r.stdout)
     card = json.loads(Path(res["card"]).read_text())
-    assert card["sha256"] and card["training"]["mechanisms"] == ["push", "replace"]
+    assert card["sha256"] and card["training"]["mechanisms"] == ["push", "replace", "radial"]  # the committed recipe
+    assert card["training"]["full_nuisance"] is True
     assert not set(card["split"]["train_subjects"]) & set(card["split"]["val_subjects"])
     assert "confusion_matrix" in res["metrics"]
 

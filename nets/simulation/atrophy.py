@@ -7,7 +7,8 @@ chosen at random so that a model learns atrophy rather than one generator:
 - "push": a smooth displacement field along the gradient of the smoothed structure mask (tissue is pushed away from
   the ventricles and pulled out of the medial temporal lobe);
 - "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges;
-- optionally "radial" (mechanisms=...): radial expansion/contraction about random points of the structures;
+- "radial" (mechanisms=..., used by the trainer): radial expansion/contraction about random points of the
+  structures;
 - "ventricles": the push on the ventricles alone (evaluation: does ventricle size by itself read as atrophy?).
 Extent varies in space (a low-frequency random envelope) and between hemispheres. Realistic nuisance variation on
 top: bias field, noise, contrast (gamma), small affine, resolution (blur).
@@ -32,8 +33,8 @@ VENTRICLE_SHIFT = 1.4
 MTL_SHIFT = 0.75
 MTL_DARKENING = 0.15
 CHANGE_THRESHOLD = 0.08
-# optional third mechanism (not in the committed model's training): expansion about random points inside the
-# ventricles, contraction about a random point of each medial temporal lobe
+# "radial" mechanism: expansion about random points inside the ventricles, contraction about a random point of each
+# medial temporal lobe
 RADIAL_VENTRICLE = 0.28
 RADIAL_MTL = 0.45
 
@@ -101,7 +102,7 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
         s = level / (LEVELS - 1) * rng.uniform(0.85, 1.15)
         vent = ventricle_mask(img)
         mtl = medial_temporal_mask()
-        # one uniform draw picks the mechanism (for push/replace: the committed model's random stream)
+        # one uniform draw picks the mechanism
         mech = mechanism or mechanisms[int(rng.random() * len(mechanisms))]
         alpha = VENTRICLE_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)
         beta = MTL_SHIFT * s * rng.uniform(0.75, 1.0) * random_envelope(rng) * _hemisphere_scale(rng)

@@ -47,12 +47,12 @@ def split_subjects(names, val_n=6, seed=0):
     return train, val
 
 
-def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit=None, progress=True,
-                      batch_size=8, lr=1e-3, variants=4, workers=2, severity_weight=0.3, init=None,
-                      mechanisms=("push", "replace"), full_nuisance=False) -> dict:
+def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit=None, progress=True,
+                      batch_size=8, lr=1e-3, variants=6, workers=2, severity_weight=0.3, init=None,
+                      mechanisms=("push", "replace", "radial"), full_nuisance=True) -> dict:
     """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
     scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
-    globally scaled healthy brain looks like a radially enlarged one."""
+    globally scaled healthy brain looks like a radially enlarged one. The defaults are the committed model's recipe."""
     cfg = CONFIGS[NAME]
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -117,11 +117,13 @@ def train_brain_model(data_dir, epochs=60, out=None, seed=0, threads=None, limit
     save_training_curves(history, plot_dir / "training_curves.png")
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
     training = {"epochs": epochs, "volumes": int(len(y_all)), "variants_per_subject_and_level": variants,
-                "init": init_stage(init) if init else None, "mechanisms": list(mechanisms), "full_nuisance": full_nuisance,
+                "init": init_stage(init) if init else None, "mechanisms": list(mechanisms),
+                "full_nuisance": full_nuisance,
                 "batch_size": batch_size, "loss": f"cross-entropy + {severity_weight} x squared error of expected severity",
                 "optimizer": "AdamW", "max_lr": lr, "schedule": "cosine", "history": history,
                 "simulation": ("nets/simulation/atrophy.py: the subject's own ventricles enlarged and the medial "
-                               "temporal lobe shrunk (push or replace mechanism, random extent, hemisphere asymmetry), "
+                               f"temporal lobe shrunk ({' / '.join(mechanisms)} mechanism, random extent, hemisphere "
+                               "asymmetry), "
                                "optional grey-matter signal loss; "
                                + ("bias field, noise, gamma, small affine, blur; " if full_nuisance else "")
                                + "per batch: left-right flip, shift, bias field, gamma, noise")}
@@ -159,13 +161,18 @@ def monitor(model, val_set, brains, val_s) -> dict:
             "val_real_brains_cn": real_brains_called_cn(model, brains, val_s)}
 
 
-def real_brains_called_cn(model, brains, subjects):
-    """Share of the unmodified real brains (sub-*) among `subjects` that the model calls CN."""
-    real = [s for s in subjects if s.startswith("sub-")]
-    if not real:
-        return None
+def real_brain_probabilities(model, brains, subjects) -> dict:
+    """Class probabilities for each unmodified real brain (sub-*) among `subjects`."""
     with torch.no_grad():
-        return float(np.mean([int(model(torch.from_numpy(brains[s])[None, None]).argmax()) == 0 for s in real]))
+        probs = {s: torch.softmax(model(torch.from_numpy(brains[s])[None, None]), 1)[0].double().numpy()
+                 for s in subjects if s.startswith("sub-")}
+    return {s: p.round(3).tolist() for s, p in probs.items()}
+
+
+def real_brains_called_cn(model, brains, subjects, probs=None):
+    """Share of the unmodified real brains (sub-*) among `subjects` that the model calls CN."""
+    probs = real_brain_probabilities(model, brains, subjects) if probs is None else probs
+    return float(np.mean([int(np.argmax(p)) == 0 for p in probs.values()])) if probs else None
 
 
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
@@ -199,7 +206,8 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     probs = np.array(probs)
     m = classification_metrics(np.array(ys), probs, list(SEVERITY_ORDER))
     m["loss"] = float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)), torch.tensor(ys)).item())
-    m["real_brains_called_cn"] = real_brains_called_cn(model, brains, subjects)
+    m["real_brain_probabilities"] = real_brain_probabilities(model, brains, subjects)
+    m["real_brains_called_cn"] = real_brains_called_cn(model, brains, subjects, m["real_brain_probabilities"])
     sev = probs @ np.arange(LEVELS)
     m["expected_severity_by_level"] = [float(sev[np.array(ys) == k].mean()) for k in range(LEVELS)]
     lv = np.array(ys)
@@ -225,9 +233,10 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
 
 
 def simulated_change(brains, subjects) -> dict:
-    """How big each level's atrophy is, on the held-out real brains (no nuisance), for both generators: lateral
-    ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the
-    AAL hippocampus / amygdala / parahippocampal mask), each as a ratio to the unmodified brain."""
+    """How big each level's atrophy is, on the held-out real brains (no nuisance), for the calibrated push/replace
+    mechanisms ("training_generator": simulate's default mix; radial is not measured here) and the evaluation
+    generator: lateral ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than
+    0.45 inside the AAL hippocampus / amygdala / parahippocampal mask), each as a ratio to the unmodified brain."""
     from nets.simulation.radial_atrophy import radial_atrophy
     from nets.simulation.structures import medial_temporal_mask, ventricle_mask
     mtl = medial_temporal_mask()
@@ -264,7 +273,8 @@ def severity_by_mechanism(model, brains, subjects, mechanisms=("push", "replace"
 
 
 def severity_checks(model, brains, subjects) -> dict:
-    """The issue's targets measured with a generator the model never saw (nets/simulation/radial_atrophy.py) on
+    """The issue's targets measured with a generator written only for evaluation (nets/simulation/radial_atrophy.py:
+    fixed MNI centres; the "radial" training mechanism uses random centres in each subject's own structures) on
     held-out real brains: expected severity per level, share of subjects whose severity rises with every level and
     whose most severe level is called LMCI or AD, and AD-vs-CN balanced accuracy (unmodified vs. level 4)."""
     from nets.simulation.radial_atrophy import radial_atrophy
