@@ -22,13 +22,20 @@ def main(argv=None):
     ap.add_argument("--weights")
     ap.add_argument("--out", default="imgs/evaluation")
     ap.add_argument("--subjects", help="mri: comma-separated subject ids (default: the card's validation subjects)")
+    ap.add_argument("--update-card", action="store_true",
+                    help="mri: re-run the card's own held-out evaluation and write it into the card next to the weights")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     from nets.registry import REGISTRY
     m = REGISTRY.get(a.model, task=a.task, weights=a.weights)
     out = Path(a.out) / m.name
     out.mkdir(parents=True, exist_ok=True)
-    if a.task == "mri":
+    if a.task == "mri" and a.update_card:
+        from nets.training.train_brain_model import refresh_card_metrics
+        if not m.trained:
+            raise SystemExit("no trained weights to evaluate")
+        res = refresh_card_metrics(m.weights_path, a.data or SHARED_DATA, progress=not a.no_progress)
+    elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
         from nets.training.train_brain_model import evaluate_brain_model
         brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress)

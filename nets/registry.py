@@ -93,12 +93,17 @@ class ModelRegistry:
             return self._models[key]
 
     def _load(self, cfg: ModelConfig, weights) -> LoadedModel:
-        module = getattr(networks, cfg.architecture)(**cfg.arch_kwargs)
         wpath = _resolve(weights or cfg.weights)
         card = {}
         cp = card_path_for(wpath)
         if cp.exists():
             card = json.loads(cp.read_text())
+        # the card declares the exact architecture its weights were trained with (timm-style); the config's
+        # arch_kwargs are the fallback for weights without a card
+        arch_kwargs = cfg.arch_kwargs
+        if card.get("architecture") == cfg.architecture and isinstance(card.get("arch_kwargs"), dict):
+            arch_kwargs = card["arch_kwargs"]
+        module = getattr(networks, cfg.architecture)(**arch_kwargs)
         trained = False
         if wpath.exists():
             try:

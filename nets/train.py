@@ -24,6 +24,8 @@ def main(argv=None):
     ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace,radial)")
     ap.add_argument("--full-nuisance", action=argparse.BooleanOptionalAction, default=None,
                     help="mri: training volumes also get small affine, blur, bias field (default: yes)")
+    ap.add_argument("--stem", choices=["stride2", "blur"], help="mri: network stem (blur: anti-aliased)")
+    ap.add_argument("--pool", choices=["max", "avg"], help="mri: pooling between blocks")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -42,6 +44,9 @@ def main(argv=None):
         if a.mechanisms:
             kw["mechanisms"] = tuple(m.strip() for m in a.mechanisms.split(","))
         kw.update({"epochs": a.epochs} if a.epochs else {})
+        arch = {k: v for k, v in {"stem": a.stem, "pool": a.pool}.items() if v}
+        if arch:
+            kw["arch"] = arch
         res = train_brain_model(data, out=a.out, seed=a.seed, threads=a.threads,
                                 limit=a.limit, progress=not a.no_progress, **kw)
     json.dump(res, sys.stdout, indent=2, default=str)

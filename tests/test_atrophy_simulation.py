@@ -90,3 +90,48 @@ def test_ventricles_mechanism_enlarges_the_ventricles_and_leaves_the_medial_temp
     # when it shrinks
     assert np.abs(s4.image - img)[mtl].mean() < 0.3 * np.abs(push.image - img)[mtl].mean()
     assert s4.changed.sum() > 100
+
+
+def test_one_pass_per_generator_measures_change_and_severity(template_brains):
+    """by_generator: per generator and level, the ventricles grow (medial temporal tissue left alone by the
+    ventricles-only mechanism), and the model's expected severity is reported; severity_checks reads its
+    probabilities."""
+    import torch
+    from nets.training.train_brain_model import by_generator, severity_checks
+
+    class VentricleReader(torch.nn.Module):
+        """Expected severity grows with the share of dark (CSF-like) voxels near the centre."""
+
+        def forward(self, x):
+            dark = ((x[:, 0, 30:50, 35:60, 30:50] < 0.3) & (x[:, 0, 30:50, 35:60, 30:50] > 0)).float().mean((1, 2, 3))
+            return torch.stack([-k * 40 * dark + k * (k - 1) for k in range(5)], 1) * -1
+
+    brains = {"sub-colin": template_brains["colin27"]}
+    out, probs = by_generator(VentricleReader(), brains, ["sub-colin", "mni152"],
+                              mechanisms=("push", "ventricles"))
+    assert set(out) == {"push", "ventricles", "evaluation_radial_generator"}
+    for name, r in out.items():
+        v = r["ventricle_volume_ratio"]
+        assert v[0] == 1.0 and v[4] > 1.3 and v[2] > v[0], (name, v)
+        assert len(r["expected_severity"]) == 5
+    assert 0.97 < out["ventricles"]["medial_temporal_tissue_ratio"][4] < 1.03
+    assert out["push"]["medial_temporal_tissue_ratio"][4] < 1.0
+    p = probs["evaluation_radial_generator"]
+    assert p.shape == (1, 5, 5) and np.allclose(p.sum(-1), 1)
+    checks = severity_checks(p, ["sub-colin"])
+    assert checks["expected_severity_by_level"] == pytest.approx((p @ np.arange(5)).mean(0).tolist())
+    rises = bool(np.all(np.diff(p[0] @ np.arange(5)) > 0))
+    assert checks["severity_rises_every_level_share"] == float(rises)
+
+
+def test_severity_checks_on_known_probabilities():
+    from nets.training.train_brain_model import severity_checks
+    eye = np.eye(5)
+    good = np.stack([eye, eye])  # two subjects, level k called class k
+    c = severity_checks(good, ["a", "b"])
+    assert c["severity_rises_every_level_share"] == 1 and c["most_severe_called_lmci_or_ad_share"] == 1
+    assert c["ad_vs_cn_balanced_accuracy"] == 1
+    flat = np.tile(eye[0], (2, 5, 1))  # everything called CN
+    c = severity_checks(flat, ["a", "b"])
+    assert c["severity_rises_share"] == 0 and c["most_severe_called_lmci_or_ad_share"] == 0
+    assert c["ad_vs_cn_balanced_accuracy"] == 0.5

@@ -127,3 +127,30 @@ def test_train_mri_fine_tune_records_where_it_started(tmp_path):
     assert t["init"]["sha256"] == sha256_file(init)
     assert t["init"]["training"]["mechanisms"] == ["push", "replace", "radial"]  # the committed stage's recipe
     assert "affine" in t["simulation"]
+
+
+def test_train_mri_anti_aliased_network_and_refresh_its_card(tmp_path):
+    """--stem blur --pool avg: the card records the architecture, the registry builds it from the card, and
+    `nets.evaluate mri --update-card` rewrites the card's held-out evaluation (incl. the shift check) without
+    touching the weights."""
+    need_shared("brain_t1")
+    from nets.training.model_card import sha256_file
+    w = tmp_path / "aa.pt"
+    r = subprocess.run([sys.executable, "-m", "nets.train", "mri", "--limit", "4", "--epochs", "1", "--variants", "1",
+                        "--stem", "blur", "--pool", "avg", "--out", str(w), "--no-progress"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cp = tmp_path / "aa.card.json"
+    card = json.loads(cp.read_text())
+    assert card["arch_kwargs"]["stem"] == "blur" and card["arch_kwargs"]["pool"] == "avg"
+    card["metrics"]["validation"] = {"stale": True}
+    cp.write_text(json.dumps(card))
+    r = subprocess.run([sys.executable, "-m", "nets.evaluate", "mri", "--weights", str(w), "--update-card",
+                        "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(r.stdout)
+    val = json.loads(cp.read_text())["metrics"]["validation"]
+    assert "stale" not in val and val["real_brains_shifted"]["shifts"] == 8
+    assert res["real_brains_shifted"] == val["real_brains_shifted"]
+    assert set(val["by_generator"]) >= {"push", "replace", "radial", "evaluation_radial_generator"}
+    assert json.loads(cp.read_text())["sha256"] == sha256_file(w)

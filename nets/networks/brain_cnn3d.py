@@ -2,23 +2,45 @@
 
 Every layer is its own module (no reused ReLU, no functional ops with weights) so that LRP can attach one rule
 per layer; BatchNorm is folded into the preceding convolution before explaining (see nets.interpret.bn_folding).
+
+`stem="blur"` and `pool="avg"` make the network anti-aliased: a fixed binomial blur before the stride-2 stem and
+average instead of max pooling, so that a brain shifted by one voxel gets (nearly) the same answer. The defaults
+are the first architecture, kept so that weights trained with it still load.
 """
 import math
 
 import torch
 from torch import nn
 
+STEMS = ("stride2", "blur")
+POOLS = ("max", "avg")
+
+
+def binomial_blur3d() -> nn.Conv3d:
+    """A fixed 3x3x3 [1, 2, 1]^3 / 64 low-pass filter (not trained; a plain Conv3d so LRP treats it as a layer)."""
+    k = torch.tensor([1.0, 2.0, 1.0])
+    w = k[:, None, None] * k[None, :, None] * k[None, None, :]
+    conv = nn.Conv3d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_((w / w.sum())[None, None])
+    conv.weight.requires_grad_(False)
+    return conv
+
 
 class BrainCNN3D(nn.Module):
     def __init__(self, num_classes: int = 5, channels=(8, 16, 32, 64), input_shape=(80, 96, 80),
-                 dropout: float = 0.3, head_channels: int = 8):
+                 dropout: float = 0.3, head_channels: int = 8, stem: str = "stride2", pool: str = "max"):
         super().__init__()
+        if stem not in STEMS or pool not in POOLS:
+            raise ValueError(f"stem must be one of {STEMS}, pool one of {POOLS}")
         # stem: a stride-2 convolution sees the full 2 mm input but makes training ~3x cheaper than pooling after it
-        layers = [nn.Conv3d(1, channels[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm3d(channels[0]),
-                  nn.ReLU()]
+        layers = [binomial_blur3d()] if stem == "blur" else []
+        layers += [nn.Conv3d(1, channels[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm3d(channels[0]),
+                   nn.ReLU()]
+        pooling = nn.AvgPool3d if pool == "avg" else nn.MaxPool3d
         cin = channels[0]
         for c in channels[1:]:
-            layers += [nn.Conv3d(cin, c, 3, padding=1, bias=False), nn.BatchNorm3d(c), nn.ReLU(), nn.MaxPool3d(2)]
+            layers += [nn.Conv3d(cin, c, 3, padding=1, bias=False), nn.BatchNorm3d(c), nn.ReLU(), pooling(2)]
             cin = c
         # a 1x1x1 reduction keeps where a feature is (brains are registered to MNI) with a narrow, stable head
         layers += [nn.Conv3d(cin, head_channels, 1, bias=False), nn.BatchNorm3d(head_channels), nn.ReLU()]

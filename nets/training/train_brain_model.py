@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,25 @@ from nets.training.model_card import card_path_for, sha256_file, write_card
 from nets.transforms.brain_preprocessing import model_mask
 
 NAME = "brain-atrophy-3dcnn"
+CARD_EVAL_SEED, CARD_EVAL_REPS = 12345, 2  # the held-out evaluation written into the model card
+
+
+def refresh_card_metrics(weights, data_dir, progress=True) -> dict:
+    """Re-run the card's held-out evaluation for trained weights (same subjects, seed and repetitions as at the end
+    of training) and write it into their card and plots: for cards written before a metric existed. The weights and
+    their sha256 are untouched."""
+    from nets.registry import ModelRegistry
+    weights = Path(weights)
+    m = ModelRegistry().get(NAME, weights=str(weights))
+    brains = load_subjects(data_dir, progress)
+    val_s = m.card["split"]["val_subjects"]
+    ev = evaluate_brain_model(m.module, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS, faithfulness=True,
+                              progress=progress, plot_dir=weights.parent / (weights.stem + "_plots"))
+    cp = card_path_for(weights)
+    card = json.loads(cp.read_text())
+    card.setdefault("metrics", {})["validation"] = ev
+    cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
+    return ev
 
 
 class SimulatedAtrophyDataset(torch.utils.data.Dataset):
@@ -49,11 +69,14 @@ def split_subjects(names, val_n=6, seed=0):
 
 def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit=None, progress=True,
                       batch_size=8, lr=1e-3, variants=6, workers=2, severity_weight=0.3, init=None,
-                      mechanisms=("push", "replace", "radial"), full_nuisance=True) -> dict:
+                      mechanisms=("push", "replace", "radial"), full_nuisance=True, arch=None) -> dict:
     """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
     scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
-    globally scaled healthy brain looks like a radially enlarged one. The defaults are the committed model's recipe."""
+    globally scaled healthy brain looks like a radially enlarged one. arch: BrainCNN3D keyword arguments over the
+    config's (e.g. {"stem": "blur", "pool": "avg"}); the card records the result. The defaults are the committed
+    model's recipe."""
     cfg = CONFIGS[NAME]
+    cfg = replace(cfg, arch_kwargs={**cfg.arch_kwargs, **(arch or {})})
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
     if threads:
@@ -111,8 +134,8 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     model.eval()
     torch.save(model.state_dict(), out)
     plot_dir = out.parent / (out.stem + "_plots")
-    ev = evaluate_brain_model(model, brains, val_s, seed=12345, reps=2, faithfulness=True, progress=progress,
-                              plot_dir=plot_dir)
+    ev = evaluate_brain_model(model, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS, faithfulness=True,
+                              progress=progress, plot_dir=plot_dir)
     from nets.render.plots import save_training_curves
     save_training_curves(history, plot_dir / "training_curves.png")
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
@@ -175,6 +198,28 @@ def real_brains_called_cn(model, brains, subjects, probs=None):
     return float(np.mean([int(np.argmax(p)) == 0 for p in probs.values()])) if probs else None
 
 
+def real_brains_under_shifts(model, brains, subjects) -> dict:
+    """Each unmodified real brain (sub-*) among `subjects` moved by 0 or 1 voxel (2 mm) along each axis: 8 copies.
+    Registration puts a brain within about a voxel of where it lands, so an answer that flips under such a shift is
+    not to be trusted. Reports the share of all shifted copies called CN, each brain's lowest CN probability, and
+    the mean spread (highest - lowest) of the CN probability."""
+    import itertools
+    lows, spreads, called = {}, [], []
+    with torch.no_grad():
+        for s in (s for s in subjects if s.startswith("sub-")):
+            x = torch.from_numpy(brains[s])[None, None]
+            # the brain mask leaves a margin of zeros, so rolling (wrapping round) moves no tissue across an edge
+            xs = torch.cat([torch.roll(x, sh, dims=(2, 3, 4)) for sh in itertools.product((0, 1), repeat=3)])
+            p = torch.softmax(model(xs), 1).double().numpy()
+            called += (p.argmax(1) == 0).tolist()
+            lows[s] = round(float(p[:, 0].min()), 3)
+            spreads.append(float(p[:, 0].max() - p[:, 0].min()))
+    if not called:
+        return {}
+    return {"shifts": 8, "called_cn": float(np.mean(called)), "lowest_cn_probability": lows,
+            "mean_cn_probability_spread": float(np.mean(spreads))}
+
+
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
                          plot_dir=None) -> dict:
     """Confusion matrix over severity levels, balanced accuracy, CN rate on unmodified brains, and explanation
@@ -208,6 +253,7 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     m["loss"] = float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)), torch.tensor(ys)).item())
     m["real_brain_probabilities"] = real_brain_probabilities(model, brains, subjects)
     m["real_brains_called_cn"] = real_brains_called_cn(model, brains, subjects, m["real_brain_probabilities"])
+    m["real_brains_shifted"] = real_brains_under_shifts(model, brains, subjects)
     sev = probs @ np.arange(LEVELS)
     m["expected_severity_by_level"] = [float(sev[np.array(ys) == k].mean()) for k in range(LEVELS)]
     lv = np.array(ys)
@@ -219,9 +265,9 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     if ratios:
         m["relevance_concentration_in_changed_tissue"] = {"mean": float(np.mean(ratios)),
                                                           "median": float(np.median(ratios)), "n": len(ratios)}
-    m["independent_generator"] = severity_checks(model, brains, subjects)
-    m["expected_severity_by_mechanism"] = severity_by_mechanism(model, brains, subjects)
-    m["simulated_change_by_level"] = simulated_change(brains, subjects)
+    m["by_generator"], gen_probs = by_generator(model, brains, subjects)
+    m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
+                                                 [s for s in subjects if s.startswith("sub-")])
     if plot_dir is not None:
         from nets.render.plots import save_confusion_matrix
         Path(plot_dir).mkdir(parents=True, exist_ok=True)
@@ -232,75 +278,54 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     return m
 
 
-def simulated_change(brains, subjects) -> dict:
-    """How big each level's atrophy is, on the held-out real brains (no nuisance), for the calibrated push/replace
-    mechanisms ("training_generator": simulate's default mix; radial is not measured here) and the evaluation
-    generator: lateral ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than
-    0.45 inside the AAL hippocampus / amygdala / parahippocampal mask), each as a ratio to the unmodified brain."""
+def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles")) -> dict:
+    """One pass per atrophy generator on the held-out real brains (no nuisance): how big each level's change is and
+    what the model makes of it. Generators: each training mechanism alone ("ventricles" = the push on the
+    ventricles without any medial temporal change) and the evaluation-only radial generator. Per level: lateral
+    ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the AAL
+    hippocampus / amygdala / parahippocampal mask) as ratios to the unmodified brain, and the mean expected
+    severity. The evaluation generator's per-subject probabilities also feed `severity_checks`."""
     from nets.simulation.radial_atrophy import radial_atrophy
     from nets.simulation.structures import medial_temporal_mask, ventricle_mask
     mtl = medial_temporal_mask()
     real = [s for s in subjects if s.startswith("sub-")]
-    gens = {"training_generator": lambda img, lvl, i: simulate(img, lvl, np.random.default_rng(i), augment=False).image,
-            "independent_generator": lambda img, lvl, i: radial_atrophy(img, lvl)}
-    out = {}
+    gens = {m: (lambda img, lvl, i, m=m: simulate(img, lvl, np.random.default_rng([i, lvl]), augment=False,
+                                                   mechanism=m).image) for m in mechanisms}
+    gens["evaluation_radial_generator"] = lambda img, lvl, i: radial_atrophy(img, lvl)
+    out, probs = {}, {}
     for name, gen in gens.items():
         vent, tissue = np.zeros((len(real), LEVELS)), np.zeros((len(real), LEVELS))
+        p = np.zeros((len(real), LEVELS, LEVELS))
         for i, s in enumerate(real):
             for lvl in range(LEVELS):
                 x = gen(brains[s], lvl, i)
                 vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
-        out[name] = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
-                     "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist()}
-    return out
-
-
-def severity_by_mechanism(model, brains, subjects, mechanisms=("push", "replace", "ventricles")) -> dict:
-    """Which cue the model reads: mean expected severity per level on the held-out real brains (no nuisance) for
-    each mechanism alone, "ventricles" being the push on the ventricles without any medial temporal change."""
-    real = [s for s in subjects if s.startswith("sub-")]
-    out = {}
-    for mech in mechanisms:
-        sev = np.zeros((len(real), LEVELS))
-        for i, s in enumerate(real):
-            for level in range(LEVELS):
-                x = simulate(brains[s], level, np.random.default_rng([i, level]), augment=False, mechanism=mech).image
                 with torch.no_grad():
-                    sev[i, level] = float(torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].numpy()
-                                          @ np.arange(LEVELS))
-        out[mech] = sev.mean(0).round(3).tolist()
-    return out
+                    p[i, lvl] = torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].double().numpy()
+        probs[name] = p
+        out[name] = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
+                     "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist(),
+                     "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist()}
+    return out, probs
 
 
-def severity_checks(model, brains, subjects) -> dict:
+def severity_checks(probs: np.ndarray, subjects) -> dict:
     """The issue's targets measured with a generator written only for evaluation (nets/simulation/radial_atrophy.py:
     fixed MNI centres; the "radial" training mechanism uses random centres in each subject's own structures) on
     held-out real brains: expected severity per level, share of subjects whose severity rises with every level and
-    whose most severe level is called LMCI or AD, and AD-vs-CN balanced accuracy (unmodified vs. level 4)."""
-    from nets.simulation.radial_atrophy import radial_atrophy
-    real = [s for s in subjects if s.startswith("sub-")]
-    if not real:
+    whose most severe level is called LMCI or AD, and AD-vs-CN balanced accuracy (unmodified vs. level 4).
+    probs: (subjects, levels, classes) from `by_generator`."""
+    if not len(subjects):
         return {}
-    sev = np.arange(LEVELS)
-    curves, top, p_ad, p_cn = [], [], [], []
-    for s in real:
-        ps = []
-        for level in range(LEVELS):
-            with torch.no_grad():
-                x = torch.from_numpy(radial_atrophy(brains[s], level))[None, None]
-                ps.append(torch.softmax(model(x), 1)[0].numpy())
-        curves.append([float(p @ sev) for p in ps])
-        top.append(int(ps[-1].argmax()))
-        p_cn.append(ps[0]); p_ad.append(ps[-1])
-    curves = np.array(curves)
-    called_ad_0 = np.mean([p[LEVELS - 1] > p[0] for p in p_cn])
-    called_ad_4 = np.mean([p[LEVELS - 1] > p[0] for p in p_ad])
+    curves = probs @ np.arange(LEVELS)
+    called_ad_0 = np.mean(probs[:, 0, LEVELS - 1] > probs[:, 0, 0])
+    called_ad_4 = np.mean(probs[:, -1, LEVELS - 1] > probs[:, -1, 0])
     return {"generator": "radial expansion of the ventricles / contraction of the hippocampi about fixed MNI points",
-            "subjects": real,
+            "subjects": list(subjects),
             "expected_severity_by_level": curves.mean(0).tolist(),
             "severity_rises_share": float(np.mean(curves[:, -1] > curves[:, 0])),
             "severity_rises_every_level_share": float(np.mean(np.all(np.diff(curves, axis=1) > 0, axis=1))),
-            "most_severe_called_lmci_or_ad_share": float(np.mean([t >= LEVELS - 2 for t in top])),
+            "most_severe_called_lmci_or_ad_share": float(np.mean(probs[:, -1].argmax(1) >= LEVELS - 2)),
             "ad_vs_cn_balanced_accuracy": float((called_ad_4 + 1 - called_ad_0) / 2)}
 
 
