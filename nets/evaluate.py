@@ -41,7 +41,7 @@ def main(argv=None):
         brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress)
         subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects") or list(brains)
         res = evaluate_brain_model(m.module, brains, subs, seed=2024, reps=1, progress=not a.no_progress,
-                                   plot_dir=out)
+                                   plot_dir=out, data_dir=a.data or SHARED_DATA)
     else:
         from nets.data.image_folder import load_image_folder
         from nets.render.plots import save_confusion_matrix, save_roc_curves

@@ -135,3 +135,32 @@ def test_severity_checks_on_known_probabilities():
     c = severity_checks(flat, ["a", "b"])
     assert c["severity_rises_share"] == 0 and c["most_severe_called_lmci_or_ad_share"] == 0
     assert c["ad_vs_cn_balanced_accuracy"] == 0.5
+
+
+def test_native_space_generator_enlarges_ventricles_and_erodes_the_medial_temporal_lobe():
+    """The evaluation-only generator on a scan as stored (Colin27 with its skull, 1 mm): after the engine's whole
+    preprocessing the ventricles are larger and the medial temporal tissue smaller, level by level; the scan's
+    grid and everything far from the two structures are untouched."""
+    from nets.io.nifti_loader import load_nifti
+    from nets.simulation.native_atrophy import native_atrophy
+    from nets.transforms.brain_preprocessing import BrainPreprocessor
+    from nets.transforms.templates import COLIN27_HEAD
+    if not COLIN27_HEAD.exists():
+        pytest.skip("Debian mricron-data (Colin27) not installed")
+    vol = load_nifti(COLIN27_HEAD)
+    prep = BrainPreprocessor()
+    base = prep(vol)
+    mtl = medial_temporal_mask()
+    assert native_atrophy(vol, 0, base) is vol
+    vent, tissue = [], []
+    for level in (0, 2, 4):
+        v = native_atrophy(vol, level, base)
+        assert v.data.shape == vol.data.shape and np.array_equal(v.affine, vol.affine)
+        changed = v.data != vol.data
+        assert changed.mean() < 0.02  # local
+        assert not changed[:, :, -20:].any() and not changed[:20].any()  # the vertex / one side of the head
+        x = base.image if level == 0 else prep(v).image
+        vent.append(int(ventricle_mask(x).sum()))
+        tissue.append(int((x[mtl] > 0.45).sum()))
+    assert vent[0] < vent[1] < vent[2] and vent[2] > 1.4 * vent[0], vent
+    assert tissue[0] > tissue[1] > tissue[2] and tissue[2] < 0.9 * tissue[0], tissue
