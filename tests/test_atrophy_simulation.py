@@ -164,3 +164,26 @@ def test_native_space_generator_enlarges_ventricles_and_erodes_the_medial_tempor
         tissue.append(int((x[mtl] > 0.45).sum()))
     assert vent[0] < vent[1] < vent[2] and vent[2] > 1.4 * vent[0], vent
     assert tissue[0] > tissue[1] > tissue[2] and tissue[2] < 0.9 * tissue[0], tissue
+
+
+def test_replace_erodes_medial_temporal_tissue_from_csf_and_replace_v1_is_kept(template_brains):
+    """replace: the medial temporal tissue that turns into CSF touches CSF (no CSF-dark voxels left in the middle of
+    tissue, the first version's signature); mild levels change the ventricles too. replace_v1 is still the first
+    version (reproduces the first models); unknown mechanisms are refused."""
+    from scipy import ndimage
+    from nets.simulation.structures import CSF_THRESHOLD
+    img = template_brains["colin27"]
+    mtl = medial_temporal_mask()
+    csf_near = ndimage.binary_dilation(img < CSF_THRESHOLD, iterations=4)
+    new = simulate(img, 4, np.random.default_rng(3), augment=False, mechanism="replace")
+    old = simulate(img, 4, np.random.default_rng(3), augment=False, mechanism="replace_v1")
+    assert ((new.image < CSF_THRESHOLD) & (img >= CSF_THRESHOLD) & mtl).sum() > 50  # tissue turned into CSF
+    far_new, far_old = (new.changed & mtl & ~csf_near).sum(), (old.changed & mtl & ~csf_near).sum()
+    assert far_new <= 0.05 * (new.changed & mtl).sum(), far_new
+    assert far_old > 0.5 * (old.changed & mtl).sum(), far_old
+    mild = simulate(img, 1, np.random.default_rng(4), augment=False, mechanism="replace")
+    assert ventricle_mask(mild.image).sum() > ventricle_mask(img).sum()
+    with pytest.raises(ValueError):
+        simulate(img, 2, np.random.default_rng(0), mechanism="shrink")
+    with pytest.raises(ValueError):
+        simulate(img, 2, np.random.default_rng(0), mechanisms=("push", "replce"))

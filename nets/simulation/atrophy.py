@@ -6,7 +6,9 @@ shrinks the medial temporal lobe (hippocampus, amygdala, parahippocampal grey ma
 chosen at random so that a model learns atrophy rather than one generator:
 - "push": a smooth displacement field along the gradient of the smoothed structure mask (tissue is pushed away from
   the ventricles and pulled out of the medial temporal lobe);
-- "replace": tissue within a randomly varying distance of the structure becomes CSF, with partial-volume edges;
+- "replace": tissue within a randomly varying distance of the ventricles, and medial temporal tissue within a
+  randomly varying distance of CSF, becomes CSF, with partial-volume edges ("replace_v1": the first models' version,
+  which eroded the medial temporal lobe from its atlas border; kept to reproduce them);
 - "radial" (mechanisms=..., used by the trainer): radial expansion/contraction about random points of the
   structures;
 - "ventricles": the push on the ventricles alone (evaluation: does ventricle size by itself read as atrophy?).
@@ -20,18 +22,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from nets.simulation.structures import medial_temporal_mask, medial_temporal_soft, ventricle_mask
+from nets.simulation.structures import CSF_THRESHOLD, medial_temporal_mask, medial_temporal_soft, ventricle_mask
 from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
 from nets.transforms.engine_grid import SHAPE
 
 LEVELS = 5
-# at full severity (level 4) the ventricle border moves ~1.4 voxels (2.8 mm) and the medial temporal lobe loses ~0.75
-# voxel at its border and up to 15 % of its grey-matter signal: on held-out brains ventricles x1.9, medial temporal
-# tissue x0.76 (nets.training.train_brain_model.simulated_change), in line with AD vs. control differences in
-# volumetric studies (a first calibration twice as strong made realistic AD-sized atrophy read as MCI)
+MECHANISMS = ("push", "replace", "radial", "ventricles", "replace_v1")
+# at full severity (level 4) the ventricle border moves ~1.4 voxels (2.8 mm) and the medial temporal lobe loses
+# tissue at its border and up to 15 % of its grey-matter signal: on held-out brains ventricles x1.9, medial temporal
+# tissue x0.73-0.98 by mechanism (nets.training.train_brain_model.by_generator), in line with AD vs. control
+# differences in volumetric studies (a first calibration twice as strong made realistic AD-sized atrophy read as MCI)
 VENTRICLE_SHIFT = 1.4
 MTL_SHIFT = 0.75
 MTL_DARKENING = 0.15
+REPLACE_VENTRICLE = 0.9  # "replace": voxels of tissue around the ventricles turned into CSF at level 4 (mean)
+MTL_EROSION = 3.0  # "replace": voxels of medial temporal tissue facing CSF lost at level 4 (mean over the envelope)
 CHANGE_THRESHOLD = 0.08
 # "radial" mechanism: expansion about random points inside the ventricles, contraction about a random point of each
 # medial temporal lobe
@@ -95,6 +100,9 @@ def _radial_field(region, rng, n, radius_range, amp):
 def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
              mechanisms=("push", "replace")) -> SimulatedBrain:
     """image: a preprocessed brain on the engine grid (nets.transforms.BrainPreprocessor output)."""
+    unknown = set(mechanisms) - set(MECHANISMS) | ({mechanism} - set(MECHANISMS) if mechanism else set())
+    if unknown:
+        raise ValueError(f"unknown atrophy mechanism(s) {sorted(unknown)}; known: {', '.join(MECHANISMS)}")
     mask = model_mask() if mask is None else mask
     img = image.astype(np.float32)
     out, mech = img, "none"
@@ -117,11 +125,26 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
             for half in (mtl & (_grid()[0] < SHAPE[0] / 2), mtl & (_grid()[0] >= SHAPE[0] / 2)):
                 d += _radial_field(half, rng, 1, (4, 7), RADIAL_MTL * s)
             out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
-        else:
+        elif mech == "replace_v1":
+            # "replace" as the first models were trained with (commit ace4aba), kept so that they can be reproduced:
+            # ventricle growth below half a voxel changed nothing, and the medial temporal lobe turned into CSF from
+            # its atlas border inwards
             dist_out = ndimage.distance_transform_edt(~vent)
             w = np.clip(alpha - dist_out + 0.5, 0, 1) * (dist_out > 0)
             dist_in = ndimage.distance_transform_edt(mtl)
             w = np.maximum(w, np.clip(beta - dist_in + 1.0, 0, 1) * mtl)
+            out = img * (1 - w) + csf * w
+        else:
+            dist_out = ndimage.distance_transform_edt(~vent)
+            # partial volume: the first ring outside the ventricles turns into CSF by a fraction of a voxel, so mild
+            # levels change something too (an offset of 0.5 here left levels below ~0.5 voxel unchanged)
+            w = np.clip(REPLACE_VENTRICLE / VENTRICLE_SHIFT * alpha - dist_out + 1.0, 0, 1) * (dist_out > 0)
+            # medial temporal tissue is lost where it faces CSF (temporal horn, cisterns), so the CSF spaces widen
+            # into it. (Eroding from the atlas label's border instead left CSF-dark voxels in the middle of tissue,
+            # a signature real atrophy does not have, and models learned to read it.)
+            csf_space = img < CSF_THRESHOLD
+            dist_csf = ndimage.distance_transform_edt(~csf_space)
+            w = np.maximum(w, np.clip(MTL_EROSION / MTL_SHIFT * beta - dist_csf + 1.0, 0, 1) * (mtl & ~csf_space))
             out = img * (1 - w) + csf * w
         # partial-volume loss of grey-matter signal inside the medial temporal lobe, in some cases only, so that
         # shrinkage alone also reads as atrophy
