@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import traceback
 import uuid
 from pathlib import Path
 
@@ -258,6 +259,12 @@ def main():
         except InputError as e:
             ctx.log("predict", error=e.code, size=len(raw))
             show_error(ctx, e)
+        except Exception:  # a bug, not the input: say so, keep this session (and the server) going
+            traceback.print_exc()
+            ctx.log("predict", error="internal_error", size=len(raw))
+            out.clear("progress")
+            with out.use_scope("result", clear=True):
+                out.put_error(t("internal_error", ctx.lang))
         if not wait_for_again(ctx):
             return  # tab closed: end this session's thread
         out.clear("result")

@@ -36,6 +36,9 @@ TEXT = {
     "other_class": {"en": "Explain another class", "zh": "解释其他类别"},
     "again": {"en": "analyse another", "zh": "分析另一个"},
     "error": {"en": "This input cannot be analysed", "zh": "无法分析该输入"},
+    "internal_error": {"en": "Something went wrong on our side while analysing this file. It has been logged; "
+                             "please try again. Other files and users are not affected.",
+                       "zh": "分析此文件时服务器内部出错，已记录。请重试；其他文件和用户不受影响。"},
     "lang": {"en": "中文", "zh": "English"},
     "warning": {"en": "Warning", "zh": "警告"},
 }

@@ -38,7 +38,7 @@ class LoadedModel:
                     self._explainer = LRPExplainer(self.module)
                 else:
                     from nets.interpret.grad_cam import GradCAM
-                    self._explainer = GradCAM(self.module, self.module.features)
+                    self._explainer = GradCAM(self.module, "features")
             return self._explainer
 
     def summary(self) -> dict:

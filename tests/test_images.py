@@ -99,3 +99,45 @@ def test_modality_check_routes_images(predictor):
     s = need_shared("skin_lesions", "images")
     r = predictor.predict_file(sorted((s / "NV").glob("*.jpg"))[0]).to_json()
     assert r["task"] == "skin"
+
+
+def test_grad_cam_does_not_disturb_other_requests_on_the_same_model():
+    """Two users at once: one request is being explained (Grad-CAM hooks a feature stage) while another runs a plain
+    forward through the same loaded model. The hook must not fire in the other thread (it used to raise
+    "can't retain_grad on Tensor that has requires_grad=False" there, and that page hung at 'Classifying')."""
+    import threading
+    import torch
+    from nets.networks import SmallResNet2D
+    from nets.interpret.grad_cam import GradCAM
+    torch.manual_seed(0)
+    model = SmallResNet2D(in_channels=1, num_classes=2, widths=[8, 16, 16, 16], blocks=[1, 1, 1, 1]).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    cam = GradCAM(model, "features")
+    x = torch.rand(1, 1, 64, 64)
+    errors_seen = []
+
+    def explain():
+        for _ in range(60):
+            try:
+                c, _ = cam.explain(x, 1)
+                assert c.shape == (64, 64) and np.isfinite(c).all()
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors_seen.append(repr(e))
+
+    def classify():
+        for _ in range(400):
+            try:
+                with torch.no_grad():
+                    model(x)
+            except Exception as e:  # noqa: BLE001
+                errors_seen.append(repr(e))
+
+    threads = [threading.Thread(target=explain), threading.Thread(target=classify)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors_seen, errors_seen[:3]
+    with torch.no_grad():
+        assert torch.allclose(cam.model(x), model(x))  # the explainer's copy is the same model

@@ -1,4 +1,9 @@
-"""Grad-CAM for the 2D classifiers: one forward + one backward on the last feature stage, per input."""
+"""Grad-CAM for the 2D classifiers: one forward + one backward on the last feature stage, per input.
+
+The explainer owns a copy of the model: its forward hook would otherwise also fire in other threads' plain forward
+passes through the shared model (another user's request) and break them.
+"""
+import copy
 import threading
 
 import torch
@@ -6,9 +11,10 @@ import torch.nn.functional as F
 
 
 class GradCAM:
-    def __init__(self, model, layer):
-        self.model = model
-        self.layer = layer
+    def __init__(self, model, layer: str):
+        """layer: name of the feature stage in `model` (e.g. "features")."""
+        self.model = copy.deepcopy(model).eval()
+        self.layer = dict(self.model.named_modules())[layer]
         self._lock = threading.Lock()
 
     def explain(self, x: torch.Tensor, target: int | None = None):
