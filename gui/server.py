@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 
 import tornado.ioloop
 import tornado.web
@@ -55,6 +56,10 @@ class PredictHandler(tornado.web.RequestHandler):
         except InputError as e:
             log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw))
             return self._err(422 if e.code != "file_too_large" else 413, e.code, e.message)
+        except Exception:  # a bug, not the input: a JSON answer like every other error, and a log line
+            traceback.print_exc()
+            log_event("api_predict", "api", ip, ua, error="internal_error", size=len(raw))
+            return self._err(500, "internal_error", "Something went wrong on our side while analysing this file.")
         store_upload(raw, res["task"])
         log_event("api_predict", "api", ip, ua, task=res["task"], size=len(raw), sha256=res["input"].get("sha256"),
                   prediction=res["prediction"], timings=res["timings_s"], input_type=res["input"].get("kind"))
