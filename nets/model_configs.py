@@ -53,7 +53,7 @@ CONFIGS = {
         training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
                        "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
         licence="CC0 (ds002748); Colin27 / MNI152 template licences",
-        explanation="LRP (captum, epsilon rule, BatchNorm folded into convolutions)",
+        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
     ),
@@ -74,7 +74,7 @@ CONFIGS = {
         weights="../shared/data/adni_seed_weights/myModel_state_dict_130.pth",
         training_data="ADNI (held by the older app's authors; we do not hold these data)",
         licence="MIT (c) 2023 bytesc (weights)",
-        explanation="LRP (captum, epsilon rule, BatchNorm folded into convolutions)",
+        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
         notice="The older app's ADNI-trained weights, run unchanged for compatibility. Not validated by us.",
     ),
     "chest-xray-resnet": ModelConfig(

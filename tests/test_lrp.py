@@ -1,9 +1,10 @@
 """LRP: BatchNorm folding is exact, relevance is conserved, and relevance lands where the model looks."""
+import pytest
 import torch
 from torch import nn
 
 from nets.interpret.bn_folding import fold_batchnorm
-from nets.interpret.lrp import LRPExplainer
+from nets.interpret.lrp import RULES, LRPExplainer
 from nets.networks import BrainCNN3D
 
 CONSERVATION_TOL = 0.05  # |sum(R) / logit - 1| for a bias-free network
@@ -26,11 +27,12 @@ def test_bn_folding_preserves_outputs():
     assert torch.allclose(m(x), f(x), atol=1e-5)
 
 
-def test_relevance_conservation_bias_free():
+@pytest.mark.parametrize("rule", RULES)
+def test_relevance_conservation_bias_free(rule):
     m = _small()
     m.classifier.bias.data.zero_()
     x = torch.rand(1, 1, 16, 16, 16)
-    rel, logits, ratio = LRPExplainer(m).explain(x, 1)
+    rel, logits, ratio = LRPExplainer(m, rule=rule).explain(x, 1)
     assert rel.shape == x.shape
     assert abs(ratio - 1) < CONSERVATION_TOL, ratio
 
@@ -50,7 +52,8 @@ class FlattenNet(nn.Module):
         return self.fc(torch.flatten(self.pool(self.relu(self.bn(self.conv(x)))), 1))
 
 
-def test_relevance_concentrates_where_the_model_looks():
+@pytest.mark.parametrize("rule", RULES)
+def test_relevance_concentrates_where_the_model_looks(rule):
     torch.manual_seed(0)
     m = FlattenNet().eval()
     with torch.no_grad():
@@ -60,7 +63,7 @@ def test_relevance_concentrates_where_the_model_looks():
         w[0, :, 0, 0, 0] = 1.0  # class 0 only reads the first corner cell (input voxels 0..3)
         m.fc.weight.copy_(w.view(2, -1))
     x = torch.rand(1, 1, 16, 16, 16)
-    rel, _, ratio = LRPExplainer(m).explain(x, 0)
+    rel, _, ratio = LRPExplainer(m, rule=rule).explain(x, 0)
     r = rel[0, 0].abs()
     inside = r[:5, :5, :5].sum() / r.sum()  # receptive field of that cell: 125 of 4096 voxels
     assert inside > 0.95, float(inside)
@@ -73,3 +76,15 @@ def test_explainer_is_reusable():
     a, _, _ = e.explain(x, 0)
     b, _, _ = e.explain(x, 0)
     assert torch.allclose(a, b)
+
+
+def test_epsilon_plus_differs_from_epsilon_and_unknown_rules_are_refused():
+    """z+ on convolutions passes only positive contributions down: on a network with mixed-sign weights the two
+    rules give different maps (a rule setting that silently did nothing would give the same)."""
+    m = _small()
+    x = torch.rand(1, 1, 16, 16, 16)
+    a, _, _ = LRPExplainer(m, rule="epsilon-plus").explain(x, 1)
+    b, _, _ = LRPExplainer(m, rule="epsilon").explain(x, 1)
+    assert not torch.allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError):
+        LRPExplainer(m, rule="gamma")

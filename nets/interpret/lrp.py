@@ -1,8 +1,12 @@
 """Layer-wise Relevance Propagation for 3D CNNs with captum (no torchvision needed, unlike zennit).
 
-Rules: epsilon rule on Conv3d / Linear / MaxPool3d (captum's defaults do not cover 3D layers, so they are assigned
-here), ReLU and Dropout pass relevance through. BatchNorm is folded into the convolutions first. The explained
-quantity is the target class's logit; `conservation` reports sum(relevance) / logit.
+Rules (the "epsilon-plus" composite of Montavon et al. 2019 / zennit): z+ (captum's Alpha1_Beta0) on convolutions,
+epsilon on linear and pooling layers (captum's defaults do not cover 3D layers, so they are assigned here); ReLU and
+Dropout pass relevance through. BatchNorm is folded into the convolutions first. On the MRI model's held-out
+simulated atrophy z+ put 4.5x (epsilon everywhere: 3.5x) more positive relevance into the changed tissue than its
+volume share, and kept the relevance sum near the logit (1.10 vs 0.26: epsilon lets the folded BatchNorm biases
+absorb most of it). `rule="epsilon"` gives epsilon everywhere. The explained quantity is the target class's logit;
+`conservation` reports sum(relevance) / logit.
 
 captum's LRP keeps state on the layers while it runs, so each explainer owns its folded copy and a lock.
 """
@@ -13,7 +17,7 @@ import threading
 import torch
 from captum.attr import LRP
 from captum.attr._core import lrp as _captum_lrp
-from captum.attr._utils.lrp_rules import EpsilonRule
+from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule, EpsilonRule
 from torch import nn
 
 from nets.interpret.bn_folding import fold_batchnorm
@@ -23,17 +27,25 @@ if nn.Identity not in _captum_lrp.SUPPORTED_NON_LINEAR_LAYERS:
     _captum_lrp.SUPPORTED_NON_LINEAR_LAYERS.append(nn.Identity)
 
 
+RULES = ("epsilon-plus", "epsilon")
+
+
 class LRPExplainer:
-    def __init__(self, model: nn.Module, epsilon: float = 1e-6):
+    def __init__(self, model: nn.Module, epsilon: float = 1e-6, rule: str = "epsilon-plus"):
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}")
         self.model = fold_batchnorm(model)
         self.epsilon = epsilon
+        self.rule = rule
         self._lrp = LRP(self.model)
         self._lock = threading.Lock()
 
     def _attach_rules(self):
         for m in self.model.modules():
-            if isinstance(m, (nn.Conv3d, nn.Conv2d, nn.Linear, nn.MaxPool3d, nn.MaxPool2d,
-                              nn.AdaptiveAvgPool3d, nn.AvgPool3d)):
+            if isinstance(m, (nn.Conv3d, nn.Conv2d)) and self.rule == "epsilon-plus":
+                m.rule = Alpha1_Beta0_Rule()
+            elif isinstance(m, (nn.Conv3d, nn.Conv2d, nn.Linear, nn.MaxPool3d, nn.MaxPool2d,
+                                nn.AdaptiveAvgPool3d, nn.AvgPool3d)):
                 m.rule = EpsilonRule(epsilon=self.epsilon)
 
     def explain(self, x: torch.Tensor, target: int):
