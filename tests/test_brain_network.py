@@ -76,3 +76,20 @@ def test_shift_measure_separates_a_stable_from_a_shift_sensitive_model():
     stable = real_brains_under_shifts(Constant(), brains, ["sub-01"])
     assert stable["called_cn"] == 1.0 and stable["mean_cn_probability_spread"] == pytest.approx(0)
     assert real_brains_under_shifts(Constant(), brains, ["colin27"]) == {}
+
+
+def test_plain_weights_load_into_the_blur_stem_network_for_fine_tuning():
+    from nets.networks.brain_cnn3d import load_weights
+    torch.manual_seed(0)
+    kw = dict(num_classes=3, channels=(4, 8), input_shape=(16, 16, 16))
+    plain = BrainCNN3D(**kw).eval()
+    blurred = BrainCNN3D(stem="blur", **kw).eval()
+    load_weights(blurred, plain.state_dict())
+    assert torch.equal(blurred.features[1].weight, plain.features[0].weight)
+    assert torch.equal(blurred.classifier.weight, plain.classifier.weight)
+    x = torch.rand(1, 1, 16, 16, 16)
+    with torch.no_grad():  # the same network behind the fixed blur
+        assert torch.allclose(blurred(x), plain(blurred.features[0](x)), atol=1e-5)
+    same = BrainCNN3D(stem="blur", **kw)
+    load_weights(same, blurred.state_dict())  # its own kind loads as is
+    assert torch.equal(same.features[0].weight, blurred.features[0].weight)

@@ -126,6 +126,9 @@ def test_train_mri_fine_tune_records_where_it_started(tmp_path):
     assert t["full_nuisance"] is True and t["mechanisms"] == ["push", "radial"]
     assert t["init"]["sha256"] == sha256_file(init)
     assert t["init"]["training"]["mechanisms"] == ["push", "replace", "radial"]  # the committed stage's recipe
+    card = json.loads(Path(json.loads(r.stdout)["card"]).read_text())
+    committed = json.loads(init.with_name(init.stem + ".card.json").read_text())
+    assert card["arch_kwargs"] == committed["arch_kwargs"]  # a fine-tune keeps the architecture of its weights
     assert "affine" in t["simulation"]
 
 

@@ -52,3 +52,19 @@ class BrainCNN3D(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.dropout(torch.flatten(self.features(x), 1)))
+
+
+def load_weights(model: BrainCNN3D, state_dict: dict) -> None:
+    """Load weights, also those of the same network without the blur stem into one with it (fine-tuning an
+    anti-aliased network from plain weights): the fixed blur is prepended, every other layer keeps its weights."""
+    blur = isinstance(model.features[0], nn.Conv3d) and not model.features[0].weight.requires_grad
+    if blur and state_dict.get("features.0.weight", torch.empty(0)).shape != model.features[0].weight.shape:
+        shifted = {}
+        for k, v in state_dict.items():
+            if k.startswith("features."):
+                i, rest = k[len("features."):].split(".", 1)
+                k = f"features.{int(i) + 1}.{rest}"
+            shifted[k] = v
+        shifted["features.0.weight"] = model.features[0].weight.detach().clone()
+        state_dict = shifted
+    model.load_state_dict(state_dict)

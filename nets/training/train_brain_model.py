@@ -15,6 +15,7 @@ from tqdm import tqdm
 from nets.data.brain_subjects import load_subjects
 from nets.model_configs import CONFIGS
 from nets.networks import BrainCNN3D
+from nets.networks.brain_cnn3d import load_weights
 from nets.data.simulated_atrophy_set import TensorAugment, build_set
 from nets.simulation.atrophy import LEVELS, simulate
 from nets.training.model_card import card_path_for, sha256_file, write_card
@@ -74,10 +75,14 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
     scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
     globally scaled healthy brain looks like a radially enlarged one. arch: BrainCNN3D keyword arguments over the
-    config's (e.g. {"stem": "blur", "pool": "avg"}); the card records the result. The defaults are the committed
-    model's recipe."""
+    config's, or over those in the card of `init` (e.g. {"stem": "blur", "pool": "avg"}); the card records the
+    result. Defaults: the committed model's training data (mechanisms, nuisance) and its first stage's length; its
+    card lists all stages."""
     cfg = CONFIGS[NAME]
-    cfg = replace(cfg, arch_kwargs={**cfg.arch_kwargs, **(arch or {})})
+    base = dict(cfg.arch_kwargs)
+    if init and card_path_for(Path(init)).exists():  # a fine-tune starts from the architecture of its weights
+        base = json.loads(card_path_for(Path(init)).read_text()).get("arch_kwargs", base)
+    cfg = replace(cfg, arch_kwargs={**base, **(arch or {})})
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
     if threads:
@@ -95,7 +100,7 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     y_all = torch.from_numpy(train_set["levels"])
     model = BrainCNN3D(**cfg.arch_kwargs)
     if init:  # fine-tune from earlier weights
-        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
+        load_weights(model, torch.load(init, map_location="cpu", weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = len(y_all) // batch_size
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
