@@ -24,6 +24,8 @@ def main(argv=None):
     ap.add_argument("--subjects", help="mri: comma-separated subject ids (default: the card's validation subjects)")
     ap.add_argument("--update-card", action="store_true",
                     help="mri: re-run the card's own held-out evaluation and write it into the card next to the weights")
+    ap.add_argument("--lrp-rule", choices=["epsilon-plus", "epsilon"], default="epsilon-plus",
+                    help="mri: LRP rule for the relevance-concentration check (the page uses epsilon-plus)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     from nets.registry import REGISTRY
@@ -34,14 +36,14 @@ def main(argv=None):
         from nets.training.train_brain_model import refresh_card_metrics
         if not m.trained:
             raise SystemExit("no trained weights to evaluate")
-        res = refresh_card_metrics(m.weights_path, a.data or SHARED_DATA, progress=not a.no_progress)
+        res = refresh_card_metrics(m, a.data or SHARED_DATA, progress=not a.no_progress)
     elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
         from nets.training.train_brain_model import evaluate_brain_model
         brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress)
         subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects") or list(brains)
         res = evaluate_brain_model(m.module, brains, subs, seed=2024, reps=1, progress=not a.no_progress,
-                                   plot_dir=out, data_dir=a.data or SHARED_DATA)
+                                   plot_dir=out, data_dir=a.data or SHARED_DATA, lrp_rule=a.lrp_rule)
     else:
         from nets.data.image_folder import load_image_folder
         from nets.render.plots import save_confusion_matrix, save_roc_curves

@@ -166,6 +166,22 @@ def test_native_space_generator_enlarges_ventricles_and_erodes_the_medial_tempor
     assert tissue[0] > tissue[1] > tissue[2] and tissue[2] < 0.9 * tissue[0], tissue
 
 
+
+def test_native_space_generator_changes_the_ventricles_at_the_mildest_level(monkeypatch):
+    """Growth below one voxel still turns a partial-volume ring into CSF (level 1 = 0.5 mm at 1 mm voxels)."""
+    import nets.simulation.native_atrophy as na
+    from nets.io.nifti_loader import load_nifti
+    from nets.transforms.brain_preprocessing import BrainPreprocessor
+    from nets.transforms.templates import COLIN27_HEAD
+    if not COLIN27_HEAD.exists():
+        pytest.skip("Debian mricron-data (Colin27) not installed")
+    vol = load_nifti(COLIN27_HEAD)
+    monkeypatch.setattr(na, "MTL_MM_PER_LEVEL", 0.0)  # ventricles only
+    v = na.native_atrophy(vol, 1, BrainPreprocessor()(vol))
+    darker = (v.data < vol.data - 1e-3).sum()
+    assert darker > 500, darker
+
+
 def test_replace_erodes_medial_temporal_tissue_from_csf_and_replace_v1_is_kept(template_brains):
     """replace: the medial temporal tissue that turns into CSF touches CSF (no CSF-dark voxels left in the middle of
     tissue, the first version's signature); mild levels change the ventricles too. replace_v1 is still the first

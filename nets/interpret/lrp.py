@@ -3,10 +3,10 @@
 Rules (the "epsilon-plus" composite of Montavon et al. 2019 / zennit): z+ (captum's Alpha1_Beta0) on convolutions,
 epsilon on linear and pooling layers (captum's defaults do not cover 3D layers, so they are assigned here); ReLU and
 Dropout pass relevance through. BatchNorm is folded into the convolutions first. On the MRI model's held-out
-simulated atrophy z+ put 4.5x (epsilon everywhere: 3.5x) more positive relevance into the changed tissue than its
-volume share, and kept the relevance sum near the logit (1.10 vs 0.26: epsilon lets the folded BatchNorm biases
-absorb most of it). `rule="epsilon"` gives epsilon everywhere. The explained quantity is the target class's logit;
-`conservation` reports sum(relevance) / logit.
+simulated atrophy z+ concentrates relevance in the changed tissue better than epsilon everywhere and keeps the
+relevance sum nearer the logit, where epsilon lets the folded BatchNorm biases absorb much of it (numbers: README;
+`python -m nets.evaluate mri --lrp-rule epsilon` for the comparison). `rule="epsilon"` gives epsilon everywhere.
+The explained quantity is the target class's logit; `conservation` reports sum(relevance) / logit.
 
 captum's LRP keeps state on the layers while it runs, so each explainer owns its folded copy and a lock.
 """

@@ -33,6 +33,7 @@ class BrainCNN3D(nn.Module):
         super().__init__()
         if stem not in STEMS or pool not in POOLS:
             raise ValueError(f"stem must be one of {STEMS}, pool one of {POOLS}")
+        self.stem = stem
         # stem: a stride-2 convolution sees the full 2 mm input but makes training ~3x cheaper than pooling after it
         layers = [binomial_blur3d()] if stem == "blur" else []
         layers += [nn.Conv3d(1, channels[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm3d(channels[0]),
@@ -57,8 +58,7 @@ class BrainCNN3D(nn.Module):
 def load_weights(model: BrainCNN3D, state_dict: dict) -> None:
     """Load weights, also those of the same network without the blur stem into one with it (fine-tuning an
     anti-aliased network from plain weights): the fixed blur is prepended, every other layer keeps its weights."""
-    blur = isinstance(model.features[0], nn.Conv3d) and not model.features[0].weight.requires_grad
-    if blur and state_dict.get("features.0.weight", torch.empty(0)).shape != model.features[0].weight.shape:
+    if model.stem == "blur" and state_dict.get("features.0.weight", torch.empty(0)).shape != model.features[0].weight.shape:
         shifted = {}
         for k, v in state_dict.items():
             if k.startswith("features."):

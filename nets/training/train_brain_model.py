@@ -25,18 +25,16 @@ NAME = "brain-atrophy-3dcnn"
 CARD_EVAL_SEED, CARD_EVAL_REPS = 12345, 2  # the held-out evaluation written into the model card
 
 
-def refresh_card_metrics(weights, data_dir, progress=True) -> dict:
-    """Re-run the card's held-out evaluation for trained weights (same subjects, seed and repetitions as at the end
-    of training) and write it into their card and plots: for cards written before a metric existed. The weights and
-    their sha256 are untouched."""
-    from nets.registry import ModelRegistry
-    weights = Path(weights)
-    m = ModelRegistry().get(NAME, weights=str(weights))
+def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
+    """Re-run the card's held-out evaluation for a trained model (nets.registry.LoadedModel: same subjects, seed and
+    repetitions as at the end of training) and write it into its card and plots: for cards written before a metric
+    existed. The weights and their sha256 are untouched."""
+    weights = Path(loaded.weights_path)
     brains = load_subjects(data_dir, progress)
-    val_s = m.card["split"]["val_subjects"]
-    ev = evaluate_brain_model(m.module, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS, faithfulness=True,
-                              progress=progress, plot_dir=weights.parent / (weights.stem + "_plots"),
-                              data_dir=data_dir)
+    val_s = loaded.card["split"]["val_subjects"]
+    ev = evaluate_brain_model(loaded.module, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS,
+                              faithfulness=True, progress=progress,
+                              plot_dir=weights.parent / (weights.stem + "_plots"), data_dir=data_dir)
     cp = card_path_for(weights)
     card = json.loads(cp.read_text())
     card.setdefault("metrics", {})["validation"] = ev
@@ -227,18 +225,19 @@ def real_brains_under_shifts(model, brains, subjects) -> dict:
 
 
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
-                         plot_dir=None, data_dir=None) -> dict:
+                         plot_dir=None, data_dir=None, lrp_rule="epsilon-plus") -> dict:
     """Confusion matrix over severity levels, balanced accuracy, CN rate on unmodified brains, and explanation
-    faithfulness (share of positive relevance inside the changed-tissue mask / the mask's share of the brain)."""
+    faithfulness (share of positive relevance inside the changed-tissue mask / the mask's share of the brain, and
+    how much of the logit the relevance keeps) with the LRP rule `lrp_rule`."""
     from nets.model_configs import SEVERITY_ORDER
     from nets.training.metrics import classification_metrics
     model.eval()
     ds = SimulatedAtrophyDataset(brains, subjects, len(subjects) * LEVELS * reps, seed, augment=True)
-    ys, probs, ratios = [], [], []
+    ys, probs, ratios, conservation = [], [], [], []
     explainer = None
     if faithfulness:
         from nets.interpret.lrp import LRPExplainer
-        explainer = LRPExplainer(model)
+        explainer = LRPExplainer(model, rule=lrp_rule)
     mask = model_mask()
     examples = []
     for i in tqdm(range(len(ds)), desc="evaluating", disable=not progress):
@@ -247,7 +246,8 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
             p = torch.softmax(model(x[None]), 1)[0].numpy()
         ys.append(y); probs.append(p)
         if explainer is not None and y > 0 and changed.any():
-            rel, _, _ = explainer.explain(x[None], int(p.argmax()))
+            rel, _, kept = explainer.explain(x[None], int(p.argmax()))
+            conservation.append(kept)
             r = np.clip(rel[0, 0].numpy(), 0, None)
             ch = changed.numpy()
             if r.sum() > 0:
@@ -270,12 +270,14 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
         m["ad_vs_cn_balanced_accuracy"] = float((np.mean(ad[truth]) + np.mean(~ad[~truth])) / 2)
     if ratios:
         m["relevance_concentration_in_changed_tissue"] = {"mean": float(np.mean(ratios)),
-                                                          "median": float(np.median(ratios)), "n": len(ratios)}
+                                                          "median": float(np.median(ratios)), "n": len(ratios),
+                                                          "lrp_rule": lrp_rule,
+                                                          "median_conservation": float(np.median(conservation))}
     m["by_generator"], gen_probs = by_generator(model, brains, subjects)
     m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
                                                  [s for s in subjects if s.startswith("sub-")])
     if data_dir is not None:
-        m["native_generator"], _ = native_generator(model, data_dir, subjects, progress)
+        m["native_generator"], _ = native_generator(model, data_dir, subjects)
     if plot_dir is not None:
         from nets.render.plots import save_confusion_matrix
         Path(plot_dir).mkdir(parents=True, exist_ok=True)
@@ -286,64 +288,70 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     return m
 
 
-def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles")) -> dict:
-    """One pass per atrophy generator on the held-out real brains (no nuisance): how big each level's change is and
-    what the model makes of it. Generators: each training mechanism alone ("ventricles" = the push on the
-    ventricles without any medial temporal change) and the evaluation-only radial generator. Per level: lateral
-    ventricle volume (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the AAL
-    hippocampus / amygdala / parahippocampal mask) as ratios to the unmodified brain, and the mean expected
-    severity. The evaluation generator's per-subject probabilities also feed `severity_checks`."""
-    from nets.simulation.radial_atrophy import radial_atrophy
+def _measure_levels(model, n_subjects, volume_at) -> tuple:
+    """volume_at(i, level) -> engine-grid volume of subject i at that level. Per level: lateral ventricle volume
+    (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the AAL hippocampus /
+    amygdala / parahippocampal mask) as ratios to the unmodified brain, and the model's probabilities
+    (subjects, levels, classes)."""
     from nets.simulation.structures import medial_temporal_mask, ventricle_mask
     mtl = medial_temporal_mask()
+    vent, tissue = np.zeros((n_subjects, LEVELS)), np.zeros((n_subjects, LEVELS))
+    probs = np.zeros((n_subjects, LEVELS, LEVELS))
+    for i in range(n_subjects):
+        for lvl in range(LEVELS):
+            x = volume_at(i, lvl)
+            vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
+            with torch.no_grad():
+                probs[i, lvl] = torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].double().numpy()
+    change = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
+              "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist()}
+    return change, probs
+
+
+def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles")) -> tuple:
+    """One pass per atrophy generator on the held-out real brains (no nuisance): how big each level's change is and
+    what the model makes of it (`_measure_levels`, plus the mean expected severity). Generators: each training
+    mechanism alone ("ventricles" = the push on the ventricles without any medial temporal change) and the
+    evaluation-only radial generator, whose probabilities also feed `severity_checks`."""
+    from nets.simulation.radial_atrophy import radial_atrophy
     real = [s for s in subjects if s.startswith("sub-")]
     gens = {m: (lambda img, lvl, i, m=m: simulate(img, lvl, np.random.default_rng([i, lvl]), augment=False,
                                                    mechanism=m).image) for m in mechanisms}
     gens["evaluation_radial_generator"] = lambda img, lvl, i: radial_atrophy(img, lvl)
     out, probs = {}, {}
     for name, gen in gens.items():
-        vent, tissue = np.zeros((len(real), LEVELS)), np.zeros((len(real), LEVELS))
-        p = np.zeros((len(real), LEVELS, LEVELS))
-        for i, s in enumerate(real):
-            for lvl in range(LEVELS):
-                x = gen(brains[s], lvl, i)
-                vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
-                with torch.no_grad():
-                    p[i, lvl] = torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].double().numpy()
+        change, p = _measure_levels(model, len(real), lambda i, lvl: gen(brains[real[i]], lvl, i))
         probs[name] = p
-        out[name] = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
-                     "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist(),
-                     "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist()}
+        out[name] = {**change, "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist()}
     return out, probs
 
 
-def native_generator(model, data_dir, subjects, progress=False):
+def native_generator(model, data_dir, subjects):
     """The evaluation-only morphological generator on the scans as stored (nets/simulation/native_atrophy.py), each
     level taken through the engine's whole preprocessing. Returns (summary, probs (subjects, levels, classes))."""
     from nets.data.brain_subjects import subject_files
     from nets.io.nifti_loader import load_nifti
     from nets.simulation.native_atrophy import native_atrophy
-    from nets.simulation.structures import medial_temporal_mask, ventricle_mask
     from nets.transforms.brain_preprocessing import BrainPreprocessor
     files = subject_files(data_dir)
     real = [s for s in subjects if s.startswith("sub-") and s in files]
-    prep, mtl = BrainPreprocessor(), medial_temporal_mask()
-    vent, tissue = np.zeros((len(real), LEVELS)), np.zeros((len(real), LEVELS))
-    probs = np.zeros((len(real), LEVELS, LEVELS))
-    for i, s in enumerate(tqdm(real, desc="native-space atrophy", disable=not progress)):
-        vol = load_nifti(files[s])
-        base = prep(vol)
-        for lvl in range(LEVELS):
-            x = base.image if lvl == 0 else prep(native_atrophy(vol, lvl, base)).image
-            vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
-            with torch.no_grad():
-                probs[i, lvl] = torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].double().numpy()
     if not real:
-        return {}, probs
-    summary = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
-               "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist(),
-               **severity_checks(probs, real, "ventricles dilated / medial temporal grey matter eroded in mm on the "
-                                              "scan as stored, then the engine's whole preprocessing")}
+        return {}, np.zeros((0, LEVELS, LEVELS))
+    prep = BrainPreprocessor()
+    loaded = {}
+
+    def volume_at(i, lvl):
+        if lvl == 0:  # levels run 0..4 per subject: load and preprocess the scan once
+            vol = load_nifti(files[real[i]])
+            loaded.clear()
+            loaded.update(vol=vol, base=prep(vol))
+            return loaded["base"].image
+        return prep(native_atrophy(loaded["vol"], lvl, loaded["base"])).image
+
+    change, probs = _measure_levels(model, len(real), volume_at)
+    summary = {**change, **severity_checks(probs, real, "ventricles dilated / medial temporal grey matter eroded in "
+                                                      "mm on the scan as stored, then the engine's whole "
+                                                      "preprocessing")}
     return summary, probs
 
 
