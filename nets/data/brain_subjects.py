@@ -32,7 +32,7 @@ def load_subjects(data_dir, progress=True, limit=None) -> dict:
     if limit:
         files = dict(list(files.items())[:limit])
     CACHE.mkdir(exist_ok=True)
-    cache = CACHE / "brains_engine_grid.npz"
+    cache = CACHE / f"brains_engine_grid_{_preprocessing_version()}.npz"
     have = dict(np.load(cache)) if cache.exists() else {}
     missing = [k for k in files if k not in have]
     if missing:
@@ -41,3 +41,12 @@ def load_subjects(data_dir, progress=True, limit=None) -> dict:
             have[k] = prep(load_nifti(files[k])).image
         np.savez_compressed(cache, **have)
     return {k: have[k] for k in files}
+
+
+def _preprocessing_version() -> str:
+    """A change to the preprocessing code makes a new cache file (an old one would silently keep old inputs)."""
+    import hashlib
+    root = Path(__file__).parents[1]
+    src = "".join((root / "transforms" / f).read_text() for f in
+                  ("brain_preprocessing.py", "templates.py", "resample.py", "engine_grid.py"))
+    return hashlib.sha256(src.encode()).hexdigest()[:12]

@@ -81,6 +81,15 @@ def mask_moments(mask, affine, slab_mm=SLAB_MM):
     return world.mean(0), world.std(0)
 
 
+def scaled_slab_moments(mask, affine, s_t, slab_mm=SLAB_MM):
+    """mask_moments with a slab as tall as the template's slab would be on this head: its height follows the
+    left-right / front-back size against the template's. (A fixed slab cut a 10 % larger head higher up than the
+    template, so the up-down scale came out near 1 and the brain landed ~9 mm low.)"""
+    c_in, s_in = mask_moments(mask, affine, slab_mm)
+    k = float(np.clip(np.mean(s_in[:2] / s_t[:2]), 0.6, 1.6))
+    return mask_moments(mask, affine, slab_mm * k) if abs(k - 1) > 0.01 else (c_in, s_in)
+
+
 def moment_world_map(c_in, s_in, c_t, s_t, max_scale=(0.6, 1.6)):
     """Template world -> input world: match centre of mass and per-axis spread."""
     scale = np.clip(s_in / s_t, *max_scale)
@@ -168,12 +177,12 @@ class BrainPreprocessor:
         lo = np.percentile(data, 0.5)
         data = data - lo  # MR intensities may be offset or negative; make background ~0
         fg = foreground_mask(data)
-        c_in, s_in = mask_moments(fg, affine)
         candidates = [("brain", self.t.brain, self._brain_moments)]
         if self._head_moments is not None:
             candidates.append(("head", self.t.head, self._head_moments))
         best = None
         for name, tmpl, (c_t, s_t) in candidates:
+            c_in, s_in = scaled_slab_moments(fg, affine, s_t)
             wm = moment_world_map(c_in, s_in, c_t, s_t)
             tmask = self._eval_mask if name == "brain" else self._head_eval_mask
             if self.refine:
