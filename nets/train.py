@@ -24,6 +24,12 @@ def main(argv=None):
     ap.add_argument("--mechanisms", help="mri: comma-separated atrophy mechanisms (default push,replace,radial)")
     ap.add_argument("--full-nuisance", action=argparse.BooleanOptionalAction, default=None,
                     help="mri: training volumes also get small affine, blur, bias field (default: yes)")
+    ap.add_argument("--anatomy-warp", type=float, default=None, metavar="VOXELS",
+                    help="mri: first warp every training brain (level 0 too) by a random smooth field of up to "
+                         "VOXELS (2 mm each): other plausible anatomies")
+    ap.add_argument("--ventricle-variation", type=float, default=None, metavar="SHARE",
+                    help="mri: healthy ventricle size/asymmetry differences at every level (signed, up to SHARE of "
+                         "the level-4 ventricle shift)")
     ap.add_argument("--stem", choices=["stride2", "blur"], help="mri: network stem (blur: anti-aliased)")
     ap.add_argument("--pool", choices=["max", "avg"], help="mri: pooling between blocks")
     ap.add_argument("--no-progress", action="store_true")
@@ -41,6 +47,10 @@ def main(argv=None):
                    if v is not None})
         if a.full_nuisance is not None:
             kw["full_nuisance"] = a.full_nuisance
+        if a.anatomy_warp is not None:
+            kw["anatomy_warp_voxels"] = a.anatomy_warp
+        if a.ventricle_variation is not None:
+            kw["ventricle_variation"] = a.ventricle_variation
         if a.mechanisms:
             kw["mechanisms"] = tuple(m.strip() for m in a.mechanisms.split(","))
         kw.update({"epochs": a.epochs} if a.epochs else {})

@@ -203,3 +203,43 @@ def test_replace_erodes_medial_temporal_tissue_from_csf_and_replace_v1_is_kept(t
         simulate(img, 2, np.random.default_rng(0), mechanism="shrink")
     with pytest.raises(ValueError):
         simulate(img, 2, np.random.default_rng(0), mechanisms=("push", "replce"))
+
+
+def test_anatomy_warp_moves_the_whole_brain_smoothly_and_is_not_counted_as_atrophy(template_brains):
+    """The anatomy warp (another person's shape) is bounded by its amplitude, changes the brain at level 0 too, and
+    the ground-truth mask still marks only the atrophy (the warp is applied first). Without it simulate draws the
+    same random numbers as before, so the training sets of earlier models are reproduced."""
+    from nets.simulation.anatomy_warp import anatomy_warp, displacement_field
+    img = template_brains["colin27"]
+    d = displacement_field(np.random.default_rng(0), 2.5)
+    assert d.shape == (3, *img.shape) and abs(float(np.abs(d).max()) - 2.5) < 1e-4
+    assert float(np.abs(np.diff(d, axis=1)).max()) < 0.5  # smooth: neighbours move almost together
+    w0 = simulate(img, 0, np.random.default_rng(1), augment=False, anatomy_warp_voxels=3.0)
+    assert not w0.changed.any()
+    assert np.abs(w0.image - img)[model_mask()].mean() > 0.005  # the anatomy did change
+    np.testing.assert_array_equal(w0.image, simulate(img, 0, np.random.default_rng(1), augment=False,
+                                                     anatomy_warp_voxels=3.0).image)
+    w4 = simulate(img, 4, np.random.default_rng(1), augment=False, anatomy_warp_voxels=3.0, mechanism="replace")
+    rng = np.random.default_rng(1)
+    base = anatomy_warp(img, rng, 3.0)  # the same first draws, then the same atrophy on the warped brain
+    np.testing.assert_array_equal(w4.changed, simulate(base, 4, rng, augment=False, mechanism="replace").changed)
+    assert w4.changed.any()
+    plain = simulate(img, 4, np.random.default_rng(2), augment=True)
+    np.testing.assert_array_equal(plain.image, simulate(img, 4, np.random.default_rng(2), augment=True,
+                                                        anatomy_warp_voxels=0.0).image)
+
+
+def test_natural_ventricle_variation_enlarges_or_shrinks_the_ventricles_and_is_not_atrophy(template_brains):
+    from scipy import ndimage
+    from nets.simulation.atrophy import natural_ventricle_variation
+    img = template_brains["colin27"]
+    v0 = ventricle_mask(img).sum()
+    ratios = [ventricle_mask(natural_ventricle_variation(img, np.random.default_rng(k), 0.5)).sum() / v0
+              for k in range(6)]
+    assert min(ratios) < 0.95 and max(ratios) > 1.05, ratios  # both directions
+    y = natural_ventricle_variation(img, np.random.default_rng(1), 0.5)
+    near = ndimage.binary_dilation(ventricle_mask(img), iterations=8)
+    diff = np.abs(y - img)
+    assert diff[~near].max() < 0.01 and diff[near].max() > 0.1  # only around the ventricles
+    s0 = simulate(img, 0, np.random.default_rng(2), augment=False, ventricle_variation=0.5)
+    assert not s0.changed.any() and not np.allclose(s0.image, img)

@@ -118,12 +118,13 @@ def test_train_mri_fine_tune_records_where_it_started(tmp_path):
     from nets.training.model_card import sha256_file
     init = ROOT / "data" / "model_save" / "brain_atrophy_3dcnn.pt"
     r = subprocess.run([sys.executable, "-m", "nets.train", "mri", "--limit", "4", "--epochs", "1", "--variants", "1",
-                        "--init", str(init), "--full-nuisance", "--mechanisms", "push,radial",
+                        "--init", str(init), "--full-nuisance", "--mechanisms", "push,radial", "--anatomy-warp", "2",
                         "--out", str(tmp_path / "f.pt"), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     t = json.loads(Path(json.loads(r.stdout)["card"]).read_text())["training"]
-    assert t["full_nuisance"] is True and t["mechanisms"] == ["push", "radial"]
+    assert t["full_nuisance"] is True and t["mechanisms"] == ["push", "radial"] and t["anatomy_warp_voxels"] == 2.0
+    assert "warp of up to 2.0 voxels" in t["simulation"]
     assert t["init"]["sha256"] == sha256_file(init)
     assert t["init"]["training"]["mechanisms"] == ["push", "replace", "radial"]  # the committed stage's recipe
     card = json.loads(Path(json.loads(r.stdout)["card"]).read_text())
@@ -156,4 +157,11 @@ def test_train_mri_anti_aliased_network_and_refresh_its_card(tmp_path):
     assert "stale" not in val and val["real_brains_shifted"]["shifts"] == 8
     assert res["real_brains_shifted"] == val["real_brains_shifted"]
     assert set(val["by_generator"]) >= {"push", "replace", "radial", "evaluation_radial_generator"}
+    from nets.simulation.acquisition_variants import ACQUISITION_VARIANTS
+    acq = val["real_brains_acquisition"]
+    assert set(acq["called_cn_by_variant"]) == set(ACQUISITION_VARIANTS) and 0 <= acq["called_cn"] <= 1
+    assert set(acq["lowest_cn_probability"]) == set(val["real_brain_probabilities"])
+    assert set(val["real_brains_warped"]["by_largest_displacement"]) == {"2 mm", "4 mm", "6 mm"}
+    not_cn = {s for s, p in val["real_brain_probabilities"].items() if max(p) > p[0]}
+    assert set(val["real_brains_not_cn_occlusion"]) == not_cn
     assert json.loads(cp.read_text())["sha256"] == sha256_file(w)

@@ -26,19 +26,23 @@ def _init(brains):
 
 
 def _one(job):
-    subject, level, seed, augment, mechanisms = job
-    s = simulate(_BRAINS[subject], level, np.random.default_rng(seed), augment=augment, mechanisms=mechanisms)
+    subject, level, seed, augment, mechanisms, warp, ventricles = job
+    s = simulate(_BRAINS[subject], level, np.random.default_rng(seed), augment=augment, mechanisms=mechanisms,
+                 anatomy_warp_voxels=warp, ventricle_variation=ventricles)
     return s.image.astype(np.float16)
 
 
 def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: int = 2, progress=True,
-              augment=True, mechanisms=("push", "replace")) -> dict:
+              augment=True, mechanisms=("push", "replace"), anatomy_warp_voxels=0.0, ventricle_variation=0.0) -> dict:
     """variants volumes per subject and level; returns images (N,80,96,80) float16, levels, subjects. Cached under
     cache/ by content of the request."""
     order = sorted(brains)  # a subject's volumes do not depend on which other subjects are in the set
-    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms))
+    jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms), float(anatomy_warp_voxels),
+             float(ventricle_variation))
             for s in subjects for lvl in range(LEVELS) for k in range(variants)]
     request = [sorted(subjects), variants, seed, augment, list(mechanisms), _simulation_version()]
+    if anatomy_warp_voxels or ventricle_variation:  # keeps the cache keys of sets made without them
+        request += [float(anatomy_warp_voxels), float(ventricle_variation)]
     key = hashlib.sha256(json.dumps(request).encode()).hexdigest()
     path = Path(CACHE) / f"atrophy_set_{key[:12]}.npz"
     if path.exists():
@@ -58,6 +62,7 @@ def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: i
 def _simulation_version() -> str:
     src = (Path(__file__).parents[1] / "simulation" / "atrophy.py").read_text()
     src += (Path(__file__).parents[1] / "simulation" / "structures.py").read_text()
+    src += (Path(__file__).parents[1] / "simulation" / "anatomy_warp.py").read_text()
     return hashlib.sha256(src.encode()).hexdigest()[:12]
 
 

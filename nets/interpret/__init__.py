@@ -1,1 +1,2 @@
-"""Interpretability (own package, MONAI style): BatchNorm folding, LRP for 3D CNNs, Grad-CAM for 2D CNNs."""
+"""Interpretability (own package, MONAI style): BatchNorm folding, LRP for 3D CNNs, occlusion sensitivity, Grad-CAM
+for 2D CNNs."""

@@ -13,7 +13,8 @@ chosen at random so that a model learns atrophy rather than one generator:
   structures;
 - "ventricles": the push on the ventricles alone (evaluation: does ventricle size by itself read as atrophy?).
 Extent varies in space (a low-frequency random envelope) and between hemispheres. Realistic nuisance variation on
-top: bias field, noise, contrast (gamma), small affine, resolution (blur).
+top: bias field, noise, contrast (gamma), small affine, resolution (blur); optionally, first, a smooth random warp
+that stands for another person's anatomy (anatomy_warp.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from nets.simulation.anatomy_warp import anatomy_warp
 from nets.simulation.structures import CSF_THRESHOLD, medial_temporal_mask, medial_temporal_soft, ventricle_mask
 from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
 from nets.transforms.engine_grid import SHAPE
@@ -97,14 +99,34 @@ def _radial_field(region, rng, n, radius_range, amp):
     return d
 
 
+def natural_ventricle_variation(img, rng, share) -> np.ndarray:
+    """Healthy adults' lateral ventricles differ in size and left-right symmetry: the ventricle border pushed out or
+    in, each hemisphere by its own signed amount of up to `share` of the level-4 shift (random extent in space).
+    Not atrophy: the level and the ground truth are unchanged."""
+    vent = ventricle_mask(img)
+    a, b = rng.uniform(-share, share, 2) * VENTRICLE_SHIFT
+    x = np.linspace(0, 1, SHAPE[0], dtype=np.float32)
+    w = 1 / (1 + np.exp(-(x - 0.5) * 20))
+    side = (a * (1 - w) + b * w)[:, None, None].astype(np.float32)
+    d = side * random_envelope(rng) * _unit_gradient(vent, 2.0)
+    return ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest").astype(np.float32)
+
+
 def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
-             mechanisms=("push", "replace")) -> SimulatedBrain:
-    """image: a preprocessed brain on the engine grid (nets.transforms.BrainPreprocessor output)."""
+             mechanisms=("push", "replace"), anatomy_warp_voxels=0.0, ventricle_variation=0.0) -> SimulatedBrain:
+    """image: a preprocessed brain on the engine grid (nets.transforms.BrainPreprocessor output).
+    anatomy_warp_voxels > 0: first warp the brain into another plausible anatomy (nets/simulation/anatomy_warp.py),
+    at every level; ventricle_variation > 0: then healthy differences in ventricle size and symmetry
+    (`natural_ventricle_variation`). 0 draws nothing from rng, so volumes made without them are unchanged."""
     unknown = set(mechanisms) - set(MECHANISMS) | ({mechanism} - set(MECHANISMS) if mechanism else set())
     if unknown:
         raise ValueError(f"unknown atrophy mechanism(s) {sorted(unknown)}; known: {', '.join(MECHANISMS)}")
     mask = model_mask() if mask is None else mask
     img = image.astype(np.float32)
+    if anatomy_warp_voxels > 0:
+        img = anatomy_warp(img, rng, anatomy_warp_voxels)
+    if ventricle_variation > 0:
+        img = natural_ventricle_variation(img, rng, ventricle_variation)
     out, mech = img, "none"
     if level > 0:
         s = level / (LEVELS - 1) * rng.uniform(0.85, 1.15)

@@ -20,6 +20,7 @@ from nets.data.simulated_atrophy_set import TensorAugment, build_set
 from nets.simulation.atrophy import LEVELS, simulate
 from nets.training.model_card import card_path_for, sha256_file, write_card
 from nets.transforms.brain_preprocessing import model_mask
+from nets.transforms.engine_grid import VOXEL_MM
 
 NAME = "brain-atrophy-3dcnn"
 CARD_EVAL_SEED, CARD_EVAL_REPS = 12345, 2  # the held-out evaluation written into the model card
@@ -69,13 +70,16 @@ def split_subjects(names, val_n=6, seed=0):
 
 def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit=None, progress=True,
                       batch_size=8, lr=1e-3, variants=6, workers=2, severity_weight=0.3, init=None,
-                      mechanisms=("push", "replace", "radial"), full_nuisance=True, arch=None) -> dict:
+                      mechanisms=("push", "replace", "radial"), full_nuisance=True, arch=None,
+                      anatomy_warp_voxels=0.0, ventricle_variation=0.0) -> dict:
     """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
     scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
     globally scaled healthy brain looks like a radially enlarged one. arch: BrainCNN3D keyword arguments over the
     config's, or over those in the card of `init` (e.g. {"stem": "blur", "pool": "avg"}); the card records the
-    result. Defaults: the committed model's training data (mechanisms, nuisance) and its first stage's length; its
-    card lists all stages."""
+    result. anatomy_warp_voxels > 0: every training volume (level 0 too) first gets a random smooth warp of up to
+    that many voxels, another plausible anatomy (nets/simulation/anatomy_warp.py); ventricle_variation > 0: then
+    healthy ventricle size / asymmetry differences (signed, up to that share of the level-4 shift). Defaults: the committed model's
+    training data (mechanisms, nuisance) and its first stage's length; its card lists all stages."""
     cfg = CONFIGS[NAME]
     base = dict(cfg.arch_kwargs)
     if init and card_path_for(Path(init)).exists():  # a fine-tune starts from the architecture of its weights
@@ -92,7 +96,8 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     # training volumes: simulation without nuisance unless full_nuisance (cheap per-batch nuisance on top,
     # TensorAugment); monitoring volumes: fixed, with the full nuisance
     train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress,
-                          augment=full_nuisance, mechanisms=mechanisms)
+                          augment=full_nuisance, mechanisms=mechanisms, anatomy_warp_voxels=anatomy_warp_voxels,
+                          ventricle_variation=ventricle_variation)
     val_set = build_set(brains, val_s, 2, seed + 1, workers=workers, progress=progress, augment=True)
     x_all = torch.from_numpy(train_set["images"])  # float16, converted per batch
     y_all = torch.from_numpy(train_set["levels"])
@@ -145,13 +150,18 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
     training = {"epochs": epochs, "volumes": int(len(y_all)), "variants_per_subject_and_level": variants,
                 "init": init_stage(init) if init else None, "mechanisms": list(mechanisms),
-                "full_nuisance": full_nuisance,
+                "full_nuisance": full_nuisance, "anatomy_warp_voxels": anatomy_warp_voxels,
+                "ventricle_variation": ventricle_variation,
                 "batch_size": batch_size, "loss": f"cross-entropy + {severity_weight} x squared error of expected severity",
                 "optimizer": "AdamW", "max_lr": lr, "schedule": "cosine", "history": history,
                 "simulation": ("nets/simulation/atrophy.py: the subject's own ventricles enlarged and the medial "
                                f"temporal lobe shrunk ({' / '.join(mechanisms)} mechanism, random extent, hemisphere "
                                "asymmetry), "
                                "optional grey-matter signal loss; "
+                               + (f"first a random smooth warp of up to {anatomy_warp_voxels} voxels (another "
+                                  "anatomy), at every level; " if anatomy_warp_voxels else "")
+                               + (f"healthy ventricle size/asymmetry differences (signed, up to {ventricle_variation} "
+                                  "of the level-4 shift), at every level; " if ventricle_variation else "")
                                + ("bias field, noise, gamma, small affine, blur; " if full_nuisance else "")
                                + "per batch: left-right flip, shift, bias field, gamma, noise")}
     card = write_card(cfg, out, {"validation": ev}, split, training)
@@ -224,6 +234,91 @@ def real_brains_under_shifts(model, brains, subjects) -> dict:
             "mean_cn_probability_spread": float(np.mean(spreads))}
 
 
+def real_brains_under_warps(model, brains, subjects, amplitudes=(1.0, 2.0, 3.0), draws=2) -> dict:
+    """Each unmodified real brain (sub-*) among `subjects` warped by random smooth fields (nets/simulation/
+    anatomy_warp.py) whose largest displacement is 1, 2 or 3 voxels (2-6 mm): other plausible healthy anatomies,
+    no atrophy. Per amplitude: share called CN and mean expected severity. A model trained with --anatomy-warp saw
+    such warps on its training brains (not on these), so for it this is not an independent check."""
+    from nets.simulation.anatomy_warp import displacement_field, warp
+    real = [s for s in subjects if s.startswith("sub-")]
+    if not real:
+        return {}
+    out = {}
+    for amp in amplitudes:
+        p = []
+        for i, s in enumerate(real):
+            xs = np.stack([warp(brains[s], displacement_field(np.random.default_rng([i, k, int(amp * 10)]), amp))
+                           for k in range(draws)])
+            with torch.no_grad():
+                p.append(torch.softmax(model(torch.from_numpy(xs)[:, None]), 1).double().numpy())
+        p = np.concatenate(p)
+        out[f"{amp * VOXEL_MM:g} mm"] = {"called_cn": float(np.mean(p.argmax(1) == 0)),
+                                  "expected_severity": float((p @ np.arange(LEVELS)).mean())}
+    return {"draws_per_brain": draws, "by_largest_displacement": out}
+
+
+def real_brains_under_acquisition(model, data_dir, subjects) -> dict:
+    """Each unmodified real brain (sub-*) among `subjects` as another scanner or protocol might have stored it
+    (nets/simulation/acquisition_variants.py: gamma, coil bias field, Rician noise, thick slices, grey/white
+    contrast, blur, head tilt and size), taken through the engine's whole preprocessing. Reports the share called CN
+    per variant and over all, and each brain's lowest CN probability."""
+    from nets.data.brain_subjects import subject_files
+    from nets.io.nifti_loader import load_nifti
+    from nets.simulation.acquisition_variants import ACQUISITION_VARIANTS
+    from nets.transforms.brain_preprocessing import BrainPreprocessor
+    files = subject_files(data_dir)
+    real = [s for s in subjects if s.startswith("sub-") and s in files]
+    if not real:
+        return {}
+    prep = BrainPreprocessor()
+    called = {k: [] for k in ACQUISITION_VARIANTS}
+    lows = {}
+    for s in real:
+        vol = load_nifti(files[s])
+        xs = np.stack([prep(f(vol)).image for f in ACQUISITION_VARIANTS.values()])
+        with torch.no_grad():
+            p = torch.softmax(model(torch.from_numpy(xs)[:, None]), 1).double().numpy()
+        for k, pk in zip(ACQUISITION_VARIANTS, p):
+            called[k].append(int(pk.argmax() == 0))
+        lows[s] = round(float(p[:, 0].min()), 3)
+    return {"called_cn": float(np.mean(list(called.values()))),
+            "called_cn_by_variant": {k: float(np.mean(v)) for k, v in called.items()},
+            "lowest_cn_probability": lows}
+
+
+def real_brains_not_cn_occlusion(model, brains, subjects, top=3) -> dict:
+    """For each unmodified real brain (sub-*) among `subjects` that is not called CN: which 24 mm cube, replaced by the
+    same cube of the mean of the other real brains (none of `subjects`), raises the CN log-odds most
+    (nets/interpret/occlusion.py). Reports the cube centres (MNI mm), the gains, and how much of each cube is
+    lateral ventricle / medial temporal lobe, so a non-CN answer can be traced to anatomy."""
+    from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds
+    from nets.simulation.structures import medial_temporal_mask, ventricle_mask
+    from nets.transforms.engine_grid import ENGINE_AFFINE
+    others = [s for s in brains if s.startswith("sub-") and s not in subjects]
+    probs = real_brain_probabilities(model, brains, subjects)
+    flagged = [s for s, p in probs.items() if int(np.argmax(p)) != 0]
+    if not flagged or not others:
+        return {}
+    reference = np.mean([brains[s] for s in others], 0).astype(np.float32)
+    occ = OcclusionSensitivity(model)
+    w = occ.window
+    mtl = medial_temporal_mask()
+    out = {}
+    for s in flagged:
+        base, changes = occ(brains[s], reference, cn_log_odds)
+        vent = ventricle_mask(brains[s])
+        cubes = []
+        for gain, (i, j, k) in changes[:top]:
+            cube = (slice(i, i + w), slice(j, j + w), slice(k, k + w))
+            centre = ENGINE_AFFINE @ np.array([i + (w - 1) / 2, j + (w - 1) / 2, k + (w - 1) / 2, 1.0])
+            cubes.append({"mni_mm": np.round(centre[:3]).astype(int).tolist(), "cn_log_odds_gain": round(gain, 2),
+                          "ventricle_share": round(float(vent[cube].mean()), 3),
+                          "medial_temporal_share": round(float(mtl[cube].mean()), 3)})
+        out[s] = {"cn_log_odds": round(base, 2), "reference": f"mean of {len(others)} other real brains",
+                  "cubes": cubes}
+    return out
+
+
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
                          plot_dir=None, data_dir=None, lrp_rule="epsilon-plus") -> dict:
     """Confusion matrix over severity levels, balanced accuracy, CN rate on unmodified brains, and explanation
@@ -276,8 +371,11 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     m["by_generator"], gen_probs = by_generator(model, brains, subjects)
     m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
                                                  [s for s in subjects if s.startswith("sub-")])
+    m["real_brains_warped"] = real_brains_under_warps(model, brains, subjects)
+    m["real_brains_not_cn_occlusion"] = real_brains_not_cn_occlusion(model, brains, subjects)
     if data_dir is not None:
         m["native_generator"], _ = native_generator(model, data_dir, subjects)
+        m["real_brains_acquisition"] = real_brains_under_acquisition(model, data_dir, subjects)
     if plot_dir is not None:
         from nets.render.plots import save_confusion_matrix
         Path(plot_dir).mkdir(parents=True, exist_ok=True)
