@@ -30,6 +30,13 @@ def test_every_variant_changes_the_scan_but_thick_slices_keep_the_world_position
     t = thick_slices(2, 3)(colin)
     assert t.data.shape[2] == colin.data.shape[2] // 3 and t.zooms[2] == pytest.approx(3 * colin.zooms[2])
     assert np.abs(_world_centre(t) - _world_centre(colin)).max() < 1.0  # mm
+    # stored in another order (coronal slices along the first stored axis): still the front-back axis is thickened
+    from nets.io.nifti_loader import Volume
+    perm = np.eye(4)[[1, 0, 2, 3]]
+    swapped = Volume(np.ascontiguousarray(colin.data.transpose(1, 0, 2)), colin.affine @ perm,
+                     (colin.zooms[1], colin.zooms[0], colin.zooms[2]), "x", 0)
+    c = thick_slices(1, 3)(swapped)
+    assert c.data.shape[0] == swapped.data.shape[0] // 3 and c.data.shape[1] == swapped.data.shape[1]
 
 
 def test_preprocessing_undoes_head_size_and_slice_thickness(colin):

@@ -41,9 +41,11 @@ def rician_noise(share, seed=1):
     return f
 
 
-def thick_slices(axis, k):
-    """k adjacent slices along `axis` averaged into one (a 2D protocol with thick slices)."""
+def thick_slices(world_axis, k):
+    """k adjacent slices averaged into one along the stored axis nearest the world axis (0: left-right, sagittal
+    slices; 1: front-back, coronal; 2: up-down, axial), as a 2D protocol with thick slices would store them."""
     def f(vol):
+        axis = int(np.argmax(np.abs(vol.affine[world_axis, :3])))
         n = vol.data.shape[axis] // k * k
         d = np.take(vol.data, np.arange(n), axis=axis)
         shape = list(d.shape)
@@ -54,7 +56,7 @@ def thick_slices(axis, k):
         aff[:3, axis] *= k
         z = list(vol.zooms)
         z[axis] *= k
-        return _with(vol, d, aff, z, tag=f"thick{axis}x{k}")
+        return _with(vol, d, aff, z, tag=f"thick{world_axis}x{k}")
     return f
 
 
@@ -96,6 +98,7 @@ def head_size(scale):
 ACQUISITION_VARIANTS = {
     "gamma 0.7": gamma(0.7), "gamma 1.4": gamma(1.4), "bias field 0.3": bias_field(0.3),
     "rician noise 4%": rician_noise(0.04), "3 mm axial slices": thick_slices(2, 3),
+    "3 mm coronal slices": thick_slices(1, 3),
     "3 mm sagittal slices": thick_slices(0, 3), "grey/white contrast x0.7": tissue_contrast(0.7),
     "grey/white contrast x1.3": tissue_contrast(1.3), "3 mm FWHM blur": smoothing(3.0),
     "head tilted 10 deg": head_tilt(10), "head x0.9": head_size(0.9), "head x1.1": head_size(1.1)}
