@@ -33,7 +33,8 @@ def _one(job):
 
 
 def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: int = 2, progress=True,
-              augment=True, mechanisms=("push", "replace"), anatomy_warp_voxels=0.0, ventricle_variation=0.0) -> dict:
+              augment=True, mechanisms=("push", "replace"), anatomy_warp_voxels=0.0,
+              ventricle_variation=0.0) -> dict:
     """variants volumes per subject and level; returns images (N,80,96,80) float16, levels, subjects. Cached under
     cache/ by content of the request."""
     order = sorted(brains)  # a subject's volumes do not depend on which other subjects are in the set
@@ -41,7 +42,7 @@ def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: i
              float(ventricle_variation))
             for s in subjects for lvl in range(LEVELS) for k in range(variants)]
     request = [sorted(subjects), variants, seed, augment, list(mechanisms), _simulation_version()]
-    if anatomy_warp_voxels or ventricle_variation:  # keeps the cache keys of sets made without them
+    if anatomy_warp_voxels or ventricle_variation:  # a set made without them has the same request as before
         request += [float(anatomy_warp_voxels), float(ventricle_variation)]
     key = hashlib.sha256(json.dumps(request).encode()).hexdigest()
     path = Path(CACHE) / f"atrophy_set_{key[:12]}.npz"

@@ -78,8 +78,9 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     config's, or over those in the card of `init` (e.g. {"stem": "blur", "pool": "avg"}); the card records the
     result. anatomy_warp_voxels > 0: every training volume (level 0 too) first gets a random smooth warp of up to
     that many voxels, another plausible anatomy (nets/simulation/anatomy_warp.py); ventricle_variation > 0: then
-    healthy ventricle size / asymmetry differences (signed, up to that share of the level-4 shift). Defaults: the committed model's
-    training data (mechanisms, nuisance) and its first stage's length; its card lists all stages."""
+    healthy ventricle size / asymmetry differences (signed, up to that share of the level-4 shift). Defaults: the
+    committed model's training data (mechanisms, nuisance) and its first stage's length; its card lists all
+    stages."""
     cfg = CONFIGS[NAME]
     base = dict(cfg.arch_kwargs)
     if init and card_path_for(Path(init)).exists():  # a fine-tune starts from the architecture of its weights
@@ -253,7 +254,7 @@ def real_brains_under_warps(model, brains, subjects, amplitudes=(1.0, 2.0, 3.0),
                 p.append(torch.softmax(model(torch.from_numpy(xs)[:, None]), 1).double().numpy())
         p = np.concatenate(p)
         out[f"{amp * VOXEL_MM:g} mm"] = {"called_cn": float(np.mean(p.argmax(1) == 0)),
-                                  "expected_severity": float((p @ np.arange(LEVELS)).mean())}
+                                         "expected_severity": float((p @ np.arange(LEVELS)).mean())}
     return {"draws_per_brain": draws, "by_largest_displacement": out}
 
 
@@ -286,16 +287,17 @@ def real_brains_under_acquisition(model, data_dir, subjects) -> dict:
             "lowest_cn_probability": lows}
 
 
-def real_brains_not_cn_occlusion(model, brains, subjects, top=3) -> dict:
+def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> dict:
     """For each unmodified real brain (sub-*) among `subjects` that is not called CN: which 24 mm cube, replaced by the
     same cube of the mean of the other real brains (none of `subjects`), raises the CN log-odds most
     (nets/interpret/occlusion.py). Reports the cube centres (MNI mm), the gains, and how much of each cube is
-    lateral ventricle / medial temporal lobe, so a non-CN answer can be traced to anatomy."""
+    lateral ventricle / medial temporal lobe, so a non-CN answer can be traced to anatomy. probs: the brains'
+    `real_brain_probabilities`, if already computed."""
     from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds
     from nets.simulation.structures import medial_temporal_mask, ventricle_mask
     from nets.transforms.engine_grid import ENGINE_AFFINE
     others = [s for s in brains if s.startswith("sub-") and s not in subjects]
-    probs = real_brain_probabilities(model, brains, subjects)
+    probs = real_brain_probabilities(model, brains, subjects) if probs is None else probs
     flagged = [s for s, p in probs.items() if int(np.argmax(p)) != 0]
     if not flagged or not others:
         return {}
@@ -372,7 +374,8 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
                                                  [s for s in subjects if s.startswith("sub-")])
     m["real_brains_warped"] = real_brains_under_warps(model, brains, subjects)
-    m["real_brains_not_cn_occlusion"] = real_brains_not_cn_occlusion(model, brains, subjects)
+    m["real_brains_not_cn_occlusion"] = real_brains_not_cn_occlusion(model, brains, subjects,
+                                                                     probs=m["real_brain_probabilities"])
     if data_dir is not None:
         m["native_generator"], _ = native_generator(model, data_dir, subjects)
         m["real_brains_acquisition"] = real_brains_under_acquisition(model, data_dir, subjects)
