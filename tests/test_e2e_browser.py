@@ -135,9 +135,19 @@ def _upload_volume(page, server, path, model=None):
 def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
     bad = tmp_path / "scan.nii"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 3000)
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
     _upload(page, server, bad)
-    page.get_by_text("cannot be analysed").wait_for(timeout=60000)
+    msg = page.get_by_text("cannot be analysed").first
+    msg.wait_for(timeout=60000)
+    # what a person sees: the upload form has gone and nothing covers the message (the screenshot used to catch
+    # the form still fading out over it)
+    page.get_by_role("button", name="analyse another").wait_for(timeout=30000)
+    page.locator("input[type=file]").wait_for(state="hidden", timeout=30000)
+    msg.scroll_into_view_if_needed()
+    box = msg.bounding_box()
+    on_top = page.evaluate("([x, y]) => (document.elementFromPoint(x, y) || {}).innerText || ''",
+                           [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert "cannot be analysed" in on_top, on_top
     page.screenshot(path=str(SHOTS / "page_error.png"), full_page=True)
     assert "NIfTI" in page.inner_text("body")
     assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
