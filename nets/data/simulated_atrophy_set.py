@@ -41,9 +41,8 @@ def build_set(brains: dict, subjects: list, variants: int, seed: int, workers: i
     jobs = [(s, lvl, [seed, k, lvl, order.index(s)], augment, tuple(mechanisms), float(anatomy_warp_voxels),
              float(ventricle_variation))
             for s in subjects for lvl in range(LEVELS) for k in range(variants)]
-    request = [sorted(subjects), variants, seed, augment, list(mechanisms), _simulation_version()]
-    if anatomy_warp_voxels or ventricle_variation:  # a set made without them has the same request as before
-        request += [float(anatomy_warp_voxels), float(ventricle_variation)]
+    request = [sorted(subjects), variants, seed, augment, list(mechanisms), float(anatomy_warp_voxels),
+               float(ventricle_variation), _simulation_version()]
     key = hashlib.sha256(json.dumps(request).encode()).hexdigest()
     path = Path(CACHE) / f"atrophy_set_{key[:12]}.npz"
     if path.exists():

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from nets.io.nifti_loader import Volume
+from nets.transforms.brain_preprocessing import rigid_scale_matrix
 
 
 def _with(vol: Volume, data, affine=None, zooms=None, tag="") -> Volume:
@@ -80,10 +81,8 @@ def smoothing(fwhm_mm):
 def head_tilt(degrees):
     """The head pitched in the scanner (rotation about the left-right axis)."""
     def f(vol):
-        t = np.deg2rad(degrees)
-        r = np.eye(4)
-        r[1:3, 1:3] = [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]
-        return _with(vol, vol.data, r @ vol.affine, tag=f"tilt{degrees}")
+        tilt = rigid_scale_matrix([0, 0, 0, np.deg2rad(degrees), 0, 0, 0, 0, 0])
+        return _with(vol, vol.data, tilt @ vol.affine, tag=f"tilt{degrees}")
     return f
 
 

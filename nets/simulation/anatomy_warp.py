@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from nets.simulation.structures import voxel_grid
 from nets.transforms.engine_grid import SHAPE
 
 CONTROL_POINTS = (5, 6, 5)  # ~32 mm apart on the 2 mm grid: gyral-scale and larger shape differences
@@ -26,8 +27,7 @@ def displacement_field(rng, max_voxels: float, control_points=CONTROL_POINTS) ->
 
 def warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
     """image sampled at grid + field (linear); zero stays zero outside the brain."""
-    g = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in SHAPE], indexing="ij"), 0)
-    out = ndimage.map_coordinates(image, g + field, order=1, mode="nearest")
+    out = ndimage.map_coordinates(image, voxel_grid() + field, order=1, mode="nearest")
     return np.where(image > 0, out, 0).astype(np.float32)
 
 

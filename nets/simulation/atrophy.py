@@ -24,7 +24,8 @@ import numpy as np
 from scipy import ndimage
 
 from nets.simulation.anatomy_warp import anatomy_warp
-from nets.simulation.structures import CSF_THRESHOLD, medial_temporal_mask, medial_temporal_soft, ventricle_mask
+from nets.simulation.structures import (CSF_THRESHOLD, medial_temporal_mask, medial_temporal_soft, ventricle_mask,
+                                       voxel_grid)
 from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
 from nets.transforms.engine_grid import SHAPE
 
@@ -54,16 +55,6 @@ class SimulatedBrain:
     mechanism: str = "none"
 
 
-_GRID = None
-
-
-def _grid():
-    global _GRID
-    if _GRID is None:
-        _GRID = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in SHAPE], indexing="ij"), 0)
-    return _GRID
-
-
 def random_envelope(rng, low=0.6, high=1.4, coarse=(4, 5, 4)) -> np.ndarray:
     """A smooth random field in [low, high]: extent of atrophy varies from place to place."""
     z = ndimage.zoom(rng.uniform(0, 1, coarse).astype(np.float32), np.array(SHAPE) / np.array(coarse), order=3)
@@ -87,7 +78,7 @@ def _hemisphere_scale(rng, left_right=(0.8, 1.2)) -> np.ndarray:
 def _radial_field(region, rng, n, radius_range, amp):
     """Displacement sum_k a_k * exp(-|x-c_k|^2 / 2r_k^2) * (x - c_k) about n random points c_k of `region`;
     amp < 0 expands, amp > 0 contracts."""
-    g = _grid()
+    g = voxel_grid()
     d = np.zeros_like(g)
     idx = np.argwhere(region)
     if not len(idx):
@@ -103,13 +94,9 @@ def natural_ventricle_variation(img, rng, share) -> np.ndarray:
     """Healthy adults' lateral ventricles differ in size and left-right symmetry: the ventricle border pushed out or
     in, each hemisphere by its own signed amount of up to `share` of the level-4 shift (random extent in space).
     Not atrophy: the level and the ground truth are unchanged."""
-    vent = ventricle_mask(img)
-    a, b = rng.uniform(-share, share, 2) * VENTRICLE_SHIFT
-    x = np.linspace(0, 1, SHAPE[0], dtype=np.float32)
-    w = 1 / (1 + np.exp(-(x - 0.5) * 20))
-    side = (a * (1 - w) + b * w)[:, None, None].astype(np.float32)
-    d = side * random_envelope(rng) * _unit_gradient(vent, 2.0)
-    return ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest").astype(np.float32)
+    side = VENTRICLE_SHIFT * _hemisphere_scale(rng, (-share, share))
+    d = side * random_envelope(rng) * _unit_gradient(ventricle_mask(img), 2.0)
+    return ndimage.map_coordinates(img, voxel_grid() + d, order=1, mode="nearest").astype(np.float32)
 
 
 def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
@@ -141,12 +128,12 @@ def simulate(image, level, rng, augment=True, mechanism=None, mask=None,
             d = alpha * _unit_gradient(vent, 2.0)
             if mech == "push":
                 d = d - beta * _unit_gradient(mtl, 1.5)
-            out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
+            out = ndimage.map_coordinates(img, voxel_grid() + d, order=1, mode="nearest")
         elif mech == "radial":
             d = _radial_field(vent, rng, int(rng.integers(2, 5)), (7, 11), -RADIAL_VENTRICLE * s)
-            for half in (mtl & (_grid()[0] < SHAPE[0] / 2), mtl & (_grid()[0] >= SHAPE[0] / 2)):
+            for half in (mtl & (voxel_grid()[0] < SHAPE[0] / 2), mtl & (voxel_grid()[0] >= SHAPE[0] / 2)):
                 d += _radial_field(half, rng, 1, (4, 7), RADIAL_MTL * s)
-            out = ndimage.map_coordinates(img, _grid() + d, order=1, mode="nearest")
+            out = ndimage.map_coordinates(img, voxel_grid() + d, order=1, mode="nearest")
         elif mech == "replace_v1":
             # "replace" as the first models were trained with (commit ace4aba), kept so that they can be reproduced:
             # ventricle growth below half a voxel changed nothing, and the medial temporal lobe turned into CSF from

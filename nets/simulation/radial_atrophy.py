@@ -4,7 +4,8 @@ ventricles and radial contraction about the hippocampi; no segmentation, no inte
 import numpy as np
 from scipy import ndimage
 
-from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE
+from nets.simulation.structures import voxel_grid
+from nets.transforms.engine_grid import ENGINE_AFFINE
 
 VENTRICLES_MM = [(-14, -8, 18), (14, -8, 18), (-22, -40, 8), (22, -40, 8)]
 HIPPOCAMPI_MM = [(-26, -22, -14), (26, -22, -14)]
@@ -18,7 +19,7 @@ def radial_atrophy(image: np.ndarray, level: int) -> np.ndarray:
     """level 0..4; returns a new engine-grid volume (same intensity scale)."""
     if level == 0:
         return image.copy()
-    g = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in SHAPE], indexing="ij"), 0)
+    g = voxel_grid()
     d = np.zeros_like(g)
     for centres, radius_vox, amp in ((VENTRICLES_MM, 9.0, -0.09 * level), (HIPPOCAMPI_MM, 6.0, 0.1 * level)):
         for c in centres:

@@ -15,6 +15,14 @@ CSF_THRESHOLD = 0.3  # on the engine's p99-normalised intensities
 
 
 @lru_cache(maxsize=1)
+def voxel_grid() -> np.ndarray:
+    """(3, *SHAPE) float32 voxel indices of the engine grid, for sampling at grid + displacement (read-only)."""
+    g = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in SHAPE], indexing="ij"), 0)
+    g.setflags(write=False)
+    return g
+
+
+@lru_cache(maxsize=1)
 def world_coordinates() -> np.ndarray:
     ijk = np.stack(np.meshgrid(*[np.arange(s) for s in SHAPE], indexing="ij"), -1)
     return ijk @ ENGINE_AFFINE[:3, :3].T + ENGINE_AFFINE[:3, 3]
