@@ -140,6 +140,13 @@ def run_analysis(ctx, raw, task, model=None):
     return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress), on_wait=on_wait)
 
 
+def prior_text(prior) -> str:
+    """The class prior the model answers under (nets/networks/prior_shift.py), as a person reads it."""
+    if not prior:
+        return "as trained"
+    return ", ".join(f"{c} {p:.0%}" for c, p in prior.items()) + " (trained with equal classes; see the model card)"
+
+
 def show_result(ctx, res):
     j = res.to_json()
     m = res.model
@@ -167,6 +174,7 @@ def show_result(ctx, res):
         out.put_table([["model", s["name"]], ["trained", str(s["trained"])], ["training data", s["training_data"]],
                        ["licence", s["licence"]], ["explanation", s["explanation"]],
                        ["input", json.dumps(s["input"], ensure_ascii=False)],
+                       ["decision prior", prior_text(s["decision_prior"])],
                        ["sha256", s["sha256"] or "-"], ["date", s["date"] or "-"]])
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
         report = json.dumps(j, indent=2, ensure_ascii=False).encode()

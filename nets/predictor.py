@@ -81,6 +81,7 @@ class Result:
             "input": self.input_info,
             "warnings": self.warnings,
             "notice": self.model.config.notice or "Research and teaching tool, not a medical device.",
+            "decision_prior": (self.model.card.get("decision_prior") or {}).get("prior"),
             **self.extras,
         }
 

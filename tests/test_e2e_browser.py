@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from gui.app import prior_text
+from nets.registry import REGISTRY
 from tests.conftest import ROOT, need_shared
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,6 +83,7 @@ def test_demo_flow(server, browser):
     assert any(c in text for c in ("CN", "EMCI", "MCI", "LMCI", "AD"))
     assert "simulated atrophy" in text.lower()
     assert _images_on_page(page) >= 10  # chart + 3 planes x (raw, heatmap, overlay)
+    assert prior_text(REGISTRY.get(task="mri").summary()["decision_prior"]) in text  # the operating point is shown
     page.screenshot(path=str(SHOTS / "page_demo.png"), full_page=True)
     assert _log_lines() > before
     merged = list((ROOT / "imgs" / "img_merge").rglob("*.png"))
@@ -268,6 +271,7 @@ def test_rest_api(server, demo_path):
     assert r.status_code == 200
     j = r.json()
     assert j["task"] == "mri" and j["prediction"] in j["classes"]
+    assert j["decision_prior"] == (REGISTRY.get(task="mri").card.get("decision_prior") or {}).get("prior")
     bad = requests.post(server + "/api/predict", files={"file": ("x.png", b"not a png")}, timeout=30)
     assert 400 <= bad.status_code < 500 and bad.json()["message"]
     none = requests.post(server + "/api/predict", data={"task": "mri"}, timeout=30)

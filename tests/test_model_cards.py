@@ -88,3 +88,19 @@ def test_mri_model_on_atrophy_made_in_the_scan_as_stored():
         severe.append(p4.argmax() >= 3)
     n = len(rise)
     assert sum(rise) >= n - 1 and sum(severe) >= n - 1, (rise, severe)
+
+
+def test_mri_card_metrics_were_measured_at_the_operating_point_the_card_declares():
+    """The card's held-out numbers belong to the model as it answers now, decision prior included: changing the prior
+    (python -m nets.calibrate) without re-running `nets.evaluate mri --update-card` leaves stale numbers."""
+    m = REGISTRY.get(task="mri")
+    if not m.trained:
+        pytest.skip("MRI model not trained yet")
+    need_shared("brain_t1")
+    from nets.data.brain_subjects import load_subjects
+    from nets.training.train_brain_model import real_brain_probabilities
+    brains = load_subjects(ROOT.parent / "shared" / "data", progress=False)
+    card = m.card["metrics"]["validation"]["real_brain_probabilities"]
+    now = real_brain_probabilities(m.module, brains, list(card))
+    for s, p in card.items():
+        assert np.allclose(now[s], p, atol=2e-3), (s, now[s], p)
