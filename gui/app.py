@@ -169,6 +169,12 @@ def show_result(ctx, res):
             out.put_table([[r["name"], f"{r['share']:.1%}"] for r in j["regions"][:10]], header=["region", "share"])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
+        if res.task == "mri" and m.config.input.get("preprocessing") == "engine":  # occlusion needs the MNI grid
+            out.put_markdown(f"### {t('occlusion', ctx.lang)}")
+            out.put_text(t("occlusion_how", ctx.lang)).style("color:#555")
+            out.put_scope("occlusion")
+            with out.use_scope("occlusion"):
+                out.put_buttons([t("occlusion_run", ctx.lang)], onclick=lambda _: show_occlusion(ctx, res), small=True)
         out.put_markdown(f"### {t('card', ctx.lang)}")
         s = m.summary()
         out.put_table([["model", s["name"]], ["trained", str(s["trained"])], ["training data", s["training_data"]],
@@ -221,6 +227,34 @@ def explain_other(ctx, res, cls):
     new = QUEUE.run(lambda: pred.explain_class(res, cls))
     ctx.log("explain_class", task=res.task, target=cls)
     show_result(ctx, new)
+
+
+def show_occlusion(ctx, res):
+    """Occlusion sensitivity for this result (computed once, in the compute queue, with a progress bar)."""
+    pred = default_predictor()
+    with out.use_scope("occlusion", clear=True):
+        out.put_processbar("occlusion_bar", 0.0)
+
+    def progress(frac):
+        out.set_processbar("occlusion_bar", frac, label=f"{int(frac * 100)}%")
+
+    try:
+        occ = QUEUE.run(lambda: pred.occlusion(res, progress=progress),
+                        on_wait=lambda n: out.set_processbar("occlusion_bar", 0.0, label=t("queue", ctx.lang, n=n)))
+    except InputError as e:
+        with out.use_scope("occlusion", clear=True):
+            out.put_error(e.message)
+        return
+    ctx.log("occlusion", task=res.task, target=occ["target"], seconds=occ["seconds"])
+    rows = [[t(f"occlusion_{way}", ctx.lang), f"{c['change']:+.2f}", c["region"], ", ".join(map(str, c["mni_mm"])),
+             f"{c['ventricle_share']:.0%}", f"{c['medial_temporal_share']:.0%}"]
+            for way in ("raise", "lower") for c in occ[way][:3]]
+    with out.use_scope("occlusion", clear=True):
+        out.put_text(f"{occ['target']} log-odds {occ['log_odds']:+.2f}; reference: {occ['reference']}; "
+                     f"{occ['cubes']} cubes of {occ['window_mm']} mm, {occ['seconds']} s")
+        out.put_image(Path(occ["image"]).read_bytes(), format="png")
+        out.put_table(rows, header=["", "log-odds change", "AAL region (most of the cube)", "MNI x, y, z (mm)",
+                                    "lateral ventricle", "medial temporal lobe"])
 
 
 def show_error(ctx, e: InputError):

@@ -35,6 +35,18 @@ TEXT = {
     "downloads": {"en": "Downloads", "zh": "下载"},
     "other_class": {"en": "Explain another class", "zh": "解释其他类别"},
     "again": {"en": "analyse another", "zh": "分析另一个"},
+    "occlusion": {"en": "Which regions would change the answer? (occlusion)", "zh": "哪些脑区会改变结果？（遮挡分析）"},
+    "occlusion_how": {"en": "Each 24 mm cube of this brain is replaced in turn by the same cube of the MNI152 template "
+                            "(a healthy average brain) and the change of the CN log-odds is recorded: about 2,000 "
+                            "forward passes, a minute or so. Positive: made typical, the region raises P(CN), so it "
+                            "argues for impairment. LRP shows what the network attends to; occlusion asks what would "
+                            "change its answer.",
+                      "zh": "依次把该脑的每个 24 mm 立方块替换为 MNI152 模板（健康平均脑）的同一位置，记录 CN 对数几率的变化："
+                            "约 2000 次前向计算，约一分钟。正值：该区域变得典型后 P(CN) 上升，即该区域支持“有萎缩”。"
+                            "LRP 显示网络关注哪里；遮挡分析回答什么会改变结果。"},
+    "occlusion_run": {"en": "run occlusion", "zh": "运行遮挡分析"},
+    "occlusion_raise": {"en": "made typical, raises P(CN)", "zh": "变典型后 P(CN) 上升"},
+    "occlusion_lower": {"en": "made typical, lowers P(CN)", "zh": "变典型后 P(CN) 下降"},
     "error": {"en": "This input cannot be analysed", "zh": "无法分析该输入"},
     "internal_error": {"en": "Something went wrong on our side while analysing this file. It has been logged; "
                              "please try again. Other files and users are not affected.",

@@ -5,6 +5,8 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from tests.conftest import ROOT, need_shared
 
 KEYS = {"task", "model", "classes", "logits", "probabilities", "prediction", "images", "regions", "timings_s"}
@@ -165,3 +167,29 @@ def test_train_mri_anti_aliased_network_and_refresh_its_card(tmp_path):
     not_cn = {s for s, p in val["real_brain_probabilities"].items() if max(p) > p[0]}
     assert set(val["real_brains_not_cn_occlusion"]) == not_cn
     assert json.loads(cp.read_text())["sha256"] == sha256_file(w)
+
+
+def test_occlusion_cli_on_demo_and_a_bad_file(tmp_path, demo_path):
+    """Cubes that, made like the MNI152 template, most raise / lower the CN log-odds; the log-odds agree with the
+    probabilities; a brain occluded with itself changes nowhere; a bad file is a JSON error."""
+    p = run("nets.occlusion", str(demo_path), "--stride-mm", "24", "--top", "3", "--no-progress", "--out",
+            str(tmp_path / "imgs"))
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    o = j["occlusion"]
+    pcn = j["probabilities"]["CN"]
+    assert o["target"] == "CN" and abs(o["log_odds"] - np.log(pcn / (1 - pcn))) < 0.01
+    assert o["cubes"] == 6 * 8 * 6 and o["window_mm"] == 24 and o["stride_mm"] == 24
+    up, down = [c["change"] for c in o["raise"]], [c["change"] for c in o["lower"]]
+    assert len(up) == 3 and up == sorted(up, reverse=True) and down == sorted(down) and up[0] > down[0]
+    assert all(len(c["mni_mm"]) == 3 and c["region"] and 0 <= c["ventricle_share"] <= 1 for c in o["raise"])
+    assert (tmp_path / "imgs" / "img_occlusion") in Path(o["image"]).parents and Path(o["image"]).stat().st_size > 0
+    from nets.predictor import Predictor
+    pred = Predictor(imgs_root=tmp_path)
+    r = pred.predict_file(demo_path, explain=False)
+    same = pred.occlusion(r, "AD", reference=demo_path, top=2, window=12, stride=24)
+    assert same["target"] == "AD" and all(c["change"] == 0 for c in same["raise"] + same["lower"])
+    bad = tmp_path / "x.nii"
+    bad.write_bytes(b"not a volume" * 40)
+    p = run("nets.occlusion", str(bad), "--no-progress")
+    assert p.returncode == 2 and json.loads(p.stderr.strip().splitlines()[-1])["error"]

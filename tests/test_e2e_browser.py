@@ -90,6 +90,17 @@ def test_demo_flow(server, browser):
     assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
     # move a slice with a slice button: cut from the cached relevance
     page.get_by_role("button", name="axial").first.click()
+    # occlusion: which regions, made typical, would change the answer (a progress bar, then a table)
+    shown = _images_on_page(page)
+    page.get_by_role("button", name="run occlusion").click()
+    page.get_by_text("log-odds change").wait_for(timeout=240000)
+    text = page.inner_text("body")
+    assert "made typical, raises P(CN)" in text and "made typical, lowers P(CN)" in text and "MNI152" in text
+    page.wait_for_timeout(500)
+    assert _images_on_page(page) == shown + 1  # the occlusion planes came with the table
+    page.get_by_text("Which regions would change the answer?").evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "page_occlusion.png"))
     page.get_by_role("button", name="analyse another").click()
     page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
     assert "Result:" not in page.inner_text("body")

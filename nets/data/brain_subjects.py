@@ -14,14 +14,19 @@ from nets.transforms.templates import COLIN27_HEAD
 CACHE = PROJECT_ROOT / "cache"
 
 
+def mni152_file() -> Path:
+    """The MNI152 2009 T1 template as nilearn installs it (skull-stripped, 1 mm)."""
+    import nilearn
+    return Path(nilearn.__file__).parent / "datasets" / "data" / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+
+
 def subject_files(data_dir) -> dict:
     d = Path(data_dir)
     t1 = d / "brain_t1" if (d / "brain_t1").is_dir() else d
     files = {p.name.split("_")[0]: p for p in sorted(t1.glob("sub-*_T1w.nii*"))}
     if COLIN27_HEAD.exists():
         files["colin27"] = COLIN27_HEAD
-    import nilearn
-    mni = Path(nilearn.__file__).parent / "datasets" / "data" / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+    mni = mni152_file()
     if mni.exists():
         files["mni152"] = mni
     return files

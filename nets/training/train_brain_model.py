@@ -293,9 +293,7 @@ def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> 
     (nets/interpret/occlusion.py). Reports the cube centres (MNI mm), the gains, and how much of each cube is
     lateral ventricle / medial temporal lobe, so a non-CN answer can be traced to anatomy. probs: the brains'
     `real_brain_probabilities`, if already computed."""
-    from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds
-    from nets.simulation.structures import medial_temporal_mask, ventricle_mask
-    from nets.transforms.engine_grid import ENGINE_AFFINE
+    from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds, describe_cubes
     others = [s for s in brains if s.startswith("sub-") and s not in subjects]
     probs = real_brain_probabilities(model, brains, subjects) if probs is None else probs
     flagged = [s for s, p in probs.items() if int(np.argmax(p)) != 0]
@@ -303,19 +301,12 @@ def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> 
         return {}
     reference = np.mean([brains[s] for s in others], 0).astype(np.float32)
     occ = OcclusionSensitivity(model)
-    w = occ.window
-    mtl = medial_temporal_mask()
     out = {}
     for s in flagged:
         base, changes = occ(brains[s], reference, cn_log_odds)
-        vent = ventricle_mask(brains[s])
-        cubes = []
-        for gain, (i, j, k) in changes[:top]:
-            cube = (slice(i, i + w), slice(j, j + w), slice(k, k + w))
-            centre = ENGINE_AFFINE @ np.array([i + (w - 1) / 2, j + (w - 1) / 2, k + (w - 1) / 2, 1.0])
-            cubes.append({"mni_mm": np.round(centre[:3]).astype(int).tolist(), "cn_log_odds_gain": round(gain, 2),
-                          "ventricle_share": round(float(vent[cube].mean()), 3),
-                          "medial_temporal_share": round(float(mtl[cube].mean()), 3)})
+        cubes = [{"mni_mm": c["mni_mm"], "cn_log_odds_gain": c["change"], "region": c["region"],
+                  "ventricle_share": c["ventricle_share"], "medial_temporal_share": c["medial_temporal_share"]}
+                 for c in describe_cubes(changes, occ.window, brains[s], top)]
         out[s] = {"cn_log_odds": round(base, 2), "reference": f"mean of {len(others)} other real brains",
                   "cubes": cubes}
     return out
