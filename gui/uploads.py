@@ -27,7 +27,7 @@ def clean_old(hours: float = RETENTION_HOURS) -> int:
     cutoff = time.time() - hours * 3600
     n = 0
     for root in (UPLOAD_DIR / "uploads", UPLOAD_DIR / "uploads_images", IMGS_DIR / "img_raw", IMGS_DIR / "img_hot",
-                 IMGS_DIR / "img_merge", IMGS_DIR / "montage"):
+                 IMGS_DIR / "img_merge", IMGS_DIR / "img_occlusion", IMGS_DIR / "montage"):
         if not root.is_dir():
             continue
         for p in root.iterdir():

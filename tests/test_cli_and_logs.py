@@ -193,3 +193,23 @@ def test_occlusion_cli_on_demo_and_a_bad_file(tmp_path, demo_path):
     bad.write_bytes(b"not a volume" * 40)
     p = run("nets.occlusion", str(bad), "--no-progress")
     assert p.returncode == 2 and json.loads(p.stderr.strip().splitlines()[-1])["error"]
+
+
+def test_retention_removes_old_uploads_and_images_of_every_kind_and_keeps_recent_ones(tmp_path, monkeypatch):
+    import os
+    import time
+    from gui import uploads
+    monkeypatch.setattr(uploads, "UPLOAD_DIR", tmp_path / "nii")
+    monkeypatch.setattr(uploads, "IMGS_DIR", tmp_path / "imgs")
+    old, new = [], []
+    for sub in ("nii/uploads", "nii/uploads_images", "imgs/img_raw", "imgs/img_hot", "imgs/img_merge",
+                "imgs/img_occlusion", "imgs/montage"):
+        for name, keep in (("old", False), ("new", True)):
+            d = tmp_path / sub / name
+            d.mkdir(parents=True)
+            (d / "a.png").write_bytes(b"x")
+            if not keep:
+                os.utime(d, (time.time() - 25 * 3600,) * 2)
+            (new if keep else old).append(d)
+    assert uploads.clean_old() == len(old)
+    assert not any(d.exists() for d in old) and all(d.exists() for d in new)
