@@ -1,16 +1,20 @@
 """CLI: python -m nets.calibrate mri --class-prior SPEC [--model NAME] [--weights PATH] [--why TEXT]
 
-Sets the class prior a model answers under (its operating point, nets/networks/prior_shift.py) in the model card
-next to its weights; prints JSON. SPEC: 'CN=2/3' (the other classes share the rest equally), 'CN=0.5,AD=0.2', or
-'uniform' (the training prior: removes the shift). MRI only: its models are trained on equally many volumes per
-severity level, so their training prior is uniform. The weights file and its sha256 are untouched; the card's metrics
-were measured at the old operating point, so re-run `python -m nets.evaluate mri --update-card` afterwards.
+Sets the class prior a model answers under (its operating point, nets/networks/prior_shift.py): the logit offsets
+go into the last layer's bias in the weights file, and the card next to it records the prior, the new sha256 and the
+sha256 of the file as training wrote it; prints JSON. SPEC: 'CN=2/3' (the other classes share the rest equally),
+'CN=0.5,AD=0.2', or 'uniform' (the training prior: takes the shift out again, up to float rounding). MRI only: its
+models are trained on equally many volumes per severity level, so their training prior is uniform. The card's
+metrics were measured at the old operating point: re-run `python -m nets.evaluate mri --update-card` afterwards.
 """
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from nets.networks.prior_shift import logit_offsets, parse_prior
+import torch
+
+from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
 
 
 def main(argv=None):
@@ -22,12 +26,13 @@ def main(argv=None):
     ap.add_argument("--weights")
     ap.add_argument("--why", default="", help="the reason for this operating point, kept in the card")
     a = ap.parse_args(argv)
-    from nets.registry import REGISTRY
-    from nets.training.model_card import card_path_for
-    m = REGISTRY.get(a.model, task=a.task, weights=a.weights)
+    from nets.registry import ModelRegistry
+    from nets.training.model_card import card_path_for, sha256_file
+    m = ModelRegistry().get(a.model, task=a.task, weights=a.weights)  # a fresh load of the file as it is now
     if not m.trained or not m.weights_path:
         raise SystemExit(f"{m.name} has no trained weights to calibrate")
-    cp = card_path_for(m.weights_path)
+    weights = Path(m.weights_path)
+    cp = card_path_for(weights)
     if not cp.exists():
         raise SystemExit(f"no model card at {cp}")
     classes = list(m.config.classes)
@@ -37,20 +42,24 @@ def main(argv=None):
         raise SystemExit(str(e)) from None
     card = json.loads(cp.read_text())
     training = {c: 1 / len(classes) for c in classes}
+    before = card_offsets(card, classes)
     offsets = logit_offsets(classes, prior, training)
+    apply_prior_shift(m.module, offsets - (before if before is not None else 0))
+    training_sha = (card.get("decision_prior") or {}).get("training_weights_sha256") or sha256_file(weights)
+    torch.save(m.module.state_dict(), weights)
+    card.update(sha256=sha256_file(weights), size_bytes=weights.stat().st_size)
     if max(abs(offsets)) < 1e-9:
         card.pop("decision_prior", None)
         dp = None
     else:
         dp = card["decision_prior"] = {
-            "prior": {c: round(p, 6) for c, p in prior.items()}, "training_prior": training,
-            "logit_offsets": [round(float(o), 6) for o in offsets],
-            "applied": "log(prior / training prior) added to the last linear layer's bias when the weights are "
-                       "loaded (nets/networks/prior_shift.py); the weights file is the training output",
-            "why": a.why}
+            "prior": prior, "training_prior": training, "logit_offsets": [float(o) for o in offsets],
+            "applied": "log(prior / training prior) added to the last linear layer's bias in this weights file by "
+                       "python -m nets.calibrate (nets/networks/prior_shift.py)",
+            "training_weights_sha256": training_sha, "why": a.why}
     cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
-    print(json.dumps({"model": m.name, "card": str(cp), "decision_prior": dp,
-                      "next": "python -m nets.evaluate mri --update-card"}, indent=2))
+    print(json.dumps({"model": m.name, "weights": str(weights), "sha256": card["sha256"], "card": str(cp),
+                      "decision_prior": dp, "next": "python -m nets.evaluate mri --update-card"}, indent=2))
     return 0
 
 

@@ -12,7 +12,6 @@ from nets import PROJECT_ROOT
 from nets import networks
 from nets.errors import ModelUnavailableError
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK, ModelConfig
-from nets.networks.prior_shift import apply_prior_shift, card_offsets
 from nets.training.model_card import card_path_for, sha256_file
 
 
@@ -114,9 +113,6 @@ class ModelRegistry:
             except Exception as e:
                 raise ModelUnavailableError(f"Weights {wpath.name} do not fit {cfg.architecture}: {e}") from None
             trained = True
-            offsets = card_offsets(card, cfg.classes)
-            if offsets is not None:  # the card's operating point (nets/networks/prior_shift.py)
-                apply_prior_shift(module, offsets)
             if card.get("sha256") and weights is None and card["sha256"] != sha256_file(wpath):
                 raise ModelUnavailableError(f"{wpath.name} does not match the sha256 in its model card.")
         elif weights is not None or cfg.name == "adni-seed-3dcnn":

@@ -60,32 +60,40 @@ def _weights_with_card(tmp_path, decision_prior=None):
     return net, w
 
 
-def test_registry_applies_the_prior_the_card_declares(tmp_path):
-    prior = parse_prior("CN=0.5", CLASSES)
-    net, w = _weights_with_card(tmp_path, {"prior": prior})
-    m = ModelRegistry().get("brain-atrophy-3dcnn", weights=str(w))
+def test_calibrate_cli_writes_the_prior_into_the_weights_and_takes_it_out_again(tmp_path, capsys):
+    """The offsets go into the file's output bias (anyone loading the file gets the operating point); the card keeps
+    the prior, the new sha256 and the training file's sha256; 'uniform' restores the trained outputs."""
+    from nets.calibrate import main
+    net, w = _weights_with_card(tmp_path)
+    trained_digest = sha256_file(w)
     x = torch.rand(1, 1, 80, 96, 80)
     with torch.no_grad():
-        raw, shifted = net(x), m.module(x)
-    assert torch.allclose(shifted - raw, torch.tensor(logit_offsets(CLASSES, prior), dtype=torch.float32), atol=1e-4)
-    assert m.summary()["decision_prior"] == prior
-    assert card_offsets({}, CLASSES) is None
-    assert sha256_file(w) == m.card["sha256"]  # the weights file is not rewritten
+        raw = net(x)
 
+    def outputs():
+        fresh = BrainCNN3D(**{**CONFIGS["brain-atrophy-3dcnn"].arch_kwargs, "stem": "blur"}).eval()
+        fresh.load_state_dict(torch.load(w, weights_only=True))
+        with torch.no_grad():
+            return fresh(x)
 
-def test_calibrate_cli_sets_and_removes_the_prior(tmp_path, capsys):
-    from nets.calibrate import main
-    _, w = _weights_with_card(tmp_path)
-    digest = sha256_file(w)
-    assert main(["mri", "--weights", str(w), "--class-prior", "CN=2/3", "--why", "test"]) == 0
+    assert main(["mri", "--weights", str(w), "--class-prior", "CN=0.5"]) == 0
+    capsys.readouterr()
+    assert main(["mri", "--weights", str(w), "--class-prior", "CN=2/3", "--why", "test"]) == 0  # replaces, not adds
     out = json.loads(capsys.readouterr().out)
     card = json.loads((tmp_path / "m.card.json").read_text())
-    assert out["decision_prior"]["prior"]["CN"] == pytest.approx(2 / 3, abs=1e-6)
-    assert card["decision_prior"]["why"] == "test"
-    assert card["decision_prior"]["logit_offsets"][0] - card["decision_prior"]["logit_offsets"][1] == pytest.approx(
-        np.log(8), abs=1e-5)
+    dp = card["decision_prior"]
+    assert out["decision_prior"] == dp and dp["why"] == "test" and dp["prior"]["CN"] == pytest.approx(2 / 3)
+    assert dp["training_weights_sha256"] == trained_digest != card["sha256"] == sha256_file(w)
+    offsets = torch.tensor(logit_offsets(CLASSES, dp["prior"]), dtype=torch.float32)
+    assert torch.allclose(outputs() - raw, offsets, atol=1e-4)
+    m = ModelRegistry().get("brain-atrophy-3dcnn", weights=str(w))  # the registry serves the file as it is
+    with torch.no_grad():
+        assert torch.allclose(m.module(x), raw + offsets, atol=1e-4)
+    assert m.summary()["decision_prior"] == dp["prior"]
+    assert card_offsets(card, CLASSES) == pytest.approx(offsets.numpy(), abs=1e-6) and card_offsets({}, CLASSES) is None
     assert main(["mri", "--weights", str(w), "--class-prior", "uniform"]) == 0
-    assert "decision_prior" not in json.loads((tmp_path / "m.card.json").read_text())
-    assert sha256_file(w) == digest
+    card = json.loads((tmp_path / "m.card.json").read_text())
+    assert "decision_prior" not in card and card["sha256"] == sha256_file(w)
+    assert torch.allclose(outputs(), raw, atol=1e-5)
     with pytest.raises(SystemExit, match="unknown class"):
         main(["mri", "--weights", str(w), "--class-prior", "XX=0.5"])

@@ -1,10 +1,10 @@
 """Class-prior shift of a trained classifier (Saerens, Latinne & Decaestecker 2002).
 
 A network trained with class prior pi answers p(c|x) under pi. Under another prior pi' the Bayes posterior is
-p'(c|x) ∝ p(c|x) · pi'(c) / pi(c), i.e. softmax(logits + log(pi' / pi)). Added to the last linear layer's bias when
-the weights are loaded, these offsets make the network itself answer at the new operating point, so the page, the
-CLI, the evaluation and the explanation all see one model. The weights file stays the training output; the prior is
-declared in the model card (``decision_prior``) and can be changed or removed there (``python -m nets.calibrate``).
+p'(c|x) ∝ p(c|x) · pi'(c) / pi(c), i.e. softmax(logits + log(pi' / pi)). `python -m nets.calibrate` adds these
+offsets to the last linear layer's bias in the weights file itself, so whoever loads the file (page, CLI, evaluation,
+LRP, or a script of one's own that builds the architecture from the card) gets the same operating point. The card
+records the prior (``decision_prior``) and the sha256 of the file as training wrote it.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def apply_prior_shift(module: nn.Module, offsets) -> None:
 
 
 def card_offsets(card: dict, classes) -> np.ndarray | None:
-    """The logit offsets a model card's ``decision_prior`` declares, or None when it declares none."""
+    """The logit offsets a model card's ``decision_prior`` says are in its weights, or None."""
     dp = card.get("decision_prior")
     if not dp:
         return None
