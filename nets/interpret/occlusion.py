@@ -9,7 +9,7 @@ import torch
 
 
 class OcclusionSensitivity:
-    def __init__(self, model: torch.nn.Module, window: int = 12, stride: int = 6, batch: int = 16):
+    def __init__(self, model: torch.nn.Module, window: int = 12, stride: int = 6, batch: int = 4):
         self.model, self.window, self.stride, self.batch = model.eval(), window, stride, batch
 
     def corners(self, shape):
