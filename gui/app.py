@@ -157,6 +157,9 @@ def show_result(ctx, res):
         out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get('en', '')} / {names.get('zh', '')}")
         if m.config.notice:
             out.put_info(m.config.notice)
+        if j["decision_prior"]:
+            c, p = max(j["decision_prior"].items(), key=lambda kv: kv[1])
+            out.put_info(t("prior_note", ctx.lang, c=c, p=p))
         for w in j["warnings"]:
             out.put_warning(f"{t('warning', ctx.lang)}: {w}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")

@@ -35,6 +35,11 @@ TEXT = {
     "downloads": {"en": "Downloads", "zh": "下载"},
     "other_class": {"en": "Explain another class", "zh": "解释其他类别"},
     "again": {"en": "analyse another", "zh": "分析另一个"},
+    "prior_note": {"en": "This model answers under a class prior that favours {c} (P({c}) = {p:.0%}, chosen on held-out "
+                         "brains): only clear changes are called a disease stage, mild ones read as {c}. The model "
+                         "card says why.",
+                   "zh": "该模型采用偏向 {c} 的类别先验（P({c}) = {p:.0%}，在留出脑数据上选定）：只有明显变化才判为疾病阶段，"
+                         "轻微变化判为 {c}。原因见模型卡。"},
     "occlusion": {"en": "Which regions would change the answer? (occlusion)", "zh": "哪些脑区会改变结果？（遮挡分析）"},
     "occlusion_how": {"en": "Each 24 mm cube of this brain is replaced in turn by the same cube of the MNI152 template "
                             "(a healthy average brain) and the change of the CN log-odds is recorded: about 2,000 "

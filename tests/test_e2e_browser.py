@@ -83,7 +83,9 @@ def test_demo_flow(server, browser):
     assert any(c in text for c in ("CN", "EMCI", "MCI", "LMCI", "AD"))
     assert "simulated atrophy" in text.lower()
     assert _images_on_page(page) >= 10  # chart + 3 planes x (raw, heatmap, overlay)
-    assert prior_text(REGISTRY.get(task="mri").summary()["decision_prior"]) in text  # the operating point is shown
+    prior = REGISTRY.get(task="mri").summary()["decision_prior"]
+    assert prior_text(prior) in text  # the operating point is shown in the model table
+    assert ("favours CN" in text) == bool(prior)  # and said in words next to the answer
     page.screenshot(path=str(SHOTS / "page_demo.png"), full_page=True)
     assert _log_lines() > before
     merged = list((ROOT / "imgs" / "img_merge").rglob("*.png"))
