@@ -248,6 +248,12 @@ def show_occlusion(ctx, res):
         with out.use_scope("occlusion", clear=True):
             out.put_error(e.message)
         return
+    except Exception:  # a bug, not the input: say so and keep the page (as the main flow does)
+        traceback.print_exc()
+        ctx.log("occlusion", error="internal_error")
+        with out.use_scope("occlusion", clear=True):
+            out.put_error(t("internal_error", ctx.lang))
+        return
     ctx.log("occlusion", task=res.task, target=occ["target"], seconds=occ["seconds"])
     rows = [[t(f"occlusion_{way}", ctx.lang), f"{c['change']:+.2f}", c["region"], ", ".join(map(str, c["mni_mm"])),
              f"{c['ventricle_share']:.0%}", f"{c['medial_temporal_share']:.0%}"]
