@@ -10,6 +10,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from pywebio import output as out
 from pywebio import pin, session
+from pywebio.exceptions import SessionException
 from pywebio.input import actions, file_upload, radio
 
 from gui.compute_queue import QUEUE
@@ -247,6 +248,8 @@ def show_occlusion(ctx, res):
     except InputError as e:
         with out.use_scope("occlusion", clear=True):
             out.put_error(e.message)
+        return
+    except SessionException:  # the tab was closed while it ran: nobody to tell
         return
     except Exception:  # a bug, not the input: say so and keep the page (as the main flow does)
         traceback.print_exc()
