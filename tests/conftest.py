@@ -1,3 +1,4 @@
+import contextlib
 import socket
 import subprocess
 import sys
@@ -44,14 +45,14 @@ def free_port():
     return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The real app, started as a user would (python demo01.py), on a free loopback port. Its output goes to a
+@contextlib.contextmanager
+def running_app(log_dir, script="demo01.py", *args):
+    """A Python script that starts the app, on a free loopback port, until the block ends. Its output goes to a
     file (an undrained pipe could block the server once full; the file also stays for a failing test)."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "demo01.log"
+    log_path = Path(log_dir) / "server.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "demo01.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, script, "--host", "127.0.0.1", "--port", str(port), *args], cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT, text=True)
     import urllib.request
     deadline = time.time() + 120
@@ -63,10 +64,19 @@ def server(tmp_path_factory):
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text())
             time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The real app, started as a user would (python demo01.py)."""
+    with running_app(tmp_path_factory.mktemp("server")) as url:
+        yield url

@@ -314,3 +314,31 @@ def test_rest_api_named_model(server, demo_path):
     # demo.nii is 181x217x181: the ADNI seed contract (160x256x256 raw) refuses it with a clear 4xx message,
     # or, without the weights file, says the model is unavailable
     assert r.status_code == 422 and r.json()["error"] in ("wrong_dimensions", "model_unavailable")
+
+
+def test_a_bug_in_our_code_shows_the_internal_error_message_and_the_page_keeps_working(browser, tmp_path, demo_path):
+    """An exception that is not an input error (here planted in the 2D path) says so in the page, is logged as
+    internal_error, and neither this session nor the server stops: the next analysis on the same page works."""
+    from tests.conftest import running_app
+    png = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+
+    def internal_errors():
+        return sum(f.read_text().count('"internal_error"') for f in (ROOT / "run_logs").glob("*.jsonl"))
+
+    before = internal_errors()
+    with running_app(tmp_path, "tests/app_with_planted_bug.py", "--no-warm") as url:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        _upload(page, url, png)
+        _click(page, page.locator("button[type=submit]:not([disabled])").last)  # the task question
+        _wait_for_text(page, "Something went wrong on our side", 60000)
+        text = page.inner_text("body")
+        assert "Other files and users are not affected" in text and "Result:" not in text
+        assert "planted bug" not in text  # the traceback goes to the server log, not to the user
+        _click(page, page.get_by_role("button", name="analyse another"))
+        _click(page, page.get_by_role("button", name="use demo.nii"))
+        page.get_by_text("Result:").wait_for(timeout=120000)
+        _wait_for_result(page, 30000)
+        assert requests.get(url + "/api/health", timeout=10).json()["status"] == "ok"
+        page.close()
+    assert "planted bug" in (tmp_path / "server.log").read_text()
+    assert internal_errors() == before + 1
