@@ -29,6 +29,9 @@ def main(argv=None):
     from nets.registry import ModelRegistry
     from nets.training.model_card import card_path_for, sha256_file
     m = ModelRegistry().get(a.model, task=a.task, weights=a.weights)  # a fresh load of the file as it is now
+    if m.config.architecture != "BrainCNN3D":  # e.g. the older app's ADNI model: its class balance is not known
+        raise SystemExit(f"{m.name}: only models trained by nets.train mri (equal volumes per level) have a known "
+                         "training prior to shift from")
     if not m.trained or not m.weights_path:
         raise SystemExit(f"{m.name} has no trained weights to calibrate")
     weights = Path(m.weights_path)

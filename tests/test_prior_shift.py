@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nets.model_configs import CONFIGS
-from nets.networks import BrainCNN3D
+from nets.networks import BrainCNN3D, ClassificationModel3D
 from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
 from nets.registry import ModelRegistry
 from nets.training.model_card import sha256_file
@@ -97,3 +97,6 @@ def test_calibrate_cli_writes_the_prior_into_the_weights_and_takes_it_out_again(
     assert torch.allclose(outputs(), raw, atol=1e-5)
     with pytest.raises(SystemExit, match="unknown class"):
         main(["mri", "--weights", str(w), "--class-prior", "XX=0.5"])
+    torch.save(ClassificationModel3D().state_dict(), tmp_path / "adni.pth")
+    with pytest.raises(SystemExit, match="known training prior"):
+        main(["mri", "--model", "adni-seed-3dcnn", "--weights", str(tmp_path / "adni.pth"), "--class-prior", "CN=2/3"])
