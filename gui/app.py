@@ -173,7 +173,7 @@ def show_result(ctx, res):
             out.put_table([[r["name"], f"{r['share']:.1%}"] for r in j["regions"][:10]], header=["region", "share"])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
-        if res.task == "mri" and m.config.input.get("preprocessing") == "engine":  # occlusion needs the MNI grid
+        if res.on_mni_grid:
             out.put_markdown(f"### {t('occlusion', ctx.lang)}")
             out.put_text(t("occlusion_how", ctx.lang)).style("color:#555")
             out.put_scope("occlusion")

@@ -44,7 +44,7 @@ def main(argv=None):
     except ValueError as e:
         raise SystemExit(str(e)) from None
     card = json.loads(cp.read_text())
-    training = {c: 1 / len(classes) for c in classes}
+    training = parse_prior("uniform", classes)
     before = card_offsets(card, classes)
     offsets = logit_offsets(classes, prior, training)
     apply_prior_shift(m.module, offsets - (before if before is not None else 0))

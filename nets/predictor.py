@@ -61,6 +61,11 @@ class Result:
     def classes(self):
         return list(self.model.config.classes)
 
+    @property
+    def on_mni_grid(self) -> bool:
+        """An MRI result on the engine's MNI grid (not the raw ADNI contract): occlusion and regions apply."""
+        return self.task == "mri" and getattr(self, "_cache", {}).get("world_map") is not None
+
     def to_json(self) -> dict:
         cls = self.classes
         pred = cls[int(np.argmax(self.probabilities))]
@@ -250,13 +255,14 @@ class Predictor:
 
     def occlusion(self, result: Result, target=None, reference=None, top: int = 5, progress: Progress = None,
                   window: int = 12, stride: int = 6) -> dict:
-        """Occlusion sensitivity for an MRI result (nets/interpret/occlusion.py): every 24 mm cube in turn replaced by
-        the same cube of a healthy reference brain (default: the MNI152 template through the same preprocessing).
+        """Occlusion sensitivity for an MRI result (nets/interpret/occlusion.py): every cube (default 24 mm) in turn
+        replaced by the same cube of a healthy reference brain (default: the MNI152 template through the same
+        preprocessing).
         Reports the cubes that, made typical, most raise and most lower the log-odds of `target` (default: CN).
         window, stride: in voxels (2 mm). About 2,000 forwards by default; computed once per result and setting."""
         from nets.interpret.occlusion import OcclusionSensitivity, class_log_odds, describe_cubes, occlusion_map
         from nets.render.plots import save_occlusion_planes
-        if result.task != "mri" or result._cache.get("world_map") is None:
+        if not result.on_mni_grid:
             raise InputError("Occlusion needs an MRI result on the engine's MNI grid (not the raw ADNI contract).")
         tgt = self._class_index(result.model, "CN" if target is None else target)
         key = ("occlusion", tgt, str(reference) if reference else "mni152", top, window, stride)
@@ -273,7 +279,7 @@ class Predictor:
                 f"{name} log-odds change when a {occ.window * 2} mm cube is made like the reference "
                 f"(red: raises it, so the region argues against {name})")
             result._cache[key] = {
-                "target": result.classes[tgt], "log_odds": round(base, 2), "reference": ref_name,
+                "target": name, "log_odds": round(base, 2), "reference": ref_name,
                 "window_mm": occ.window * 2, "stride_mm": occ.stride * 2, "cubes": len(changes),
                 "raise": describe_cubes(changes, occ.window, image, top),
                 "lower": describe_cubes(changes[::-1], occ.window, image, top),

@@ -61,23 +61,21 @@ def save_training_curves(history, path):
 
 
 def save_occlusion_planes(image: np.ndarray, change: np.ndarray, path, title="") -> str:
-    """Axial, coronal and sagittal slices (engine grid, RAS; shown with the patient's right on the left, as the
-    gallery does) through the voxel whose score rises most when made typical, the occlusion map over the brain in a
-    diverging scale: red raises the score, blue lowers it."""
-    x, y, z = np.unravel_index(int(np.argmax(change)), change.shape)
+    """Axial, coronal and sagittal slices (engine grid, RAS) through the voxel whose score rises most when made
+    typical, oriented and lettered as the gallery's (nets/render/slice_renderer.py), with the occlusion map over the
+    brain in a diverging scale: red raises the score, blue lowers it."""
+    from nets.render.slice_renderer import AXIS, LETTERS, PLANES, cut
+    peak = np.unravel_index(int(np.argmax(change)), change.shape)
     lim = float(np.abs(change).max()) or 1.0
-    planes = (("axial", image[:, :, z], change[:, :, z], ("R", "L", "A", "P")),
-              ("coronal", image[:, y, :], change[:, y, :], ("R", "L", "S", "I")),
-              ("sagittal", image[x, :, :][::-1], change[x, :, :][::-1], ("P", "A", "S", "I")))
     fig = Figure(figsize=(9.6, 3.6), dpi=100)
-    for n, (name, img, ch, (left, right, top, bottom)) in enumerate(planes):
+    for n, plane in enumerate(PLANES):
+        img, ch = (cut(v, plane, int(peak[AXIS[plane]])) for v in (image, change))
         ax = fig.add_subplot(1, 3, n + 1)
-        img, ch = img[::-1].T[::-1], ch[::-1].T[::-1]  # rows top -> bottom = superior/anterior -> inferior/posterior
         ax.imshow(img, cmap="gray", vmin=0, vmax=1.2)
         shown = np.ma.masked_where((np.abs(ch) < 0.05 * lim) | (img <= 0), ch)
         im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.65)
-        ax.set_title(name, fontsize=9)
-        for txt, pos in ((left, (0.02, 0.5)), (right, (0.95, 0.5)), (top, (0.5, 0.93)), (bottom, (0.5, 0.02))):
+        ax.set_title(plane, fontsize=9)
+        for txt, pos in zip(LETTERS[plane], ((0.02, 0.5), (0.95, 0.5), (0.5, 0.93), (0.5, 0.02))):
             ax.text(*pos, txt, transform=ax.transAxes, color="yellow", fontsize=8, ha="center")
         ax.axis("off")
     cb = fig.colorbar(im, ax=fig.axes, fraction=0.02, pad=0.01)

@@ -290,8 +290,8 @@ def real_brains_under_acquisition(model, data_dir, subjects) -> dict:
 def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> dict:
     """For each unmodified real brain (sub-*) among `subjects` that is not called CN: which 24 mm cube, replaced by the
     same cube of the mean of the other real brains (none of `subjects`), raises the CN log-odds most
-    (nets/interpret/occlusion.py). Reports the cube centres (MNI mm), the gains, and how much of each cube is
-    lateral ventricle / medial temporal lobe, so a non-CN answer can be traced to anatomy. probs: the brains'
+    (nets/interpret/occlusion.py). Reports the cubes as `describe_cubes` does (MNI centre, CN log-odds change,
+    AAL region, how much of each is lateral ventricle / medial temporal lobe), so a non-CN answer can be traced to anatomy. probs: the brains'
     `real_brain_probabilities`, if already computed."""
     from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds, describe_cubes
     others = [s for s in brains if s.startswith("sub-") and s not in subjects]
@@ -304,11 +304,8 @@ def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> 
     out = {}
     for s in flagged:
         base, changes = occ(brains[s], reference, cn_log_odds)
-        cubes = [{"mni_mm": c["mni_mm"], "cn_log_odds_gain": c["change"], "region": c["region"],
-                  "ventricle_share": c["ventricle_share"], "medial_temporal_share": c["medial_temporal_share"]}
-                 for c in describe_cubes(changes, occ.window, brains[s], top)]
         out[s] = {"cn_log_odds": round(base, 2), "reference": f"mean of {len(others)} other real brains",
-                  "cubes": cubes}
+                  "cubes": describe_cubes(changes, occ.window, brains[s], top)}
     return out
 
 
