@@ -1,28 +1,34 @@
 """The PyWebIO page: landing, demo / upload, routing, progress, result gallery, logs. Work is done by nets/."""
 from __future__ import annotations
 
-import io
-import json
+import queue
+import threading
 import traceback
 import uuid
 from pathlib import Path
 
-from matplotlib.figure import Figure
 from pywebio import output as out
 from pywebio import pin, session
 from pywebio.exceptions import SessionException
-from pywebio.input import actions, file_upload, radio
+from pywebio.input import radio
 
+from gui.batch_page import run_batch
+from gui.card_view import model_table, put_model_card
 from gui.compute_queue import QUEUE
+from gui.downloads import put_downloads
+from gui.examples import EXAMPLES, available, load_example
 from gui.i18n import t
+from gui.layout import ProgressLine, put_page_style, scroll_into_view
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
-from nets.demo_volume import ensure_demo
 from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
 from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
+from nets.render.probability_chart import probability_chart
+from nets.report.model_card_text import model_notice, plain_field
+from nets.report.region_names import region_name
 
 ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]
 
@@ -35,6 +41,12 @@ class PageContext:
         self.ua = str(getattr(info, "user_agent", ""))[:200] if info.user_agent else ""
         lang = (info.user_language or "en").lower()
         self.lang = "zh" if lang.startswith("zh") else "en"
+        self.state = "choose"  # choose | upload | busy | result: what the landing shows under the intro
+        self.choices = queue.Queue()  # clicks on the landing's buttons, read by the main loop
+        self.view = None  # redraws the result (or batch table) now shown, e.g. after a language switch
+        self.again = None  # set by "analyse another"
+        self.file_name = ""
+        self.known_task = None  # an example's task: no question asked
 
     def log(self, action, **kw):
         try:
@@ -43,61 +55,87 @@ class PageContext:
             pass
 
 
-def probability_chart(probs: dict, lang: str) -> bytes:
-    """Server-side PNG bar chart (works offline, no JS chart library)."""
-    names = list(probs)
-    vals = [probs[k] for k in names]
-    fig = Figure(figsize=(5.2, 0.45 * len(names) + 0.8), dpi=100)
-    ax = fig.add_subplot(1, 1, 1)
-    colours = ["#d9534f" if v == max(vals) else "#5b8def" for v in vals]
-    ax.barh(names[::-1], vals[::-1], color=colours[::-1])
-    for i, v in enumerate(vals[::-1]):
-        ax.text(min(v + 0.01, 0.9), i, f"{v:.1%}", va="center", fontsize=9)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("probability" if lang == "en" else "probability / 概率")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
 def landing(ctx: PageContext):
+    """Title, language, notice, intro, the examples / upload buttons, the model table (collapsed: compact)."""
     out.clear("page")
     with out.use_scope("page"):
         out.put_row([out.put_markdown(f"# {t('title', ctx.lang)}"),
-                     out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx))], size="85% 15%")
+                     out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx))], size="1fr auto")
         out.put_warning(t("notice", ctx.lang))
         out.put_markdown(t("intro", ctx.lang))
-        rows = []
-        for task in ("mri", "chest", "skin"):
-            m = REGISTRY.get(task=task)
-            metr = m.card.get("metrics", {}).get("validation", {})
-            ba = metr.get("balanced_accuracy")
-            rows.append([t(task, ctx.lang), m.name, m.config.training_data,
-                         f"{ba:.3f}" if isinstance(ba, float) else "-",
-                         "yes" if m.trained else "NO (untrained)"])
-        out.put_collapse(t("tasks", ctx.lang), [out.put_table(
-            rows, header=["task", "model", "training data", "val. balanced acc.", "trained"])], open=True)
-        out.put_text(t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
+        out.put_scope("choices")
+        model_table(ctx)
+    draw_choices(ctx)
+
+
+def draw_choices(ctx):
+    """What the landing offers in this state: the buttons, the upload form, or nothing while a result is shown."""
+    with out.use_scope("choices", clear=True):
+        if ctx.state == "choose":
+            out.put_text(t("examples", ctx.lang))
+            buttons = [{"label": t(EXAMPLES[k][0], ctx.lang), "value": k} for k in available()]
+            buttons.append({"label": t("upload", ctx.lang), "value": "upload", "color": "secondary"})
+            out.put_buttons(buttons, onclick=ctx.choices.put)
+        elif ctx.state == "upload":
+            pin.put_file_upload("files", label=t("pick_files", ctx.lang), accept=ACCEPT + [".zip"], multiple=True,
+                                max_size=MAX_FILE_BYTES, placeholder=t("pick_files", ctx.lang),
+                                help_text=t("upload_help", ctx.lang) + " " +
+                                t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
+            out.put_buttons([{"label": t("start", ctx.lang), "value": "start"},
+                             {"label": t("back", ctx.lang), "value": "back", "color": "secondary"}],
+                            onclick=ctx.choices.put)
+            out.put_scope("upload_hint")
 
 
 def switch_lang(ctx):
+    """Redraw everything now on the page in the other language (landing and the current result)."""
     ctx.lang = "zh" if ctx.lang == "en" else "en"
     landing(ctx)
+    if ctx.view is not None:
+        ctx.view()
+
+
+def next_choice(ctx):
+    """The next click on the landing's buttons; None once the tab is closed."""
+    sess = session.get_current_session()
+    while True:
+        try:
+            return ctx.choices.get(timeout=0.5)
+        except queue.Empty:
+            if sess.closed():
+                return None
 
 
 def choose_input(ctx):
-    choice = actions(buttons=[{"label": t("demo", ctx.lang), "value": "demo"},
-                              {"label": t("upload", ctx.lang), "value": "upload"}])
-    if choice == "demo":
-        p = ensure_demo()
-        ctx.log("demo")
-        return p.read_bytes(), "demo.nii", True
-    f = file_upload(t("choose", ctx.lang), accept=ACCEPT, max_size=MAX_FILE_BYTES,
-                    help_text=t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
-    if not f:
-        return None, None, False
-    return f["content"], f["filename"], False
+    """(bytes, name, is_demo) for one input, a list of uploaded files for several, or None when the tab closed."""
+    ctx.state = "choose"
+    draw_choices(ctx)
+    while True:
+        choice = next_choice(ctx)
+        if choice is None:
+            return None
+        if choice in EXAMPLES:
+            raw, name, ctx.known_task = load_example(choice)
+            ctx.log("demo" if choice == "demo" else "example", input_type=choice)
+            ctx.state = "busy"
+            draw_choices(ctx)
+            return raw, name, True  # an example runs each task's default model, as demo.nii always did
+        if choice in ("upload", "back"):
+            ctx.state = "upload" if choice == "upload" else "choose"
+            draw_choices(ctx)
+            scroll_into_view("choices")
+            continue
+        files = pin.pin["files"] or []  # "start"
+        files = files if isinstance(files, list) else [files]
+        if not files:
+            with out.use_scope("upload_hint", clear=True):
+                out.put_error(t("no_file", ctx.lang))
+            continue
+        ctx.state, ctx.known_task = "busy", None
+        draw_choices(ctx)
+        if len(files) == 1 and not files[0]["filename"].lower().endswith(".zip"):
+            return files[0]["content"], files[0]["filename"], False
+        return files
 
 
 def choose_task(ctx, raw: bytes, name: str = ""):
@@ -123,54 +161,44 @@ def choose_mri_model(ctx):
 
 
 def run_analysis(ctx, raw, task, model=None):
-    out.put_scope("progress", scope="page")
-    with out.use_scope("progress"):
-        out.put_processbar("bar", 0, label="0%")
-        out.put_text(t("reading", ctx.lang)).style("color:#555")
-
-    def progress(step, frac):
-        out.set_processbar("bar", frac, label=f"{int(frac * 100)}%")
-        with out.use_scope("progress"):
-            out.clear("progress_text")
-        out.put_text(t(step, ctx.lang), scope="progress").style("color:#555")
-
-    def on_wait(n):
-        out.set_processbar("bar", 0.01, label=t("queue", ctx.lang, n=n))
-
+    line = ProgressLine(ctx)
     pred = default_predictor()
-    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress), on_wait=on_wait)
+    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=line.step),
+                     on_wait=line.waiting)
 
 
-def prior_text(prior) -> str:
-    """The class prior the model answers under (nets/networks/prior_shift.py), as a person reads it."""
-    if not prior:
-        return "as trained"
-    return ", ".join(f"{c} {p:.0%}" for c, p in prior.items()) + " (trained with equal classes; see the model card)"
-
-
-def show_result(ctx, res):
+def show_result(ctx, res, focus="result"):
+    """The answer first, then how sure, the pictures, what they show, the limits; details (card) collapsed.
+    focus: the scope brought into view afterwards ("gallery" after explaining another class)."""
     j = res.to_json()
     m = res.model
     pred = j["prediction"]
     names = m.config.class_names.get(pred, {})
     out.clear("progress")
+    ctx.view = lambda: show_result(ctx, res, focus=None)
     with out.use_scope("result", clear=True):
-        out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get('en', '')} / {names.get('zh', '')}")
+        put_again(ctx)
+        out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get(ctx.lang) or names.get('en', '')}")
+        if ctx.file_name:
+            out.put_text(f"{t('file', ctx.lang)}: {ctx.file_name}").style("color:#555")
         if m.config.notice:
-            out.put_info(m.config.notice)
+            out.put_info(model_notice(m.name, m.config.notice, ctx.lang))
         if j["decision_prior"]:
             c, p = max(j["decision_prior"].items(), key=lambda kv: kv[1])
             out.put_info(t("prior_note", ctx.lang, c=c, p=p))
         for w in j["warnings"]:
             out.put_warning(f"{t('warning', ctx.lang)}: {w}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
-        out.put_image(probability_chart(j["probabilities"], ctx.lang), format="png")
+        out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
         out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
+        out.put_text(f"{t('what_map', ctx.lang)}: {plain_field(m.name, 'explanation', ctx.lang, '')}"
+                     ).style("color:#555")
         out.put_scope("gallery")
         render_gallery(ctx, res)
         if j["regions"]:
             out.put_markdown(f"### {t('regions', ctx.lang)}")
-            out.put_table([[r["name"], f"{r['share']:.1%}"] for r in j["regions"][:10]], header=["region", "share"])
+            out.put_table([[region_name(r["name"], ctx.lang), f"{r['share']:.1%}"] for r in j["regions"][:10]],
+                          header=[t("col_region", ctx.lang), t("col_share", ctx.lang)])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
         if res.on_mni_grid:
@@ -179,17 +207,20 @@ def show_result(ctx, res):
             out.put_scope("occlusion")
             with out.use_scope("occlusion"):
                 out.put_buttons([t("occlusion_run", ctx.lang)], onclick=lambda _: show_occlusion(ctx, res), small=True)
-        out.put_markdown(f"### {t('card', ctx.lang)}")
-        s = m.summary()
-        out.put_table([["model", s["name"]], ["trained", str(s["trained"])], ["training data", s["training_data"]],
-                       ["licence", s["licence"]], ["explanation", s["explanation"]],
-                       ["input", json.dumps(s["input"], ensure_ascii=False)],
-                       ["decision prior", prior_text(s["decision_prior"])],
-                       ["sha256", s["sha256"] or "-"], ["date", s["date"] or "-"]])
+        out.put_info(f"{t('limits', ctx.lang)}: {plain_field(m.name, 'limits', ctx.lang, m.config.notice)}")
+        put_model_card(ctx, m)
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
-        report = json.dumps(j, indent=2, ensure_ascii=False).encode()
-        out.put_row([out.put_file("montage.png", Path(j["images"]["montage"]).read_bytes(), "montage PNG"),
-                     out.put_file("report.json", report, "JSON report")], size="auto auto")
+        put_downloads(ctx, res)
+        put_again(ctx)
+    if focus:
+        scroll_into_view(focus)
+
+
+def put_again(ctx):
+    """'analyse another': at the top and the bottom of every result, so there is always a way on."""
+    if ctx.again is not None:
+        out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
+                        onclick=lambda _: ctx.again.set())
 
 
 def render_gallery(ctx, res):
@@ -227,10 +258,12 @@ def _show_slice(res, plane, index):
 
 
 def explain_other(ctx, res, cls):
+    """Explain another class: everything else stays (and "analyse another"), the new pictures come into view."""
+    out.toast(t("explaining_class", ctx.lang, c=cls), duration=2)
     pred = default_predictor()
     new = QUEUE.run(lambda: pred.explain_class(res, cls))
     ctx.log("explain_class", task=res.task, target=cls)
-    show_result(ctx, new)
+    show_result(ctx, new, focus="gallery")
 
 
 def show_occlusion(ctx, res):
@@ -273,18 +306,24 @@ def show_error(ctx, e: InputError):
     out.clear("progress")
     with out.use_scope("result", clear=True):
         out.put_error(f"{t('error', ctx.lang)}: {e.message}")
+    scroll_into_view("result")
 
 
 def wait_for_again(ctx) -> bool:
-    """An 'analyse another' button inside the result (the floating input panel would cover the chart)."""
-    import threading
-    ev = threading.Event()
-    out.put_buttons([t("again", ctx.lang)], onclick=lambda _: ev.set(), scope="result")
+    """Wait for 'analyse another' (inside the result: the floating input panel would cover the chart)."""
+    if ctx.view is None:  # an error message: the result drew no button of its own
+        put_again(ctx)
     sess = session.get_current_session()
-    while not ev.wait(0.5):
+    while not ctx.again.wait(0.5):
         if sess.closed():
             return False
     return True
+
+
+def back_to_start(ctx):
+    out.clear("result")
+    ctx.view = None
+    scroll_into_view("page")
 
 
 def main():
@@ -292,15 +331,26 @@ def main():
     session.set_env(title="Explainable medical image recognition", output_animation=False)
     ctx = PageContext()
     ctx.log("visit")
+    put_page_style()
     out.put_scope("page")
-    landing(ctx)
+    out.put_scope("progress")
     out.put_scope("result")
+    landing(ctx)
     while True:
-        raw, name, is_demo = choose_input(ctx)
-        if raw is None:
+        ctx.again, ctx.view = threading.Event(), None
+        picked = choose_input(ctx)
+        if picked is None:
+            return  # tab closed: end this session's thread
+        if isinstance(picked, list):  # several files (or a .zip): the batch table
+            run_batch(ctx, picked)
+            if not wait_for_again(ctx):
+                return
+            back_to_start(ctx)
             continue
+        raw, name, is_demo = picked
+        ctx.file_name = name
         try:
-            task = choose_task(ctx, raw, name)
+            task = ctx.known_task or choose_task(ctx, raw, name)
             model = choose_mri_model(ctx) if task == "mri" and not is_demo else None
             ticket = store_upload(raw, task)
             ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task,
@@ -321,4 +371,4 @@ def main():
                 out.put_error(t("internal_error", ctx.lang))
         if not wait_for_again(ctx):
             return  # tab closed: end this session's thread
-        out.clear("result")
+        back_to_start(ctx)

@@ -12,9 +12,11 @@ from pywebio.utils import STATIC_PATH
 
 from gui.app import main as page_main
 from gui.compute_queue import QUEUE
+from gui.report_api import ReportHandler
 from gui.uploads import clean_old, store_upload
 from gui.visit_log import client_ip, log_event
 from nets.errors import InputError
+from nets.report.public_json import public_report
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.predictor import default_predictor
 
@@ -64,13 +66,14 @@ class PredictHandler(tornado.web.RequestHandler):
         log_event("api_predict", "api", ip, ua, task=res["task"], size=len(raw), sha256=res["input"].get("sha256"),
                   prediction=res["prediction"], timings=res["timings_s"], input_type=res["input"].get("kind"))
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.write(json.dumps(res, ensure_ascii=False))
+        self.write(json.dumps(public_report(res), ensure_ascii=False))  # no server paths
 
 
 def make_app():
     handlers = [
         (r"/api/health", HealthHandler),
         (r"/api/predict", PredictHandler),
+        (r"/api/report", ReportHandler),
         (r"/", webio_handler(page_main, cdn=False)),
         (r"/(.*)", tornado.web.StaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
     ]

@@ -1,5 +1,5 @@
 """CLI: python -m nets.predict FILE|DIR [--model NAME] [--weights PATH] [--target CLASS] [--out DIR] [--no-explain]
-[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}]
+[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--report OUT.pdf [--lang zh]]
 
 Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out).
 Errors print {"error", "message"} on stderr and exit non-zero.
@@ -49,6 +49,13 @@ def run_folder(pred, folder: Path, a) -> int:
     return 0
 
 
+def write_report(result, path, lang) -> None:
+    """The PDF report (nets/report/pdf_report.py) of one result."""
+    from nets.report.pdf_report import result_pdf
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(result_pdf(result, lang))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m nets.predict", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,6 +67,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="image output root (default: imgs/)")
     ap.add_argument("--no-explain", action="store_true")
     ap.add_argument("--save-relevance", help="write the relevance volume as NIfTI aligned with the input")
+    ap.add_argument("--report", help="also write a PDF report of the result to this path (one file only)")
+    ap.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the PDF report")
     a = ap.parse_args(argv)
     p = Path(a.path)
     try:
@@ -69,6 +78,8 @@ def main(argv=None) -> int:
         r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
                               explain=not a.no_explain, save_relevance=a.save_relevance)
         print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
+        if a.report:
+            write_report(r, a.report, a.lang)
         return 0
     except InputError as e:
         print(json.dumps(e.to_dict(), ensure_ascii=False), file=sys.stderr)

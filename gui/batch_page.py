@@ -1,0 +1,114 @@
+"""Several files at once (or a .zip): a progress bar over the files, then one table (file, task, answer, confidence,
+warnings), a CSV and a zip of PDF reports. A bad file gets its message in the table; the others go on."""
+from __future__ import annotations
+
+import csv
+import io
+import traceback
+import zipfile
+
+from pywebio import output as out
+from pywebio import session
+
+from gui.compute_queue import QUEUE
+from gui.i18n import t
+from gui.layout import scroll_into_view
+from nets.errors import InputError
+from nets.predictor import default_predictor
+
+SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
+MAX_FILES = 50
+
+
+def expand(files: list) -> list:
+    """[(name, bytes)] from uploaded files; a .zip contributes its image / volume members (at most MAX_FILES)."""
+    items = []
+    for f in files:
+        name, raw = f["filename"], f["content"]
+        if name.lower().endswith(".zip"):
+            try:
+                with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                    for info in z.infolist():
+                        if not info.is_dir() and info.filename.lower().endswith(SUFFIXES) and info.file_size < 3e8:
+                            items.append((info.filename.rsplit("/", 1)[-1], z.read(info)))
+            except (zipfile.BadZipFile, OSError):
+                items.append((name, b""))  # reported as a bad file below
+        else:
+            items.append((name, raw))
+    return items[:MAX_FILES]
+
+
+def analyse_one(name: str, raw: bytes):
+    """(result or None, error message or None); the task from the file itself (volume / radiograph / photo)."""
+    low = name.lower()
+    task = "mri" if low.endswith((".nii", ".nii.gz")) else None
+    try:
+        return QUEUE.run(lambda: default_predictor().predict_bytes(raw, task=task)), None
+    except InputError as e:
+        return None, e.message
+    except Exception:  # a bug: this file fails, the batch goes on
+        traceback.print_exc()
+        return None, "internal_error"
+
+
+def run_batch(ctx, files: list):
+    items = expand(files)
+    ctx.batch = []
+    with out.use_scope("progress", clear=True):
+        out.put_processbar("batch_bar", 0, label=f"0 / {len(items)}")
+        out.put_scope("progress_text")
+    scroll_into_view("progress")
+    for i, (name, raw) in enumerate(items):
+        with out.use_scope("progress_text", clear=True):
+            out.put_text(t("batch_file", ctx.lang, i=i + 1, n=len(items), name=name)).style("color:#555")
+        res, err = analyse_one(name, raw) if raw else (None, t("batch_empty", ctx.lang))
+        ctx.log("batch_item", task=res.task if res else None, size=len(raw), error="bad_input" if err else None)
+        ctx.batch.append((name, res, err))
+        out.set_processbar("batch_bar", (i + 1) / len(items), label=f"{i + 1} / {len(items)}")
+    out.clear("progress")
+    ctx.view = lambda: show_batch(ctx)
+    show_batch(ctx)
+
+
+def batch_rows(ctx) -> list:
+    """[file, task, answer, confidence, warnings or message] per file, in the page's language."""
+    rows = []
+    for name, res, err in ctx.batch:
+        if res is None:
+            msg = t("internal_error", ctx.lang) if err == "internal_error" else err
+            rows.append([name, "-", t("batch_failed", ctx.lang), "-", msg])
+            continue
+        j = res.to_json()
+        pred = j["prediction"]
+        answer = f"{pred} {(j.get('prediction_name') or {}).get(ctx.lang, '')}".strip()
+        rows.append([name, t(res.task, ctx.lang), answer, f"{j['probabilities'][pred]:.0%}", "; ".join(j["warnings"])])
+    return rows
+
+
+def show_batch(ctx):
+    rows = batch_rows(ctx)
+    ok = sum(1 for _, res, _ in ctx.batch if res is not None)
+    header = [t(k, ctx.lang) for k in ("col_file", "col_task", "col_answer", "col_confidence", "col_warnings")]
+    with out.use_scope("result", clear=True):
+        out.put_markdown(f"## {t('batch_title', ctx.lang)}")
+        out.put_text(t("batch_summary", ctx.lang, ok=ok, n=len(rows), bad=len(rows) - ok))
+        out.put_table(rows, header=header)
+        buf = io.StringIO()
+        csv.writer(buf).writerows([header] + rows)
+        out.put_row([out.put_file("results.csv", buf.getvalue().encode("utf-8-sig"), t("batch_csv", ctx.lang)),
+                     out.put_buttons([t("batch_zip", ctx.lang)], onclick=lambda _: download_zip(ctx))],
+                    size="auto auto")
+        out.put_warning(t("notice", ctx.lang))
+        out.put_buttons([t("again", ctx.lang)], onclick=lambda _: ctx.again.set())
+    scroll_into_view("result")
+
+
+def download_zip(ctx):
+    from nets.report.pdf_report import result_pdf
+    out.toast(t("pdf_making", ctx.lang), duration=3)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for k, (name, res, _) in enumerate(ctx.batch):
+            if res is not None:
+                z.writestr(f"{k + 1:02d}_{name.rsplit('.', 1)[0]}.pdf", result_pdf(res, ctx.lang))
+    session.download("reports.zip", buf.getvalue())

@@ -1,0 +1,65 @@
+"""Page layout helpers: the page's CSS (phones at 390 px), scrolling new content into view, the one-line progress."""
+from __future__ import annotations
+
+from pywebio import output as out
+
+from gui.i18n import t
+
+# PyWebIO draws put_row as a CSS grid and put_table as a <table>; on a phone the grid stacks, tables scroll
+# sideways inside their own box, and images take the width of the screen.
+PAGE_CSS = """
+.markdown-body table, table { display: block; max-width: 100%; overflow-x: auto; }
+.xai-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
+.xai-header h1 { margin: 0; }
+.btn { white-space: nowrap; }
+.xai-progress-line { color: #555; margin: 4px 0 12px 0; }
+img { max-width: 100%; height: auto; }
+@media (max-width: 600px) {
+  .container { padding-left: 8px !important; padding-right: 8px !important; }
+  .xai-header h1 { font-size: 1.35em; }
+  div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; }
+  #pywebio-scope-result img { width: 100% !important; }
+  .btn { margin-bottom: 4px; }
+}
+"""
+
+
+def put_page_style():
+    out.put_html(f"<style>{PAGE_CSS}</style>")
+
+
+def scroll_into_view(scope: str):
+    """Bring a scope's top to the top of the window (the new content is where the eye is)."""
+    out.scroll_to(scope, position="top")
+
+
+class ProgressLine:
+    """One line with the current step, a bar, and the place in the queue: each update replaces the last."""
+
+    def __init__(self, ctx, scope: str = "progress", bar: str = "bar"):
+        self.ctx, self.scope, self.bar = ctx, scope, bar
+        with out.use_scope(scope, clear=True):
+            out.put_processbar(bar, 0, label="0%")
+            out.put_scope(f"{scope}_text")
+        self.say(t("reading", ctx.lang))
+        scroll_into_view(scope)
+
+    def say(self, text: str):
+        with out.use_scope(f"{self.scope}_text", clear=True):
+            out.put_html(f'<div class="xai-progress-line">{_escape(text)}</div>')
+
+    def step(self, step: str, frac: float):
+        out.set_processbar(self.bar, frac, label=f"{int(frac * 100)}%")
+        self.say(t(step, self.ctx.lang))
+
+    def waiting(self, n: int):
+        out.set_processbar(self.bar, 0.01, label="…")
+        self.say(t("queue", self.ctx.lang, n=n))
+
+    def close(self):
+        out.clear(self.scope)
+
+
+def _escape(s: str) -> str:
+    import html
+    return html.escape(str(s))

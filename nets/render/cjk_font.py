@@ -1,0 +1,50 @@
+"""A font that has the Chinese glyphs, for server-drawn figures (matplotlib) and PDF reports (fpdf2).
+
+Debian's fonts-wqy-microhei (or fonts-noto-cjk) provides one. matplotlib's default DejaVu Sans has no CJK glyphs and
+draws empty boxes, so every figure with Chinese text names this font explicitly. Without one installed, callers
+draw English only (and say so).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Droid Sans Fallback")
+# where Debian puts them, for the PDF (fpdf2 needs a file, and TrueType outlines: the .ttc of wqy is TrueType)
+CJK_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+LATIN_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> str | None:
+    """Path of an installed font with Chinese glyphs, or None."""
+    for p in CJK_FILES:
+        if Path(p).exists():
+            return p
+    from matplotlib import font_manager
+    for family in CJK_FAMILIES:
+        try:
+            return font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+    return None
+
+
+def has_cjk_font() -> bool:
+    return cjk_font_path() is not None
+
+
+def font_properties(lang: str):
+    """matplotlib FontProperties for text in `lang` (the CJK font for zh when installed, else the default)."""
+    from matplotlib import font_manager
+    path = cjk_font_path() if lang == "zh" else None
+    return font_manager.FontProperties(fname=path) if path else font_manager.FontProperties()
+
+
+def missing_glyphs(text: str, font_path: str) -> str:
+    """The characters of `text` that the font at font_path cannot draw (checked in its character map)."""
+    from fontTools.ttLib import TTFont
+    kw = {"fontNumber": 0} if font_path.lower().endswith(".ttc") else {}
+    cmap = TTFont(font_path, lazy=True, **kw).getBestCmap()
+    return "".join(sorted({c for c in text if not c.isspace() and ord(c) not in cmap}))

@@ -1,0 +1,28 @@
+"""Words of the PDF report, English and Chinese."""
+TEXT = {
+    "title": {"en": "Explainable medical image recognition: report", "zh": "可解释的医学图像识别：报告"},
+    "notice": {"en": "Research and teaching tool, NOT a medical device. Do not use it for diagnosis.",
+               "zh": "仅供科研与教学使用，不是医疗器械，请勿用于诊断。"},
+    "date": {"en": "Date (UTC)", "zh": "日期（UTC）"},
+    "input": {"en": "Input", "zh": "输入"},
+    "kind": {"en": "type", "zh": "类型"},
+    "size": {"en": "size", "zh": "大小"},
+    "answer": {"en": "Answer", "zh": "结果"},
+    "probs": {"en": "Probabilities", "zh": "各类别概率"},
+    "calibrated": {"en": "calibrated on validation data (temperature {t})", "zh": "已在验证数据上校准（温度 {t}）"},
+    "warnings": {"en": "Warnings", "zh": "警告"},
+    "images": {"en": "Key images: input | map | overlay", "zh": "关键图像：原图 | 解释图 | 叠加"},
+    "explained": {"en": "Explained class: {c}", "zh": "被解释的类别：{c}"},
+    "faithfulness": {"en": "How faithful the explanation is", "zh": "解释的可信程度"},
+    "conservation": {"en": "relevance sum / model score: {r}", "zh": "相关性总和 / 模型得分：{r}"},
+    "card": {"en": "Model card (summary)", "zh": "模型卡（摘要）"},
+    "limits": {"en": "Limits", "zh": "局限"},
+    "no_cjk": {"en": "(Chinese was asked for, but no Chinese font is installed on the server: this report is in "
+                     "English.)", "zh": ""},
+    "run": {"en": "run id", "zh": "运行编号"},
+}
+
+
+def tr(key: str, lang: str, **kw) -> str:
+    s = TEXT[key].get(lang) or TEXT[key]["en"]
+    return s.format(**kw) if kw else s
