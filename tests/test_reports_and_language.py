@@ -1,0 +1,131 @@
+"""Reports (PDF, JSON without server paths, CLI --report), Chinese text in server-drawn figures, complete en/zh."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nets.render.cjk_font import cjk_font_path, missing_glyphs
+from tests.conftest import ROOT
+
+CHEST = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+NOTICE = {"en": "NOT a medical device", "zh": "不是医疗器械"}
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+    from pypdf import PdfReader
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture(scope="module")
+def chest_result(predictor):
+    return predictor.predict_file(CHEST)
+
+
+def _texts_and_fonts(fig):
+    import io
+    import matplotlib.text
+    from matplotlib import font_manager
+    fig.savefig(io.BytesIO(), format="png")  # lays the figure out (tick labels exist after drawing)
+    return [(t.get_text(), font_manager.findfont(t.get_fontproperties())) for t in fig.findobj(matplotlib.text.Text)
+            if t.get_text().strip()]
+
+
+def test_chinese_chart_is_drawn_with_a_font_that_has_every_glyph():
+    if cjk_font_path() is None:
+        pytest.skip("no CJK font installed (Debian fonts-wqy-microhei)")
+    from nets.model_configs import CONFIGS
+    from nets.render.probability_chart import chart_figure
+    fig = chart_figure({"CN": 0.7, "EMCI": 0.1, "MCI": 0.1, "LMCI": 0.05, "AD": 0.05}, "zh",
+                       CONFIGS["brain-atrophy-3dcnn"].class_names)
+    drawn = _texts_and_fonts(fig)
+    assert any("认知正常" in s for s, _ in drawn) and any(s == "概率" for s, _ in drawn)
+    for s, font in drawn:
+        assert missing_glyphs(s, font) == "", (s, font)
+
+
+def test_the_glyph_check_catches_a_latin_only_font():
+    """The check above can fail: DejaVu Sans (matplotlib's default) has no Chinese glyphs."""
+    from matplotlib import font_manager
+    dejavu = font_manager.findfont("DejaVu Sans")
+    assert set(missing_glyphs("概率 CN", dejavu)) == set("概率")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pdf_report_has_the_answer_notice_sha_and_no_path(chest_result, lang):
+    from nets.report.pdf_report import result_pdf
+    data = result_pdf(chest_result, lang)
+    assert data[:5] == b"%PDF-"
+    text = _pdf_text(data)
+    j = chest_result.to_json()
+    want = lang if lang == "en" or cjk_font_path() else "en"  # no CJK font: English, with a note
+    assert j["prediction"] in text and j["prediction_name"][want] in text
+    assert NOTICE[want] in text.replace("\n", " ")
+    assert j["input"]["sha256"] in text.replace("\n", "")
+    assert str(ROOT) not in text and "/imgs/" not in text and CHEST.name not in text
+
+
+def test_json_report_has_no_server_paths(chest_result):
+    from nets.report.public_json import public_report
+    j = chest_result.to_json()
+    assert any(str(v).startswith("/") for v in j["images"].values() if isinstance(v, str))  # the raw JSON has them
+    text = json.dumps(public_report(j))
+    assert str(ROOT) not in text and '"/' not in text
+    assert public_report(j)["images"]["montage"] == f"{chest_result.run_id}.png"
+
+
+def test_cli_writes_a_pdf_report(tmp_path):
+    out = tmp_path / "r.pdf"
+    p = subprocess.run([sys.executable, "-m", "nets.predict", str(CHEST), "--out", str(tmp_path / "imgs"),
+                        "--report", str(out), "--lang", "zh"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    text = _pdf_text(out.read_bytes())
+    assert j["prediction"] in text and j["input"]["sha256"] in text.replace("\n", "")
+
+
+def test_every_page_string_and_model_card_field_exists_in_both_languages():
+    from gui.i18n import TEXT
+    from nets.report.model_card_text import PLAIN, ROW_LABELS, WORDS
+    from nets.report.texts import TEXT as REPORT
+    for table in (TEXT, ROW_LABELS, WORDS, REPORT):
+        for key, v in table.items():
+            assert v.get("en") and (v.get("zh") or key == "no_cjk"), key
+    for model, fields in PLAIN.items():
+        for key, v in fields.items():
+            assert v.get("en") and v.get("zh"), (model, key)
+
+
+def test_model_card_rows_are_plain_words():
+    from nets.registry import REGISTRY
+    from nets.report.model_card_text import card_rows
+    for task in ("mri", "chest", "skin"):
+        s = REGISTRY.get(task=task).summary()
+        for lang in ("en", "zh"):
+            rows = card_rows(s, lang)
+            text = " ".join(v for _, v in rows)
+            assert "{" not in text and "True" not in text and "log-odds" not in text
+            assert rows[-1][1] == (s["sha256"] or "-")  # the fingerprint last, only in the card
+
+
+def test_region_names_in_chinese():
+    from nets.report.region_names import region_name
+    assert region_name("Hippocampus_L", "zh") == "左海马"
+    assert region_name("Cerebelum_Crus1_R", "zh") == "右小脑 脚1 区"
+    assert region_name("Hippocampus_L", "en") == "Hippocampus_L"
+    assert region_name("Some_Unknown", "zh") == "Some_Unknown"
+
+
+def test_batch_zip_expansion_keeps_good_members_and_reports_a_bad_zip():
+    import io
+    import zipfile
+    from gui.batch_page import expand
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a/x.png", b"png")
+        z.writestr("notes.txt", b"skip me")
+    items = expand([{"filename": "set.zip", "content": buf.getvalue()},
+                    {"filename": "broken.zip", "content": b"not a zip"},
+                    {"filename": "y.jpg", "content": b"jpg"}])
+    assert items == [("x.png", b"png"), ("broken.zip", b""), ("y.jpg", b"jpg")]
