@@ -169,7 +169,7 @@ def run_analysis(ctx, raw, task, model=None):
 
 def show_result(ctx, res, focus="result"):
     """The answer first, then how sure, the pictures, what they show, the limits; details (card) collapsed.
-    focus: the scope brought into view afterwards ("gallery" after explaining another class)."""
+    focus: the scope brought into view afterwards ("explanation" after explaining another class)."""
     j = res.to_json()
     m = res.model
     pred = j["prediction"]
@@ -180,7 +180,8 @@ def show_result(ctx, res, focus="result"):
         put_again(ctx)
         out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get(ctx.lang) or names.get('en', '')}")
         if ctx.file_name:
-            out.put_text(f"{t('file', ctx.lang)}: {ctx.file_name}").style("color:#555")
+            out.put_text(f"{t('file', ctx.lang)}: {ctx.file_name} · {t('col_model', ctx.lang)}: {m.name}"
+                         ).style("color:#555")
         if m.config.notice:
             out.put_info(model_notice(m.name, m.config.notice, ctx.lang))
         if j["decision_prior"]:
@@ -190,11 +191,13 @@ def show_result(ctx, res, focus="result"):
             out.put_warning(f"{t('warning', ctx.lang)}: {w}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
-        out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
-        out.put_text(f"{t('what_map', ctx.lang)}: {plain_field(m.name, 'explanation', ctx.lang, '')}"
-                     ).style("color:#555")
-        out.put_scope("gallery")
-        render_gallery(ctx, res)
+        out.put_scope("explanation")  # brought into view after "explain another class"
+        with out.use_scope("explanation"):
+            out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
+            out.put_text(f"{t('what_map', ctx.lang)}: {plain_field(m.name, 'explanation', ctx.lang, '')}"
+                         ).style("color:#555")
+            out.put_scope("gallery")
+            render_gallery(ctx, res)
         if j["regions"]:
             out.put_markdown(f"### {t('regions', ctx.lang)}")
             out.put_table([[region_name(r["name"], ctx.lang), f"{r['share']:.1%}"] for r in j["regions"][:10]],
@@ -263,7 +266,7 @@ def explain_other(ctx, res, cls):
     pred = default_predictor()
     new = QUEUE.run(lambda: pred.explain_class(res, cls))
     ctx.log("explain_class", task=res.task, target=cls)
-    show_result(ctx, new, focus="gallery")
+    show_result(ctx, new, focus="explanation")
 
 
 def show_occlusion(ctx, res):

@@ -17,7 +17,7 @@ img { max-width: 100%; height: auto; }
 @media (max-width: 600px) {
   .container { padding-left: 8px !important; padding-right: 8px !important; }
   .xai-header h1 { font-size: 1.35em; }
-  div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; }
+  div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; grid-auto-flow: row !important; }
   #pywebio-scope-result img { width: 100% !important; }
   .btn { margin-bottom: 4px; }
 }

@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from gui.app import prior_text
 from nets.registry import REGISTRY
 from tests.conftest import ROOT, need_shared
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = ROOT / "readme_static"
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +82,7 @@ def test_demo_flow(server, browser):
     assert "simulated atrophy" in text.lower()
     assert _images_on_page(page) >= 10  # chart + 3 planes x (raw, heatmap, overlay)
     prior = REGISTRY.get(task="mri").summary()["decision_prior"]
-    assert prior_text(prior) in text  # the operating point is shown in the model table
-    assert ("favours CN" in text) == bool(prior)  # and said in words next to the answer
-    page.screenshot(path=str(SHOTS / "page_demo.png"), full_page=True)
+    assert ("favours CN" in text) == bool(prior)  # the operating point said in words next to the answer
     assert _log_lines() > before
     merged = list((ROOT / "imgs" / "img_merge").rglob("*.png"))
     assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
@@ -100,10 +96,7 @@ def test_demo_flow(server, browser):
     assert "made typical, raises P(CN)" in text and "made typical, lowers P(CN)" in text and "MNI152" in text
     page.wait_for_timeout(500)
     assert _images_on_page(page) == shown + 1  # the occlusion planes came with the table
-    page.get_by_text("Which regions would change the answer?").evaluate("e => e.scrollIntoView()")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SHOTS / "page_occlusion.png"))
-    page.get_by_role("button", name="analyse another").click()
+    page.get_by_role("button", name="analyse another").first.click()
     page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
     assert "Result:" not in page.inner_text("body")
     page.close()
@@ -126,11 +119,12 @@ def test_closed_tabs_leave_no_thread_running(server, browser):
     assert threads() <= base
 
 
-def _upload(page, server, path):
+def _upload(page, server, path, start="start analysis"):
+    """Open the page, the upload form, choose the file(s) and start (the form's buttons are in the page)."""
     page.goto(server)
     _click(page, page.get_by_role("button", name="upload a file"))
-    page.set_input_files("input[type=file]", str(path))
-    _click(page, page.get_by_role("button", name="Submit"))
+    page.set_input_files("input[type=file]", [str(p) for p in path] if isinstance(path, list) else str(path))
+    _click(page, page.get_by_role("button", name=start))
 
 
 def _mri_models_offered():
@@ -164,7 +158,6 @@ def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
     on_top = page.evaluate("([x, y]) => (document.elementFromPoint(x, y) || {}).innerText || ''",
                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
     assert "cannot be analysed" in on_top, on_top
-    page.screenshot(path=str(SHOTS / "page_error.png"), full_page=True)
     assert "NIfTI" in page.inner_text("body")
     assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
     page.close()
@@ -180,7 +173,6 @@ def test_upload_chest_xray(server, browser):
     _wait_for_result(page, 30000)
     page.wait_for_timeout(800)
     assert "NORMAL" in page.inner_text("body") and "PNEUMONIA" in page.inner_text("body")
-    page.screenshot(path=str(SHOTS / "page_chest.png"), full_page=True)
     page.close()
 
 
