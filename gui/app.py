@@ -59,8 +59,9 @@ def landing(ctx: PageContext):
     """Title, language, notice, intro, the examples / upload buttons, the model table (collapsed: compact)."""
     out.clear("page")
     with out.use_scope("page"):
-        out.put_row([out.put_markdown(f"# {t('title', ctx.lang)}"),
-                     out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx))], size="1fr auto")
+        out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx)).style(
+            "float: right; margin: 12px 0 0 8px")  # floats beside the title, also on a phone
+        out.put_markdown(f"# {t('title', ctx.lang)}")
         out.put_warning(t("notice", ctx.lang))
         out.put_markdown(t("intro", ctx.lang))
         out.put_scope("choices")

@@ -99,7 +99,8 @@ def show_batch(ctx):
                      out.put_buttons([t("batch_zip", ctx.lang)], onclick=lambda _: download_zip(ctx))],
                     size="auto auto")
         out.put_warning(t("notice", ctx.lang))
-        out.put_buttons([t("again", ctx.lang)], onclick=lambda _: ctx.again.set())
+        out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
+                        onclick=lambda _: ctx.again.set())
     scroll_into_view("result")
 
 

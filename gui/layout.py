@@ -9,14 +9,12 @@ from gui.i18n import t
 # sideways inside their own box, and images take the width of the screen.
 PAGE_CSS = """
 .markdown-body table, table { display: block; max-width: 100%; overflow-x: auto; }
-.xai-header { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
-.xai-header h1 { margin: 0; }
 .btn { white-space: nowrap; }
 .xai-progress-line { color: #555; margin: 4px 0 12px 0; }
 img { max-width: 100%; height: auto; }
 @media (max-width: 600px) {
   .container { padding-left: 8px !important; padding-right: 8px !important; }
-  .xai-header h1 { font-size: 1.35em; }
+  h1 { font-size: 1.6em; }
   div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; grid-auto-flow: row !important; }
   #pywebio-scope-result img { width: 100% !important; }
   .btn { margin-bottom: 4px; }
