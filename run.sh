@@ -24,5 +24,5 @@ done
 source "$(dirname "$0")/scripts/setup_env.sh"
 xai_setup run
 cd "$XAI_ROOT"
-xai_step "app: python demo01.py on http://$([[ "$host" == 0.0.0.0 ]] && echo localhost || echo "$host"):$port/ (models warm up first; 'Serving on ...' means ready; Ctrl-C stops it)"
+xai_step "app: python demo01.py on http://$([[ "$host" == 0.0.0.0 ]] && echo localhost || echo "$host"):$port/ (it prints the link again once its models are warm; Ctrl-C stops it)"
 exec "$PYTHON" demo01.py "${args[@]}"

@@ -87,7 +87,10 @@ xai_python_requirements() {
     xai_step "python requirements: all installed (python $where)"
     return 0
   fi
-  xai_step "python requirements: pip install -r requirement.txt (python $where; log: $log); missing: ${unmet:0:160}"
+  local -a items
+  IFS=';' read -ra items <<<"$unmet"
+  (( ${#items[@]} <= 3 )) || unmet="${items[0]};${items[1]};${items[2]} and $(( ${#items[@]} - 3 )) more"
+  xai_step "python requirements: pip install -r requirement.txt (python $where; log: $log); missing: $unmet"
   t0=$SECONDS
   mkdir -p "$XAI_LOG_DIR"
   if ! (cd "$XAI_ROOT" && "$PYTHON" -m pip install --progress-bar off -r requirement.txt) >"$log" 2>&1; then
