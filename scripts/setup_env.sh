@@ -32,11 +32,12 @@ xai_missing() {
   done
 }
 
-# How to run apt-get here: "" as root, "sudo -n" when sudo works without a password; fails (1) otherwise.
+# How to run apt-get here: "" as root, "sudo -n" when sudo works without a password; else why not (status 1).
 xai_apt_prefix() {
-  command -v apt-get >/dev/null 2>&1 || return 1
+  command -v apt-get >/dev/null 2>&1 || { echo "there is no apt-get here (not Debian/Ubuntu?)"; return 1; }
   if [[ "$(id -u)" == 0 ]]; then echo ""; return 0; fi
   command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null && { echo "sudo -n"; return 0; }
+  echo "this is not root and sudo asks for a password"
   return 1
 }
 
@@ -56,15 +57,15 @@ xai_system_packages() {
     xai_step "system packages: all present ($(xai_packages "$scope" required | wc -l) required, $(xai_packages "$scope" optional | wc -l) optional)"
     return 0
   fi
-  if ! prefix="$(xai_apt_prefix)"; then
-    xai_step "system packages: missing ${all[*]}; without root or password-less sudo they cannot be installed here; to install them: sudo apt-get update && sudo apt-get install -y ${all[*]}"
-    (( ${#req[@]} == 0 )) || xai_fail "the required system package(s) ${req[*]} are missing and cannot be installed without root or password-less sudo; run: sudo apt-get update && sudo apt-get install -y ${req[*]}"
+  if ! prefix="$(xai_apt_prefix)"; then  # $prefix now says why apt-get cannot be used
+    xai_step "system packages: missing ${all[*]}, not installed because $prefix; to install them: sudo apt-get update && sudo apt-get install -y ${all[*]}"
+    (( ${#req[@]} == 0 )) || xai_fail "the required system package(s) ${req[*]} are missing and cannot be installed ($prefix); run: sudo apt-get update && sudo apt-get install -y ${req[*]} (or XAI_SKIP_SYSTEM_PACKAGES=1 if you provide them otherwise)"
     echo "    continuing without the optional ones (apt-packages.txt says what is lost without each)"
     return 0
   fi
   xai_step "system packages: installing ${all[*]} (apt-get${prefix:+ via sudo}; log: $XAI_LOG_DIR/apt.log)"
   mkdir -p "$XAI_LOG_DIR" && : >"$XAI_LOG_DIR/apt.log"
-  xai_apt "$prefix" update || xai_fail "apt-get update failed; see $XAI_LOG_DIR/apt.log"
+  xai_apt "$prefix" update || echo "    apt-get update failed (see the log); trying with the package lists already here"
   if ! xai_apt "$prefix" install -y "${all[@]}"; then  # one package apt cannot find must not block the others
     if (( ${#req[@]} )); then
       xai_apt "$prefix" install -y "${req[@]}" ||

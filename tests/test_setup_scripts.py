@@ -72,17 +72,17 @@ def test_readme_table_matches_package_list():
 # --- the system-package step, with stand-ins on PATH -------------------------------------------------------------
 STUBS = {
     "id": 'echo "$FAKE_UID"',
-    "sudo": "exit 1",  # sudo present but asks for a password
+    "sudo": '[ "$FAKE_SUDO_OK" = 1 ] || exit 1; shift; [ "$1" = true ] || "$@"',  # `sudo -n CMD`
     "dpkg-query": 'grep -qx "${@: -1}" "$FAKE_INSTALLED" && echo "install ok installed"',
     "apt-get": """echo "$*" >>"$FAKE_APT_CALLS"
-[ "$2" = install ] || exit 0
+[ "$2" = update ] && exit "${FAKE_UPDATE_RC:-0}"
 shift 3
 for p in "$@"; do grep -qx "$p" "$FAKE_UNAVAILABLE" && { echo "E: Unable to locate package $p"; exit 100; }; done
 printf '%s\\n' "$@" >>"$FAKE_INSTALLED\"""",
 }
 
 
-def system_step(tmp_path, scope="test", uid=0, installed=(), unavailable=()):
+def system_step(tmp_path, scope="test", uid=0, installed=(), unavailable=(), sudo_ok=False, update_rc=0):
     """Run xai_system_packages against a three-package list; (exit code, output, apt-get calls)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -97,7 +97,7 @@ def system_step(tmp_path, scope="test", uid=0, installed=(), unavailable=()):
         (tmp_path / f).write_text("".join(n + "\n" for n in names))
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_UID=str(uid),
                FAKE_INSTALLED=str(tmp_path / "installed"), FAKE_UNAVAILABLE=str(tmp_path / "unavailable"),
-               FAKE_APT_CALLS=str(tmp_path / "calls"), XAI_PACKAGES_FILE=str(tmp_path / "packages.txt"),
+               FAKE_APT_CALLS=str(tmp_path / "calls"), FAKE_SUDO_OK=str(int(sudo_ok)), FAKE_UPDATE_RC=str(update_rc), XAI_PACKAGES_FILE=str(tmp_path / "packages.txt"),
                XAI_LOG_DIR=str(tmp_path / "logs"))
     env.pop("XAI_SKIP_SYSTEM_PACKAGES", None)
     r = subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/setup_env.sh"; xai_system_packages {scope}'],
@@ -133,6 +133,17 @@ def test_required_package_apt_cannot_install_fails_in_one_sentence(tmp_path):
     assert rc == 1
     assert [ln for ln in out.splitlines() if ln.startswith("setup failed:")] == [out.splitlines()[-1]]
     assert "need-a" in out.splitlines()[-1]
+
+
+def test_password_less_sudo_installs(tmp_path):
+    rc, out, calls = system_step(tmp_path, uid=1000, sudo_ok=True, installed=["need-a", "nice-b"])
+    assert rc == 0 and "via sudo" in out, out
+    assert calls == ["-q update", "-q install -y test-c"]
+
+
+def test_failed_update_still_tries_to_install(tmp_path):
+    rc, out, calls = system_step(tmp_path, update_rc=100, installed=["need-a", "nice-b"])
+    assert rc == 0 and "update failed" in out and calls[-1] == "-q install -y test-c"
 
 
 def test_without_privileges_names_the_packages_and_continues_without_optional_ones(tmp_path):
