@@ -3,7 +3,6 @@
 the CJK font fallback. Fast: no pip, no apt, no app."""
 import os
 import re
-import shutil
 import subprocess
 import sys
 import warnings
@@ -190,13 +189,17 @@ def test_project_requirements_are_met_here():
 
 
 # --- CJK font fallback --------------------------------------------------------------------------------------------
-def _glyph_warnings(lang):
-    import matplotlib
-    from gui.app import probability_chart
+def _missing_glyph_warnings():
+    """Draw the probability chart's Chinese axis label (matplotlib object API, as gui.app does) and return the
+    'Glyph ... missing from font' warnings."""
+    import io
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(3, 1))
+    fig.add_subplot(1, 1, 1).set_xlabel("probability / 概率")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        probability_chart({"CN": 0.7, "AD": 0.3}, lang)
-    return [w for w in caught if "missing from font" in str(w.message)], matplotlib
+        fig.savefig(io.BytesIO(), format="png")
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
 
 
 def test_cjk_fallback_absent_font_changes_nothing(tmp_path):
@@ -204,12 +207,17 @@ def test_cjk_fallback_absent_font_changes_nothing(tmp_path):
     assert enable_cjk_fallback(tmp_path / "no-such-font.ttc") is False
 
 
-def test_chinese_chart_label_is_drawn_with_the_cjk_font():
+def test_chinese_label_is_drawn_with_the_cjk_font():
+    import matplotlib
     from nets.render.cjk_font import CJK_FONT_FILE, enable_cjk_fallback
     if not CJK_FONT_FILE.exists():
         pytest.skip("Debian fonts-wqy-microhei not installed")
-    assert enable_cjk_fallback()
-    missing, matplotlib = _glyph_warnings("zh")
-    assert missing == [], [str(w.message) for w in missing]
     with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):  # control: DejaVu alone lacks the glyphs
-        assert _glyph_warnings("zh")[0]
+        assert _missing_glyph_warnings()
+    assert enable_cjk_fallback()
+    assert _missing_glyph_warnings() == []
+
+
+def test_page_enables_the_cjk_fallback_when_imported():
+    calls = [ln for ln in (ROOT / "gui/app.py").read_text().splitlines() if ln.startswith("enable_cjk_fallback()")]
+    assert calls, "gui/app.py must call enable_cjk_fallback() at import, before any chart is drawn"
