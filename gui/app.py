@@ -26,10 +26,12 @@ from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
 from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
+from nets.render.cjk_font import enable_cjk_fallback
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import model_notice, plain_field
 from nets.report.region_names import region_name
 
+enable_cjk_fallback()  # Chinese labels in the server-drawn charts (fonts-wqy-microhei), when installed
 ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]
 
 
