@@ -30,6 +30,7 @@ from nets.render.cjk_font import enable_cjk_fallback
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import model_notice, plain_field
 from nets.report.region_names import region_name
+from nets.report.warning_text import warning_text
 
 enable_cjk_fallback()  # Chinese labels in the server-drawn charts (fonts-wqy-microhei), when installed
 ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]
@@ -191,7 +192,7 @@ def show_result(ctx, res, focus="result"):
             c, p = max(j["decision_prior"].items(), key=lambda kv: kv[1])
             out.put_info(t("prior_note", ctx.lang, c=c, p=p))
         for w in j["warnings"]:
-            out.put_warning(f"{t('warning', ctx.lang)}: {w}")
+            out.put_warning(f"{t('warning', ctx.lang)}: {warning_text(w, ctx.lang)}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
         out.put_scope("explanation")  # brought into view after "explain another class"

@@ -14,6 +14,7 @@ from gui.compute_queue import QUEUE
 from gui.i18n import t
 from gui.layout import scroll_into_view
 from nets.errors import InputError
+from nets.report.warning_text import warning_text
 from nets.predictor import default_predictor
 
 SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
@@ -81,7 +82,7 @@ def batch_rows(ctx) -> list:
         j = res.to_json()
         pred = j["prediction"]
         answer = f"{pred} {(j.get('prediction_name') or {}).get(ctx.lang, '')}".strip()
-        rows.append([name, t(res.task, ctx.lang), answer, f"{j['probabilities'][pred]:.0%}", "; ".join(j["warnings"])])
+        rows.append([name, t(res.task, ctx.lang), answer, f"{j['probabilities'][pred]:.0%}", "; ".join(warning_text(w, ctx.lang) for w in j["warnings"])])
     return rows
 
 

@@ -129,3 +129,13 @@ def test_batch_zip_expansion_keeps_good_members_and_reports_a_bad_zip():
                     {"filename": "broken.zip", "content": b"not a zip"},
                     {"filename": "y.jpg", "content": b"jpg"}])
     assert items == [("x.png", b"png"), ("broken.zip", b""), ("y.jpg", b"jpg")]
+
+
+def test_known_warnings_in_chinese():
+    from nets.report.warning_text import warning_text
+    w = "The image looks like a chest X-ray but was analysed as skin."
+    assert warning_text(w, "en") == w
+    assert warning_text(w, "zh") == "这张图像看起来像胸部 X 光片，但按皮肤镜分析。"
+    assert warning_text("Low similarity to a T1 brain template (0.52); the result may be unreliable.", "zh") == \
+        "与 T1 脑模板的相似度较低（0.52）；结果可能不可靠。"
+    assert warning_text("Something new.", "zh") == "Something new."

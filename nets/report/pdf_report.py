@@ -17,6 +17,7 @@ from nets.render.cjk_font import LATIN_FILES, cjk_font_path
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import card_rows, limits_sentence
 from nets.report.texts import tr
+from nets.report.warning_text import warning_text
 
 PAGE_W = 180  # mm of usable width on A4 with 15 mm margins
 
@@ -119,7 +120,7 @@ def pdf_report(j: dict, summary: dict, lang: str = "en", class_names: dict | Non
     w.heading(tr("answer", lang))
     w.text(answer_line(j, lang), size=14, h=8)
     for warning in j.get("warnings") or []:
-        w.text(f"{tr('warnings', lang)}: {warning}", size=9, colour=(140, 90, 0))
+        w.text(f"{tr('warnings', lang)}: {warning_text(warning, lang)}", size=9, colour=(140, 90, 0))
     w.heading(tr("probs", lang))
     if j.get("temperature"):
         w.text(tr("calibrated", lang, t=j["temperature"]), size=9)
