@@ -223,11 +223,11 @@ def show_result(ctx, res, focus="result"):
         scroll_into_view(focus)
 
 
-def put_again(ctx):
+def put_again(ctx, scope=None):
     """'analyse another': at the top and the bottom of every result, so there is always a way on."""
     if ctx.again is not None:
         out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
-                        onclick=lambda _: ctx.again.set())
+                        onclick=lambda _: ctx.again.set(), scope=scope)
 
 
 def render_gallery(ctx, res):
@@ -319,7 +319,7 @@ def show_error(ctx, e: InputError):
 def wait_for_again(ctx) -> bool:
     """Wait for 'analyse another' (inside the result: the floating input panel would cover the chart)."""
     if ctx.view is None:  # an error message: the result drew no button of its own
-        put_again(ctx)
+        put_again(ctx, scope="result")
     sess = session.get_current_session()
     while not ctx.again.wait(0.5):
         if sess.closed():
