@@ -29,6 +29,7 @@ from nets.registry import REGISTRY
 from nets.render.cjk_font import enable_cjk_fallback
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import model_notice, plain_field
+from nets.report.error_text import error_text
 from nets.report.region_names import region_name
 from nets.report.warning_text import warning_text
 
@@ -312,7 +313,10 @@ def show_occlusion(ctx, res):
 def show_error(ctx, e: InputError):
     out.clear("progress")
     with out.use_scope("result", clear=True):
-        out.put_error(f"{t('error', ctx.lang)}: {e.message}")
+        head, detail = error_text(e.code, e.message, ctx.lang)
+        out.put_error(f"{t('error', ctx.lang)}: {head}")
+        if detail:
+            out.put_text(detail).style("color:#777; font-size: 0.9em")
     scroll_into_view("result")
 
 

@@ -14,6 +14,7 @@ from gui.compute_queue import QUEUE
 from gui.i18n import t
 from gui.layout import scroll_into_view
 from nets.errors import InputError
+from nets.report.error_text import error_text
 from nets.report.warning_text import warning_text
 from nets.predictor import default_predictor
 
@@ -40,13 +41,14 @@ def expand(files: list) -> list:
 
 
 def analyse_one(name: str, raw: bytes):
-    """(result or None, error message or None); the task from the file itself (volume / radiograph / photo)."""
+    """(result or None, InputError / "internal_error" / None); the task from the file itself (volume / radiograph /
+    photo)."""
     low = name.lower()
     task = "mri" if low.endswith((".nii", ".nii.gz")) else None
     try:
         return QUEUE.run(lambda: default_predictor().predict_bytes(raw, task=task)), None
     except InputError as e:
-        return None, e.message
+        return None, e
     except Exception:  # a bug: this file fails, the batch goes on
         traceback.print_exc()
         return None, "internal_error"
@@ -63,7 +65,8 @@ def run_batch(ctx, files: list):
         with out.use_scope("progress_text", clear=True):
             out.put_text(t("batch_file", ctx.lang, i=i + 1, n=len(items), name=name)).style("color:#555")
         res, err = analyse_one(name, raw) if raw else (None, t("batch_empty", ctx.lang))
-        ctx.log("batch_item", task=res.task if res else None, size=len(raw), error="bad_input" if err else None)
+        ctx.log("batch_item", task=res.task if res else None, size=len(raw),
+                error=getattr(err, "code", err) if err else None)
         ctx.batch.append((name, res, err))
         out.set_processbar("batch_bar", (i + 1) / len(items), label=f"{i + 1} / {len(items)}")
     out.clear("progress")
@@ -76,7 +79,8 @@ def batch_rows(ctx) -> list:
     rows = []
     for name, res, err in ctx.batch:
         if res is None:
-            msg = t("internal_error", ctx.lang) if err == "internal_error" else err
+            msg = t("internal_error", ctx.lang) if err == "internal_error" else (
+                " ".join(error_text(err.code, err.message, ctx.lang)).strip() if isinstance(err, InputError) else err)
             rows.append([name, "-", t("batch_failed", ctx.lang), "-", msg])
             continue
         j = res.to_json()

@@ -139,3 +139,12 @@ def test_known_warnings_in_chinese():
     assert warning_text("Low similarity to a T1 brain template (0.52); the result may be unreliable.", "zh") == \
         "与 T1 脑模板的相似度较低（0.52）；结果可能不可靠。"
     assert warning_text("Something new.", "zh") == "Something new."
+
+
+def test_every_input_error_code_has_a_chinese_sentence():
+    import nets.errors as errors
+    from nets.report.error_text import ERRORS_ZH, error_text
+    codes = {c.code for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.InputError)}
+    assert codes <= set(ERRORS_ZH), codes - set(ERRORS_ZH)
+    assert error_text("empty_file", "The file is empty.", "zh") == ("文件是空的。", "The file is empty.")
+    assert error_text("empty_file", "The file is empty.", "en") == ("The file is empty.", "")
