@@ -14,10 +14,15 @@ ENGLISH = ["Result", "Class probabilities", "Explanation", "Downloads", "analyse
            "not analysed", "Probability", "Answer", "Task"]
 
 
-def _in_viewport(page, locator) -> bool:
-    box = locator.bounding_box()
+def _in_viewport(page, locator, wait_ms=10000) -> bool:
+    """Inside the window, within wait_ms (the page scrolls after drawing; under load that can take a moment)."""
     vh = page.viewport_size["height"]
-    return box is not None and box["y"] >= -2 and box["y"] + box["height"] <= vh  # -2: sub-pixel margins
+    for _ in range(max(1, wait_ms // 250)):
+        box = locator.bounding_box()
+        if box is not None and box["y"] >= -2 and box["y"] + box["height"] <= vh:  # -2: sub-pixel margins
+            return True
+        page.wait_for_timeout(250)
+    return False
 
 
 def _pdf_text(download) -> str:
@@ -50,6 +55,7 @@ def test_desktop_demo_in_view_explain_another_pdf_then_chinese(server, browser):
     _click(page, page.get_by_role("button", name="EMCI", exact=True))
     gallery = page.get_by_role("heading", name="(EMCI)")
     gallery.wait_for(timeout=60000)
+    page.get_by_role("button", name="analyse another").nth(1).wait_for(timeout=30000)
     page.wait_for_timeout(800)
     assert page.get_by_role("button", name="analyse another").count() == 2
     assert _in_viewport(page, gallery), gallery.bounding_box()
@@ -63,6 +69,7 @@ def test_desktop_demo_in_view_explain_another_pdf_then_chinese(server, browser):
     # switching language redraws the landing and the current result
     page.get_by_role("button", name="中文").click()
     page.get_by_role("heading", name="结果").wait_for(timeout=30000)
+    page.get_by_role("button", name="分析另一个").nth(1).wait_for(timeout=30000)  # the redraw's last element
     page.wait_for_timeout(800)
     zh = page.inner_text("body")
     assert _english_left(zh) == [], _english_left(zh)
