@@ -13,7 +13,7 @@ from pywebio import pin, session
 from pywebio.exceptions import SessionException
 from pywebio.input import actions, file_upload, radio
 
-from gui.compute_queue import QUEUE
+from gui.compute_queue import lane_for
 from gui.i18n import t
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
@@ -138,7 +138,8 @@ def run_analysis(ctx, raw, task, model=None):
         out.set_processbar("bar", 0.01, label=t("queue", ctx.lang, n=n))
 
     pred = default_predictor()
-    return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress), on_wait=on_wait)
+    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress),
+                              on_wait=on_wait)
 
 
 def prior_text(prior) -> str:
@@ -228,7 +229,7 @@ def _show_slice(res, plane, index):
 
 def explain_other(ctx, res, cls):
     pred = default_predictor()
-    new = QUEUE.run(lambda: pred.explain_class(res, cls))
+    new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
     ctx.log("explain_class", task=res.task, target=cls)
     show_result(ctx, new)
 
@@ -243,7 +244,7 @@ def show_occlusion(ctx, res):
         out.set_processbar("occlusion_bar", frac, label=f"{int(frac * 100)}%")
 
     try:
-        occ = QUEUE.run(lambda: pred.occlusion(res, progress=progress),
+        occ = lane_for("occlusion").run(lambda: pred.occlusion(res, progress=progress),
                         on_wait=lambda n: out.set_processbar("occlusion_bar", 0.0, label=t("queue", ctx.lang, n=n)))
     except InputError as e:
         with out.use_scope("occlusion", clear=True):
