@@ -16,7 +16,7 @@ from pywebio.utils import STATIC_PATH
 from gui.api_base import ApiError, JsonHandler, JsonStaticFileHandler, NotFoundHandler, upload_limit_bytes
 from gui.app import main as page_main
 from gui.compute_queue import LANES, QueueFullError, lane_for
-from gui.uploads import clean_old, store_upload
+from gui.uploads import clean, store_upload
 from gui.visit_log import client_ip, log_event
 from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
@@ -110,12 +110,12 @@ def make_app():
 def serve(host="0.0.0.0", port=6006, warm=True):
     if warm:
         default_predictor().warm_up()
-    clean_old()
+    clean()
     app = make_app()
     # bodies are streamed by the API handlers, which raise this per request and answer JSON 413 past their limit;
     # anything else (the page's websocket handshake) has no business sending more than 1 MB
     app.listen(port, address=host, max_buffer_size=MAX_FILE_BYTES + 2**20, max_body_size=2**20)
-    pc = tornado.ioloop.PeriodicCallback(lambda: threading.Thread(target=clean_old, daemon=True).start(), 3600_000)
+    pc = tornado.ioloop.PeriodicCallback(lambda: threading.Thread(target=clean, daemon=True).start(), 3600_000)
     pc.start()
     print(f"Serving on http://{'localhost' if host in ('0.0.0.0', '') else host}:{port}/", flush=True)
     tornado.ioloop.IOLoop.current().start()
