@@ -28,11 +28,20 @@ PRECHECK_POOL = ThreadPoolExecutor(2, thread_name_prefix="precheck")
 BAD_FILENAME_CHARS = ("\x00", "\n", "\r")
 
 
+def rss_mb():
+    """This process's resident memory (Linux), for /api/health and bench/bench_load.py."""
+    try:
+        with open("/proc/self/status") as f:
+            return round(int(next(line.split()[1] for line in f if line.startswith("VmRSS:"))) / 1024, 1)
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 class HealthHandler(JsonHandler):
     def get(self):
         from nets.registry import REGISTRY
         models = {t: REGISTRY.get(task=t).summary() for t in ("mri", "chest", "skin")}
-        self.write({"status": "ok", "threads": threading.active_count(),
+        self.write({"status": "ok", "threads": threading.active_count(), "rss_mb": rss_mb(),
                     "queues": {n: {"waiting": q.waiting(), "workers": q.workers, "max_waiting": q.max_waiting}
                                for n, q in LANES.items()},
                     "models": {t: {"name": m["name"], "trained": m["trained"]} for t, m in models.items()}})
