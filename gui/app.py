@@ -35,6 +35,7 @@ class PageContext:
         self.ua = str(getattr(info, "user_agent", ""))[:200] if info.user_agent else ""
         lang = (info.user_language or "en").lower()
         self.lang = "zh" if lang.startswith("zh") else "en"
+        self.shown = []  # results on the page now (released when the user moves on, see release_results)
 
     def log(self, action, **kw):
         try:
@@ -219,9 +220,9 @@ def _set_slice(res, plane, i):
 
 def _show_slice(res, plane, index):
     """Cut from the cached relevance: no model call here."""
-    if index is None:
-        return
     r = res.renderer
+    if index is None or r is None:  # None: a result this session has moved on from (see release_results)
+        return
     with out.use_scope(f"plane_{plane}", clear=True):
         out.put_row([out.put_image(r.png_bytes(k, plane, int(index)), width="230px")
                      for k in ("raw", "heatmap", "merged")], size="auto auto auto")
@@ -232,6 +233,8 @@ def explain_other(ctx, res, cls):
     new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
     ctx.log("explain_class", task=res.task, target=cls)
     show_result(ctx, new)
+    ctx.shown.append(new)
+    release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can no longer be asked
 
 
 def show_occlusion(ctx, res):
@@ -276,6 +279,17 @@ def show_error(ctx, e: InputError):
         out.put_error(f"{t('error', ctx.lang)}: {e.message}")
 
 
+def release_results(results, keep_cache=False):
+    """Drop what a result holds for its page (slice renderer; unless keep_cache, the model input and occlusion maps,
+    which another class's explanation shares). PyWebIO keeps a session's callbacks, and the results they refer to,
+    until the tab closes: without this, every analysis of a long session stayed in memory (7.6 MB per MRI result:
+    renderer 4.7 MB, model input 2.9 MB; 0.4 MB per 2D result)."""
+    for r in results:
+        r.renderer = None
+        if not keep_cache:
+            r._cache = {}
+
+
 def wait_for_again(ctx) -> bool:
     """An 'analyse another' button inside the result (the floating input panel would cover the chart)."""
     import threading
@@ -311,6 +325,7 @@ def main():
             ctx.log("predict", task=j["task"], input_type=j["input"].get("kind"), size=len(raw),
                     sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])
             show_result(ctx, res)
+            ctx.shown.append(res)
         except InputError as e:
             ctx.log("predict", error=e.code, size=len(raw))
             show_error(ctx, e)
@@ -320,6 +335,9 @@ def main():
             out.clear("progress")
             with out.use_scope("result", clear=True):
                 out.put_error(t("internal_error", ctx.lang))
-        if not wait_for_again(ctx):
+        again = wait_for_again(ctx)
+        release_results(ctx.shown)  # the page shows it no more: its volumes go now, not when the tab closes
+        ctx.shown = []
+        if not again:
             return  # tab closed: end this session's thread
         out.clear("result")

@@ -60,3 +60,17 @@ def test_the_pool_keeps_a_fixed_number_of_threads():
     futures = [lane.submit(lambda i=i: i * i) for i in range(150)]
     assert [f.result(10) for f in futures] == [i * i for i in range(150)]
     assert threading.active_count() - before <= 2
+
+
+def test_page_results_are_released_when_the_session_moves_on():
+    """release_results drops the slice renderer (and, unless shared with a shown class, the model input); a slider
+    callback of a released result then does nothing instead of drawing an old result."""
+    from types import SimpleNamespace
+    from gui.app import _show_slice, release_results
+    shown = SimpleNamespace(renderer=object(), _cache={"x": 1})
+    old = SimpleNamespace(renderer=object(), _cache=shown._cache)
+    release_results([old], keep_cache=True)
+    assert old.renderer is None and shown._cache == {"x": 1}
+    release_results([shown])
+    assert shown.renderer is None and shown._cache == {}
+    assert _show_slice(shown, "axial", 3) is None  # no PyWebIO call: would raise outside a session
