@@ -11,7 +11,9 @@ per lane (created once, `workers` threads), so the thread count stays flat under
 in their own session thread (PyWebIO's output calls need it) after taking a slot of the same lane.
 
 Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=1, XAI_WORKERS_3D=1, XAI_WORKERS_LONG=1,
-XAI_QUEUE_MAX=16 (waiting jobs per lane).
+XAI_QUEUE_MAX=16 (waiting jobs per lane). The API's 3d and long pool threads run at a lower CPU priority (Linux nice
+XAI_NICE_3D=5, XAI_NICE_LONG=10; their OpenMP threads inherit it), so on a busy machine a chest film gets the CPU
+first; page sessions run at normal priority (their work runs in the session's own thread).
 """
 from __future__ import annotations
 
@@ -34,8 +36,9 @@ class QueueFullError(InputError):
 
 
 class ComputeLane:
-    def __init__(self, name: str, workers: int, max_waiting: int):
+    def __init__(self, name: str, workers: int, max_waiting: int, nice: int = 0):
         self.name, self.workers, self.max_waiting = name, max(1, workers), max(0, max_waiting)
+        self.nice = max(0, nice)
         self._sem = threading.BoundedSemaphore(self.workers)
         self._lock = threading.Lock()
         self._waiting: list = []
@@ -89,6 +92,15 @@ class ComputeLane:
             with self._lock:
                 self._mean_s = dt if self._mean_s is None else 0.8 * self._mean_s + 0.2 * dt
 
+    def _lower_priority(self):
+        """Runs once in each pool thread: this thread's Linux nice value raised by `nice` (threads it creates inherit it)."""
+        if self.nice:
+            try:
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + self.nice))
+            except (AttributeError, OSError):
+                pass  # not Linux, or not permitted: same priority as the rest
+
     def run(self, fn, on_wait=None):
         """Run fn in the caller's thread once a slot is free (on_wait(place) every 0.5 s while waiting)."""
         ticket = self._enter()
@@ -100,7 +112,8 @@ class ComputeLane:
         ticket = self._enter()
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"lane-{self.name}")
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"lane-{self.name}",
+                                                initializer=self._lower_priority)
 
         def job():
             self._acquire(ticket)
@@ -115,7 +128,9 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
-LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", 1), _env_int("XAI_QUEUE_MAX", 16))
+NICE = {"2d": 0, "3d": 5, "long": 10}
+LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", 1), _env_int("XAI_QUEUE_MAX", 16),
+                           _env_int(f"XAI_NICE_{name.upper()}", NICE[name]))
          for name in ("2d", "3d", "long")}
 
 

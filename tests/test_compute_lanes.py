@@ -74,3 +74,12 @@ def test_page_results_are_released_when_the_session_moves_on():
     release_results([shown])
     assert shown.renderer is None and shown._cache == {}
     assert _show_slice(shown, "axial", 3) is None  # no PyWebIO call: would raise outside a session
+
+
+def test_pool_threads_of_a_slow_lane_run_at_lower_priority():
+    import os
+    lane = ComputeLane("3d", 1, 4, nice=5)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    got = lane.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)
+    assert got == min(19, base + 5)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched
