@@ -71,6 +71,8 @@ class PredictHandler(JsonHandler):
         return files["file"][0]["body"], fields
 
     async def post(self):
+        if self._finished:  # answered 413 while the body streamed in
+            return
         ip = client_ip(dict(self.request.headers), self.request.remote_ip)
         ua = self.request.headers.get("User-Agent", "")[:200]
         raw, fields = self._form()

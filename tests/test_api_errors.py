@@ -170,3 +170,23 @@ def test_a_wrong_method_on_a_page_file_is_json_405(api):
     r = requests.put(api + "/no/such/file.js", data=b"x", timeout=10)
     json_error(r, 405)
     assert r.headers["Allow"] == "GET, HEAD"
+
+
+def test_threads_stay_a_fixed_pool_under_concurrent_requests(api):
+    """Jobs queue on fixed per-lane pools: twelve concurrent requests add no thread (one short-lived retention
+    thread may be running)."""
+    import threading
+    raw = CHEST.read_bytes()
+    requests.post(api + "/api/predict", files={"file": ("x.png", raw)}, timeout=120)  # pools created
+    before = requests.get(api + "/api/health", timeout=10).json()["threads"]
+    codes = []
+
+    def go(i):
+        body = raw if i % 2 else b"\x89PNG\r\n\x1a\n" + b"\0" * 99
+        codes.append(requests.post(api + "/api/predict", files={"file": ("x.png", body)}, timeout=300).status_code)
+
+    ts = [threading.Thread(target=go, args=(i,)) for i in range(12)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert sorted(codes) == [200] * 6 + [422] * 6
+    assert requests.get(api + "/api/health", timeout=10).json()["threads"] <= before + 1
