@@ -93,7 +93,7 @@ class ComputeLane:
                 self._mean_s = dt if self._mean_s is None else 0.8 * self._mean_s + 0.2 * dt
 
     def _lower_priority(self):
-        """Runs once in each pool thread: this thread's Linux nice value raised by `nice` (threads it creates inherit it)."""
+        """Runs once in each pool thread: its Linux nice value raised by `nice` (threads it creates inherit it)."""
         if self.nice:
             try:
                 tid = threading.get_native_id()
