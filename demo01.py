@@ -16,7 +16,15 @@ def main():
     ap.add_argument("--no-warm", action="store_true", help="load models lazily (faster start, slower first run)")
     ap.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                     help="weights for a registered model, e.g. adni-seed-3dcnn=/data/myModel_state_dict_130.pth")
+    ap.add_argument("--retention-hours", type=float, help="remove uploads and images older than this (default 24, "
+                                                          "env XAI_RETENTION_HOURS)")
+    ap.add_argument("--uploads-max-mb", type=float, help="keep at most this many MB of uploads under nii/, oldest "
+                                                         "removed first (default 1024, env XAI_UPLOADS_MAX_MB)")
+    ap.add_argument("--imgs-max-mb", type=float, help="the same for rendered images under imgs/ (default 1024, env "
+                                                      "XAI_IMGS_MAX_MB)")
     a = ap.parse_args()
+    from gui import uploads
+    uploads.configure(a.retention_hours, a.uploads_max_mb, a.imgs_max_mb)
     from nets.registry import REGISTRY
     pairs = [w for w in os.environ.get("XAI_WEIGHTS", "").split(";") if w.strip()] + a.weights
     for pair in pairs:

@@ -10,7 +10,7 @@ import zipfile
 from pywebio import output as out
 from pywebio import session
 
-from gui.compute_queue import QUEUE
+from gui.compute_queue import lane_for
 from gui.i18n import t
 from gui.layout import scroll_into_view
 from nets.errors import InputError
@@ -46,7 +46,9 @@ def analyse_one(name: str, raw: bytes):
     low = name.lower()
     task = "mri" if low.endswith((".nii", ".nii.gz")) else None
     try:
-        return QUEUE.run(lambda: default_predictor().predict_bytes(raw, task=task)), None
+        res = lane_for(task).run(lambda: default_predictor().predict_bytes(raw, task=task))
+        res.renderer, res._cache = None, {}  # the table and the PDFs need neither (as gui.app.release_results)
+        return res, None
     except InputError as e:
         return None, e
     except Exception:  # a bug: this file fails, the batch goes on

@@ -17,6 +17,10 @@ class EmptyFileError(InputError):
     code = "empty_file"
 
 
+class UnreadableFileError(InputError):
+    code = "unreadable_file"
+
+
 class FileTooLargeError(InputError):
     code = "file_too_large"
 

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from nets.cli_contract import JsonArgumentParser, run_cli
 from nets.errors import InputError
 
 SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
@@ -57,7 +58,11 @@ def write_report(result, path, lang) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.predict", description=__doc__,
+    return run_cli(_main, argv)
+
+
+def _main(argv=None) -> int:
+    ap = JsonArgumentParser(prog="python -m nets.predict", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
     ap.add_argument("--model", help="model name (see nets/model_configs.py)")
@@ -71,19 +76,15 @@ def main(argv=None) -> int:
     ap.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the PDF report")
     a = ap.parse_args(argv)
     p = Path(a.path)
-    try:
-        pred = _predictor(a.out)
-        if p.is_dir():
-            return run_folder(pred, p, a)
-        r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                              explain=not a.no_explain, save_relevance=a.save_relevance)
-        print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
-        if a.report:
-            write_report(r, a.report, a.lang)
-        return 0
-    except InputError as e:
-        print(json.dumps(e.to_dict(), ensure_ascii=False), file=sys.stderr)
-        return 2
+    pred = _predictor(a.out)
+    if p.is_dir():
+        return run_folder(pred, p, a)
+    r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
+                          explain=not a.no_explain, save_relevance=a.save_relevance)
+    print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
+    if a.report:
+        write_report(r, a.report, a.lang)
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from nets import PROJECT_ROOT
-from nets.errors import InputError, UnsupportedFormatError, WrongDimensionsError
+from nets.errors import InputError, UnreadableFileError, UnsupportedFormatError, WrongDimensionsError
 from nets.io.image_loader import decode_image, sniff_image_kind
 from nets.io.nifti_loader import load_nifti_bytes
 from nets.registry import REGISTRY, LoadedModel
@@ -114,12 +114,16 @@ class Predictor:
     # -- entry points ------------------------------------------------------------------------------------------
     def predict_file(self, path, **kw) -> Result:
         p = Path(path)
-        if not p.is_file():
-            raise InputError(f"No such file: {p.name}")
+        try:
+            if not p.is_file():
+                raise InputError(f"No such file: {p.name[:80]}")
+            raw = p.read_bytes()
+        except OSError as e:  # e.g. a name longer than the file system allows
+            raise UnreadableFileError(f"The file cannot be read: {e.strerror or type(e).__name__}.") from None
         name = p.name.lower()
         if kw.get("task") is None and kw.get("model") is None and (name.endswith(".nii") or name.endswith(".nii.gz")):
             kw["task"] = "mri"  # the extension says volume: a renamed JPEG gets the NIfTI error, not a photo model
-        return self.predict_bytes(p.read_bytes(), **kw)
+        return self.predict_bytes(raw, **kw)
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,

@@ -132,7 +132,7 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
 def test_rest_report_is_a_pdf_and_predict_json_has_no_server_paths(server):
     import requests
     raw = (SAMPLES / "chest_RG1_UNCR.png").read_bytes()
-    r = requests.post(server + "/api/report", files={"file": ("x.png", raw)}, data={"lang": "zh"}, timeout=120)
+    r = requests.post(server + "/api/report?lang=zh", files={"file": ("x.png", raw)}, timeout=120)
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
     from pypdf import PdfReader
     assert "不是医疗器械" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)

@@ -43,3 +43,59 @@ def test_gzip_and_plain_give_same_volume():
     raw = nii_bytes(np.arange(20 * 20 * 20, dtype=np.float32).reshape(20, 20, 20))
     a, b = load_nifti_bytes(raw), load_nifti_bytes(gzip.compress(raw))
     assert np.array_equal(a.data, b.data)
+
+
+def test_header_extension_of_4kb_is_read_and_gives_the_same_answer(demo_path, predictor):
+    """A legal NIfTI-1 with a 4 KB header extension (as scanners and converters write) is parsed with its extension
+    and analysed exactly like the same volume without it, plain or gzip."""
+    import gzip
+    from nets.io.nifti_loader import parse_header
+    from tests.bad_inputs import with_extension
+    raw = demo_path.read_bytes()
+    ext = with_extension(raw, 4096)
+    hdr, _ = parse_header(ext)
+    assert len(hdr.extensions) == 1 and len(hdr.extensions[0].get_content()) >= 4000
+    plain, with_ext, with_ext_gz = (load_nifti_bytes(b) for b in (raw, ext, gzip.compress(ext)))
+    assert np.array_equal(plain.data, with_ext.data) and np.array_equal(plain.data, with_ext_gz.data)
+    assert np.allclose(plain.affine, with_ext.affine)
+    a = predictor.predict_bytes(raw, explain=False).to_json()
+    b = predictor.predict_bytes(ext, explain=False).to_json()
+    assert a["prediction"] == b["prediction"] and a["probabilities"] == b["probabilities"]
+
+
+def test_gzip_header_is_inflated_only_up_to_its_data_offset():
+    """parse_header on a .gz of a 38 MB volume with a 4 KB extension allocates kilobytes, not the volume."""
+    import gzip
+    import tracemalloc
+    from nets.io.nifti_loader import parse_header
+    from tests.bad_inputs import with_extension
+    raw = with_extension(nii_bytes(np.zeros((400, 400, 240), np.uint8)), 4096)
+    gz = gzip.compress(raw, 1)
+    del raw
+    tracemalloc.start()
+    hdr, is_gz = parse_header(gz)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert is_gz and len(hdr.extensions) == 1 and tuple(hdr.get_data_shape()) == (400, 400, 240)
+    assert peak < 1_000_000, peak
+
+
+def test_zero_voxel_size_in_qform_with_sform_unset_is_refused():
+    """nibabel would read pixdim 0 as 1 mm; the header as written is refused with a typed error naming the qform."""
+    from tests.bad_inputs import qform_only_bytes
+    vol = np.random.rand(32, 32, 32).astype(np.float32)
+    with pytest.raises(errors.InvalidVoxelSizeError) as ei:
+        load_nifti_bytes(qform_only_bytes(vol, (0.0, 1.0, 1.0)))
+    assert "qform" in ei.value.message and "0.1" in ei.value.message
+    ok = load_nifti_bytes(qform_only_bytes(vol, (1.0, 1.0, 1.5)))  # the same file with legal sizes is accepted
+    assert np.allclose(ok.zooms, (1.0, 1.0, 1.5))
+
+
+def test_nibabel_logs_nothing_while_a_bad_header_is_refused(capfd):
+    from tests.bad_inputs import bad_corpus
+    cases = {n: raw for n, raw, _ in bad_corpus()}
+    for name in ("dim0_is_9", "qform_voxel_size_zero_sform_unset", "extension_past_end_of_file"):
+        with pytest.raises(errors.InputError):
+            load_nifti_bytes(cases[name])
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""

@@ -1,13 +1,16 @@
 """Validate and load NIfTI-1/2 volumes (.nii, .nii.gz) before doing any heavy work.
 
-The header is parsed from the first bytes (decompressing at most 540 bytes of a .gz) and checked against the
-limits below before the data are read, so a 1 KB file that claims a huge volume is rejected at once, and a
-gzip stream is never inflated past the size its header announces (no decompression bombs).
+The header and its extensions are parsed from the first vox_offset bytes (a .gz is decompressed only that far) and
+checked against the limits below before the data are read, so a 1 KB file that claims a huge volume is rejected at
+once, and a gzip stream is never inflated past the size its header announces (no decompression bombs).
+nibabel's own log lines and warnings are silenced: every problem becomes one typed error with a message.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,12 @@ MAX_VOXELS = 40_000_000  # e.g. 512 x 512 x 152; a 1 mm whole head is about 10 M
 MIN_VOXEL_MM, MAX_VOXEL_MM = 0.1, 10.0
 MIN_SIDE = 16  # fewer voxels than this along any axis is not a 3D scan
 
+MAX_HEADER_BYTES = 32 * 1024 * 1024  # header + extensions (vox_offset); real extensions are KB, rarely MB
+NIFTI1_MIN_OFFSET, NIFTI2_MIN_OFFSET = 352, 544  # header + the 4-byte extension flag
+
+# nibabel logs header fixes to stderr through its own handler; our typed errors say the same to the user
+logging.getLogger("nibabel.global").setLevel(logging.CRITICAL + 1)
+
 LIMITS = {"max_file_mb": MAX_FILE_BYTES // 2**20, "max_voxels": MAX_VOXELS,
           "voxel_size_mm": [MIN_VOXEL_MM, MAX_VOXEL_MM], "min_side": MIN_SIDE}
 
@@ -37,44 +46,86 @@ class Volume:
     header: dict = field(default_factory=dict)
 
 
-def _read_header_bytes(raw: bytes) -> tuple[bytes, bool]:
-    is_gz = raw[:2] == b"\x1f\x8b"
-    if not is_gz:
-        return raw[:540], False
+def _decompressed_prefix(raw: bytes, n: int) -> bytes:
+    """The first n bytes of a gzip stream, inflating nothing beyond them."""
     try:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        return d.decompress(raw[:65536], 540), True
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, n)
     except zlib.error:
         raise CorruptFileError("The .gz file is corrupt: it cannot be decompressed.") from None
 
 
+def _header_class(hb: bytes, raw: bytes):
+    sizeof = {int.from_bytes(hb[:4], "little"), int.from_bytes(hb[:4], "big")}
+    if 348 in sizeof and hb[344:348] in (b"n+1\x00", b"ni1\x00"):
+        return nib.Nifti1Header, NIFTI1_MIN_OFFSET
+    if 540 in sizeof and len(hb) >= 540 and hb[4:8] in (b"n+2\x00", b"ni2\x00"):
+        return nib.Nifti2Header, NIFTI2_MIN_OFFSET
+    if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
+        raise UnsupportedFormatError("This is a JPEG/PNG image renamed as a volume, not a NIfTI file.")
+    raise UnsupportedFormatError("This is not a NIfTI-1/2 file (no NIfTI header found).")
+
+
+def _declared_offset(klass, hb: bytes, min_offset: int) -> int:
+    """vox_offset as the header declares it (where the data start, after any extensions)."""
+    try:
+        bare = klass(hb[:klass.template_dtype.itemsize], check=False)
+        off = float(bare["vox_offset"])
+    except Exception as e:
+        raise CorruptFileError(f"The NIfTI header is invalid ({e}).") from None
+    if not np.isfinite(off) or off < 0:
+        raise CorruptFileError(f"The NIfTI header gives an invalid data offset ({off}).")
+    if off > MAX_HEADER_BYTES:
+        raise FileTooLargeError(f"The header and its extensions claim {off / 2**20:.0f} MB; the limit is "
+                                f"{MAX_HEADER_BYTES // 2**20} MB.")
+    return max(int(off), min_offset)
+
+
 def parse_header(raw: bytes):
-    """Return (nibabel header, is_gz) or raise a typed error. Reads only the header bytes."""
+    """Return (nibabel header with its extensions, is_gz) or raise a typed error. Reads (or inflates) only the bytes
+    up to the data offset the header declares; nibabel's automatic fixes are off (check=False), so a zero voxel size
+    is seen as written, not silently replaced by 1."""
     if not raw:
         raise EmptyFileError("The file is empty.")
     if len(raw) > MAX_FILE_BYTES:
         raise FileTooLargeError(f"The file is {len(raw) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
-    hb, is_gz = _read_header_bytes(raw)
+    is_gz = raw[:2] == b"\x1f\x8b"
+    hb = _decompressed_prefix(raw, NIFTI2_MIN_OFFSET) if is_gz else raw[:NIFTI2_MIN_OFFSET]
     if len(hb) < 348:
         if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
             raise UnsupportedFormatError("This is a JPEG/PNG image, not a NIfTI volume.")
         raise CorruptFileError("The file is too short to be a NIfTI volume (truncated or not NIfTI).")
-    sizeof = {int.from_bytes(hb[:4], "little"), int.from_bytes(hb[:4], "big")}
-    if 348 in sizeof and hb[344:348] in (b"n+1\x00", b"ni1\x00"):
-        klass = nib.Nifti1Header
-    elif 540 in sizeof and len(hb) >= 540 and hb[4:8] in (b"n+2\x00", b"ni2\x00"):
-        klass = nib.Nifti2Header
-    else:
-        if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
-            raise UnsupportedFormatError("This is a JPEG/PNG image renamed as a volume, not a NIfTI file.")
-        raise UnsupportedFormatError("This is not a NIfTI-1/2 file (no NIfTI header found).")
-    try:
-        hdr = klass.from_fileobj(io.BytesIO(hb))
-    except Exception as e:
-        raise CorruptFileError(f"The NIfTI header is invalid ({e}).") from None
+    klass, min_offset = _header_class(hb, raw)
     if hb[344:348] == b"ni1\x00" or hb[4:8] == b"ni2\x00":
         raise UnsupportedFormatError("This is a two-file NIfTI (.hdr/.img); please upload a single .nii or .nii.gz.")
+    offset = _declared_offset(klass, hb, min_offset)
+    if offset > len(hb):
+        hb = _decompressed_prefix(raw, offset) if is_gz else raw[:offset]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdr = klass.from_fileobj(io.BytesIO(hb), check=False)
+    except Exception as e:
+        raise CorruptFileError(f"The NIfTI header or its extensions are invalid ({e}).") from None
     return hdr, is_gz
+
+
+def data_offset(hdr) -> int:
+    """Where the data start: vox_offset, raised to the single-file minimum as nibabel does when reading."""
+    minimum = NIFTI2_MIN_OFFSET if isinstance(hdr, nib.Nifti2Header) else NIFTI1_MIN_OFFSET
+    return max(int(hdr.get_data_offset()), minimum)
+
+
+def declared_voxel_sizes(hdr) -> dict:
+    """Voxel sizes (mm) of every transform the header declares: the qform (pixdim, also nibabel's fallback when
+    neither code is set) and the sform (column lengths of srow_x/y/z)."""
+    out = {}
+    qcode, scode = int(hdr["qform_code"]), int(hdr["sform_code"])
+    if qcode > 0 or scode == 0:
+        out["qform" if qcode > 0 else "pixdim"] = [float(z) for z in hdr["pixdim"][1:4]]
+    if scode > 0:
+        srows = np.array([hdr["srow_x"], hdr["srow_y"], hdr["srow_z"]], dtype=np.float64)[:, :3]
+        out["sform"] = [float(z) for z in np.sqrt((srows ** 2).sum(0))]
+    return out
 
 
 def check_header(hdr) -> tuple:
@@ -98,10 +149,14 @@ def check_header(hdr) -> tuple:
     if nvox > MAX_VOXELS:
         raise TooManyVoxelsError(f"The header claims {sp[0]}x{sp[1]}x{sp[2]} = {nvox:,} voxels; "
                                  f"the limit is {MAX_VOXELS:,}.")
-    zooms = [float(z) for z in hdr["pixdim"][1:4]]
-    if not all(np.isfinite(zooms)) or any(abs(z) < MIN_VOXEL_MM or abs(z) > MAX_VOXEL_MM for z in zooms):
-        raise InvalidVoxelSizeError(f"Voxel size {tuple(round(z, 4) for z in zooms)} mm is outside "
-                                    f"{MIN_VOXEL_MM}-{MAX_VOXEL_MM} mm.")
+    try:
+        np.dtype(hdr.get_data_dtype())
+    except Exception:
+        raise CorruptFileError(f"The header gives an unknown data type (code {int(hdr['datatype'])}).") from None
+    for source, zooms in declared_voxel_sizes(hdr).items():
+        if not all(np.isfinite(zooms)) or any(abs(z) < MIN_VOXEL_MM or abs(z) > MAX_VOXEL_MM for z in zooms):
+            raise InvalidVoxelSizeError(f"Voxel size {tuple(round(z, 4) for z in zooms)} mm (from the header's "
+                                        f"{source}) is outside {MIN_VOXEL_MM}-{MAX_VOXEL_MM} mm.")
     return tuple(sp)
 
 
@@ -109,7 +164,7 @@ def load_nifti_bytes(raw: bytes, name: str = "volume") -> Volume:
     hdr, is_gz = parse_header(raw)
     shape = check_header(hdr)
     itemsize = np.dtype(hdr.get_data_dtype()).itemsize
-    offset = int(hdr.get_data_offset())
+    offset = data_offset(hdr)
     expected = offset + int(np.prod(shape, dtype=np.int64)) * itemsize
     if is_gz:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -125,7 +180,9 @@ def load_nifti_bytes(raw: bytes, name: str = "volume") -> Volume:
             raise CorruptFileError(f"The volume is truncated: {len(body):,} of {expected:,} bytes present.")
     try:
         klass = nib.Nifti2Image if isinstance(hdr, nib.Nifti2Header) else nib.Nifti1Image
-        img = klass.from_bytes(body[:expected])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = klass.from_bytes(body[:expected])
         data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape)
         affine = img.affine
     except Exception as e:

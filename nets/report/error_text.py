@@ -20,6 +20,7 @@ ERRORS_ZH = {
     "not_dermoscopy": "这看起来不是皮肤镜照片。",
     "out_of_distribution": "该输入与模型训练时见过的图像差别太大，未给出分类。",
     "model_unavailable": "所需的模型不可用。",
+    "server_busy": "服务器繁忙，请稍后再试。",
 }
 
 

@@ -1,0 +1,49 @@
+"""The CLIs' error contract: every failure, argument errors included, is one line of JSON {"error", "message"} on
+stderr and a non-zero exit (2: the input or the arguments; 1: a bug on our side). No usage text, no traceback
+(set XAI_DEBUG=1 to see one), no library log lines before the JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import warnings
+
+from nets.errors import InputError
+
+
+class ArgumentsError(InputError):
+    code = "bad_arguments"
+
+
+class JsonArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ArgumentsError instead of printing usage and exiting (--help still prints help)."""
+
+    def error(self, message):
+        raise ArgumentsError(f"{message} (see {self.prog} --help)")
+
+
+def print_error(code: str, message: str) -> None:
+    print(json.dumps({"error": code, "message": message}, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
+def run_cli(main, argv=None) -> int:
+    """Run main(argv) -> exit code under the contract."""
+    warnings.filterwarnings("ignore", module=r"nibabel(\..*)?")
+    try:
+        return main(argv)
+    except InputError as e:
+        print_error(e.code, e.message)
+        return 2
+    except OSError as e:  # e.g. a file name longer than the file system allows, a folder without permission
+        print_error("unreadable_file", f"The file cannot be read: {e.strerror or type(e).__name__}.")
+        return 2
+    except KeyboardInterrupt:
+        print_error("interrupted", "Interrupted.")
+        return 130
+    except Exception as e:  # a bug, not the input
+        if os.environ.get("XAI_DEBUG"):
+            traceback.print_exc()
+        print_error("internal_error", f"Something went wrong on our side ({type(e).__name__}).")
+        return 1

@@ -1,0 +1,52 @@
+"""nets.predict's error contract: every failure (bad arguments, unreadable names, bad headers) is exactly one line of
+JSON on stderr with a non-zero exit; no usage text, traceback or library log line."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def predict(*args):
+    return subprocess.run([sys.executable, "-m", "nets.predict", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def only_json_error(p) -> dict:
+    assert p.returncode != 0 and p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    j = json.loads(lines[0])
+    assert set(j) == {"error", "message"} and j["message"]
+    return j
+
+
+@pytest.mark.parametrize("args,code", [
+    (["x.nii", "--task", "brain"], "bad_arguments"),
+    ([], "bad_arguments"),
+    (["x.nii", "--no-such-option"], "bad_arguments"),
+], ids=["bad_task", "no_path", "unknown_option"])
+def test_argument_errors_are_one_json_line(args, code):
+    j = only_json_error(predict(*args))
+    assert j["error"] == code
+
+
+def test_a_300_character_file_name_is_a_json_error_not_a_traceback(tmp_path):
+    j = only_json_error(predict(tmp_path / ("a" * 300 + ".nii"), "--out", tmp_path))
+    assert j["error"] == "unreadable_file" and "too long" in j["message"]
+
+
+def test_a_missing_file_is_a_json_error(tmp_path):
+    assert only_json_error(predict(tmp_path / "absent.nii", "--out", tmp_path))["error"] == "invalid_input"
+
+
+@pytest.mark.parametrize("case", ["dim0_is_9", "qform_voxel_size_zero_sform_unset", "extension_past_end_of_file",
+                                  "corrupt_gz"])
+def test_bad_headers_print_no_nibabel_lines_before_the_json(case, tmp_path):
+    from tests.bad_inputs import bad_corpus
+    raw = {n: r for n, r, _ in bad_corpus()}[case]
+    f = tmp_path / "scan.nii"
+    f.write_bytes(raw)
+    only_json_error(predict(f, "--out", tmp_path))

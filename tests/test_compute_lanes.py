@@ -1,0 +1,85 @@
+"""Compute lanes: 2D work runs while the 3D lane is busy, a full line is refused at once with a Retry-After, and the
+API's pool keeps a fixed number of threads however many jobs pass through."""
+import threading
+import time
+
+import pytest
+
+from gui.compute_queue import ComputeLane, QueueFullError, lane_for
+
+
+def test_tasks_map_to_their_lanes():
+    assert lane_for("mri").name == "3d" and lane_for("chest").name == "2d" and lane_for("skin").name == "2d"
+    assert lane_for("occlusion").name == "long"
+
+
+def test_2d_job_does_not_wait_for_a_busy_3d_lane():
+    slow, fast = ComputeLane("3d", 1, 4), ComputeLane("2d", 1, 4)
+    release = threading.Event()
+    blocker = slow.submit(release.wait)
+    queued = slow.submit(lambda: "mri done")
+    assert fast.submit(lambda: "chest done").result(timeout=5) == "chest done"  # 3d lane still busy
+    assert not queued.done() and slow.waiting() == 1
+    release.set()
+    assert queued.result(timeout=5) == "mri done" and blocker.result(timeout=5)
+
+
+def test_full_line_is_refused_at_once_with_retry_after():
+    lane = ComputeLane("3d", 1, 2)
+    release = threading.Event()
+    running = lane.submit(release.wait)
+    time.sleep(0.2)  # the first job has its slot; the next two wait
+    waiting = [lane.submit(lambda: 1) for _ in range(2)]
+    with pytest.raises(QueueFullError) as ei:
+        lane.submit(lambda: 1)
+    assert ei.value.code == "server_busy" and ei.value.retry_after >= 1
+    with pytest.raises(QueueFullError):
+        lane.run(lambda: 1)  # a page session is refused the same way
+    release.set()
+    assert running.result(5) and [f.result(5) for f in waiting] == [1, 1]
+    assert lane.run(lambda: 2) == 2  # room again
+
+
+def test_page_callers_see_their_place_and_share_the_slots():
+    lane = ComputeLane("2d", 1, 4)
+    release = threading.Event()
+    places = []
+    busy = lane.submit(release.wait)
+    time.sleep(0.1)
+    t = threading.Thread(target=lambda: lane.run(lambda: None, on_wait=places.append))
+    t.start()
+    time.sleep(1.2)
+    release.set()
+    t.join(5)
+    assert busy.result(5) and places and places[0] == 1
+
+
+def test_the_pool_keeps_a_fixed_number_of_threads():
+    lane = ComputeLane("2d", 2, 200)
+    before = threading.active_count()
+    futures = [lane.submit(lambda i=i: i * i) for i in range(150)]
+    assert [f.result(10) for f in futures] == [i * i for i in range(150)]
+    assert threading.active_count() - before <= 2
+
+
+def test_page_results_are_released_when_the_session_moves_on():
+    """release_results drops the slice renderer (and, unless shared with a shown class, the model input); a slider
+    callback of a released result then does nothing instead of drawing an old result."""
+    from types import SimpleNamespace
+    from gui.app import _show_slice, release_results
+    shown = SimpleNamespace(renderer=object(), _cache={"x": 1})
+    old = SimpleNamespace(renderer=object(), _cache=shown._cache)
+    release_results([old], keep_cache=True)
+    assert old.renderer is None and shown._cache == {"x": 1}
+    release_results([shown])
+    assert shown.renderer is None and shown._cache == {}
+    assert _show_slice(shown, "axial", 3) is None  # no PyWebIO call: would raise outside a session
+
+
+def test_pool_threads_of_a_slow_lane_run_at_lower_priority():
+    import os
+    lane = ComputeLane("3d", 1, 4, nice=5)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    got = lane.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)
+    assert got == min(19, base + 5)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched
