@@ -36,9 +36,19 @@ def export_float(model: LoadedModel, out: Path) -> Path:
     return out
 
 
+def float_nodes(onnx_path) -> list:
+    """Nodes kept in float: the first convolution (sees raw intensities) and the classifier head (the logits)."""
+    import onnx
+    nodes = onnx.load(str(onnx_path)).graph.node
+    first_conv = [n.name for n in nodes if n.op_type == "Conv"][:1]
+    return first_conv + [n.name for n in nodes if n.op_type in ("Gemm", "MatMul")]
+
+
 def quantise_int8(float_path: Path, out: Path, calibration: np.ndarray, contract: dict, batch: int = 32) -> dict:
-    """Static int8 (QDQ, per-channel int8 weights, uint8 activations, MinMax ranges) calibrated on `calibration`
-    (uint8 images, N x H x W x C, through the predictor's own image_to_tensor)."""
+    """Static int8 (QDQ, per-channel int8 weights with reduce_range, uint8 activations, MinMax ranges) calibrated
+    on `calibration` (uint8 images, N x H x W x C, through the predictor's own image_to_tensor). reduce_range
+    (7-bit weights) avoids the uint8 x int8 overflow of x86 CPUs without VNNI, which without it changed 37 % of
+    the chest answers; the first convolution and the head stay float."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -54,13 +64,18 @@ def quantise_int8(float_path: Path, out: Path, calibration: np.ndarray, contract
     pre = out.with_name(out.stem + ".pre.onnx")
     try:
         quant_pre_process(str(float_path), str(pre))
+        keep_float = float_nodes(pre)
         quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+                        reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=keep_float)
     finally:
         pre.unlink(missing_ok=True)
-    return {"method": "static, QDQ format, per-channel int8 weights, uint8 activations, MinMax calibration "
-                      "(onnxruntime.quantization.quantize_static)", "calibration_images": int(len(calibration))}
+    return {"method": "static, QDQ format, per-channel int8 weights (reduce_range: 7 bit), uint8 activations, "
+                      "MinMax calibration (onnxruntime.quantization.quantize_static)",
+            "kept_float": keep_float, "calibration_images": int(len(calibration)),
+            "how_chosen": "5 settings compared on the validation images (without reduce_range 49-63 % identical "
+                          "answers; with it 98.8-99.8 %); this one was the best for both models, so its "
+                          "agreement figure is slightly optimistic"}
 
 
 @torch.no_grad()
