@@ -106,3 +106,13 @@ def test_results_are_on_disk_before_the_run_ends(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "predict_record", real)
     done = run_batch(folder, tmp_path / "o", BatchOptions(explain=False), resume=True)
     assert done["skipped_done"] == 2 and done["n"] == 4 and done["failed"] == 1
+
+
+def test_answer_only_2d_result_can_still_be_explained(tmp_path):
+    """--no-explain skips the display image; explaining the result later draws it then."""
+    from nets.predictor import Predictor
+    p = Predictor(imgs_root=tmp_path)
+    r = p.predict_file(SAMPLES / "chest_RG1_UNCR.png", explain=False)
+    assert r.images == {} and r._cache["display"] is None
+    e = p.explain_class(r, "NORMAL")
+    assert Path(e.images["merged"][0]).exists() and e.to_json()["explained_class"] == "NORMAL"
