@@ -53,6 +53,12 @@ def warm_worker(opts):
     return os.getpid()
 
 
+def cpu_seconds():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def bench_dask(folder, workers, explain):
     from dask.distributed import Client, LocalCluster
     from nets.batch import BatchOptions, run_batch
@@ -62,12 +68,16 @@ def bench_dask(folder, workers, explain):
             Client(cl) as client:
         client.run(warm_worker, opts)
         start = time.perf_counter() - t0
-        t1 = time.perf_counter()
+        t1, cpu0, own0 = time.perf_counter(), client.run(cpu_seconds), cpu_seconds()
         s = run_batch(folder, Path(tempfile.mkdtemp()) / "summary", opts, client=client)
         run = time.perf_counter() - t1
+        cpu1, own1 = client.run(cpu_seconds), cpu_seconds()
+    # CPU time per file (workers + this client): if it does not grow with the workers, the work itself scales and
+    # a wall-clock speed-up below N comes from cores the machine did not have free
+    cpu_per_file = (sum(cpu1[w] - cpu0[w] for w in cpu1) + own1 - own0) / s["n"]
     return {"workers": workers, "explain": explain, "files": s["n"], "ok": s["ok"], "run_s": round(run, 2),
             "files_per_s": round(s["n"] / run, 2), "cluster_start_and_warm_up_s": round(start, 2),
-            "end_to_end_s": round(start + run, 2)}, answers(s)
+            "end_to_end_s": round(start + run, 2), "cpu_s_per_file": round(cpu_per_file, 3)}, answers(s)
 
 
 def bench_runtime(folder, runtime, int8):
@@ -122,6 +132,7 @@ def main():
         one, ans1 = bench_dask(folder, 1, not a.no_explain)
         many, ans_n = bench_dask(folder, a.workers, not a.no_explain)
         out["dask"] = {"1": one, str(a.workers): many, "speed_up": round(many["files_per_s"] / one["files_per_s"], 2),
+                       "cpu_s_per_file_ratio": round(many["cpu_s_per_file"] / one["cpu_s_per_file"], 2),
                        "same_answers_file_for_file": ans1 == ans_n}
     if not a.skip_runtimes:
         rt, ans = {}, {}
