@@ -1,11 +1,12 @@
 """CLI: python -m nets.predict FILE|DIR [--model NAME] [--weights PATH] [--target CLASS] [--out DIR] [--no-explain]
-[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--report OUT.pdf [--lang zh]]
+[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--runtime {torch,onnx}] [--int8]
+[--workers N | --scheduler tcp://HOST:PORT] [--resume] [--report OUT.pdf [--lang zh]]
 
-Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out).
+Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out;
+--workers / --scheduler run the folder on Dask, see nets/batch.py).
 Errors print {"error", "message"} on stderr and exit non-zero.
 """
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -13,40 +14,19 @@ from pathlib import Path
 from nets.cli_contract import JsonArgumentParser, run_cli
 from nets.errors import InputError
 
-SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
+
+def _options(a):
+    from nets.batch import BatchOptions
+    return BatchOptions(task=a.task, model=a.model, weights=a.weights, target=a.target, explain=not a.no_explain,
+                        imgs_root=str(Path(a.out).resolve()) if a.out else None, runtime=a.runtime, int8=a.int8)
 
 
-def _predictor(out):
-    from nets.predictor import Predictor
-    return Predictor(imgs_root=out) if out else Predictor()
-
-
-def run_folder(pred, folder: Path, a) -> int:
-    from tqdm import tqdm
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(SUFFIXES))
-    rows, results = [], []
-    for p in tqdm(files, desc="predicting", unit="file", file=sys.stderr):
-        try:
-            r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                                  explain=not a.no_explain).to_json()
-            results.append({"file": p.name, **r})
-            rows.append({"file": p.name, "task": r["task"], "model": r["model"], "prediction": r["prediction"],
-                         "probability": max(r["probabilities"].values()), "error": ""})
-        except InputError as e:
-            print(f"{p.name}: {e}", file=sys.stderr)
-            results.append({"file": p.name, **e.to_dict()})
-            rows.append({"file": p.name, "task": "", "model": "", "prediction": "", "probability": "",
-                         "error": str(e)})
-    out = Path(a.out or "imgs") / "summary"
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "summary.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["file"])
-        w.writeheader()
-        w.writerows(rows)
-    (out / "summary.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(json.dumps({"n": len(files), "ok": sum(1 for r in rows if not r["error"]),
-                      "failed": sum(1 for r in rows if r["error"]), "csv": str(out / "summary.csv"),
-                      "json": str(out / "summary.json"), "results": results}, indent=2, ensure_ascii=False))
+def run_folder(folder: Path, a) -> int:
+    """Every file of the folder, in this process or on Dask (nets/batch.py); summary in <out>/summary/."""
+    from nets.batch import run_batch
+    summary = run_batch(folder, Path(a.out or "imgs") / "summary", _options(a), workers=a.workers,
+                        scheduler=a.scheduler, resume=a.resume)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -74,14 +54,26 @@ def _main(argv=None) -> int:
     ap.add_argument("--save-relevance", help="write the relevance volume as NIfTI aligned with the input")
     ap.add_argument("--report", help="also write a PDF report of the result to this path (one file only)")
     ap.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the PDF report")
+    ap.add_argument("--workers", type=int, default=0, help="DIR: run on a local Dask cluster of N worker processes")
+    ap.add_argument("--scheduler", help="DIR: run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    ap.add_argument("--resume", action="store_true", help="DIR: skip files already in the summary")
+    ap.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
+                    help="onnx: the exported ONNX model (with --no-explain; python -m nets.export onnx)")
+    ap.add_argument("--int8", action="store_true", help="with --runtime onnx: the int8-quantised export")
     a = ap.parse_args(argv)
     p = Path(a.path)
-    pred = _predictor(a.out)
+    if a.runtime == "onnx" and not a.no_explain:
+        raise InputError("--runtime onnx gives answers without explanations: add --no-explain "
+                         "(explanations run on the torch model).")
+    if a.int8 and a.runtime != "onnx":
+        raise InputError("--int8 needs --runtime onnx.")
     if p.is_dir():
-        return run_folder(pred, p, a)
-    r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                          explain=not a.no_explain, save_relevance=a.save_relevance)
-    print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
+        return run_folder(p, a)
+    from nets.batch import predictor_for, runtime_name
+    opts = _options(a)
+    r = predictor_for(opts).predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
+                                         explain=not a.no_explain, save_relevance=a.save_relevance)
+    print(json.dumps({**r.to_json(), **runtime_name(opts)}, indent=2, ensure_ascii=False))
     if a.report:
         write_report(r, a.report, a.lang)
     return 0

@@ -249,6 +249,8 @@ class Predictor:
         else:
             cam, _ = result.model.explainer().explain(c["x"], tgt)
             renderer = None
+            if c.get("display") is None:
+                c["display"] = _display_image(c["img"], result.model.config.input)
             images = self._render_2d(c["display"], cam, run_id)
             regions = []
         t = dict(result.timings, explain=time.perf_counter() - t0)
@@ -328,7 +330,7 @@ class Predictor:
         c = m.config.input
         arr = np.asarray(img.convert(c["mode"]).resize((c["size"], c["size"]), 2), dtype=np.uint8)
         x = image_to_tensor(arr, c)
-        display = np.asarray(img.convert("RGB").resize((c["size"] * 2, c["size"] * 2), 2), dtype=np.uint8)
+        display = _display_image(img, c) if explain else None  # answers alone (cohorts) skip it
         t["preprocess"] = time.perf_counter() - t1
         logits, probs = self._classify(m, x, t, progress)
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
@@ -353,7 +355,7 @@ class Predictor:
                 "size": list(img.size), "mode": img.mode, "detected_task": detected}
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, images, [], t, info,
                    warnings)
-        r._cache = {"x": x, "display": display}
+        r._cache = {"x": x, "display": display, "img": img}
         return r
 
     def _render_2d(self, display, cam, run_id):
@@ -375,6 +377,11 @@ class Predictor:
         Image.fromarray(np.concatenate([display, heat, merged], 1)).save(mont)
         out["montage"] = str(mont)
         return out
+
+
+def _display_image(img, contract):
+    """The 2D picture the heatmaps are drawn on: RGB, twice the model's input size."""
+    return np.asarray(img.convert("RGB").resize((contract["size"] * 2, contract["size"] * 2), 2), dtype=np.uint8)
 
 
 def _to_ras(image, relevance, affine):

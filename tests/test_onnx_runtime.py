@@ -1,0 +1,109 @@
+"""ONNX fast path: export round-trip, int8 quantisation runs, refusals with clear messages."""
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nets.errors import InputError
+from nets.registry import REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+CHEST = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+
+
+def chest_images(n=12, size=160):
+    """Small crops of the sample radiograph, as the predictor resizes them (uint8, N x H x W x 1)."""
+    im = Image.open(CHEST).convert("L")
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(n):
+        dx, dy = rng.integers(0, 30, 2)
+        crop = im.crop((dx, dy, im.width - 30 + dx, im.height - 30 + dy)).resize((size, size), 2)
+        out.append(np.asarray(crop, np.uint8)[..., None])
+    return np.stack(out)
+
+
+def copy_model(tmp_path, name="chest-xray-resnet"):
+    """The registered model with its weights path moved into tmp (exports and card go there, not into the repo)."""
+    import shutil
+    m = REGISTRY.get(name)
+    w = tmp_path / Path(m.weights_path).name
+    shutil.copy(m.weights_path, w)
+    card = {k: v for k, v in m.card.items() if k != "onnx"}
+    (tmp_path / (w.stem + ".card.json")).write_text(json.dumps(card))
+    return replace(m, weights_path=str(w), card=card)
+
+
+def test_onnx_export_round_trips_and_int8_is_close(tmp_path):
+    from nets.onnx_export import compare, export_float, logits_of, quantise_int8
+    from nets.onnx_runtime import OnnxModule, export_path
+    m = copy_model(tmp_path)
+    imgs = chest_images()
+    fp = export_float(m, export_path(m.weights_path, False))
+    zt = logits_of(m.module, imgs, m.config.input)
+    zo = logits_of(OnnxModule(fp, 1), imgs, m.config.input)
+    assert np.abs(zt - zo).max() < 1e-3  # float export: the same network
+    qp = export_path(m.weights_path, True)
+    how = quantise_int8(fp, qp, imgs[:8], m.config.input)
+    assert how["calibration_images"] == 8 and qp.stat().st_size < fp.stat().st_size / 2
+    check = compare(m, qp, imgs, np.zeros(len(imgs), int), m.config.input)
+    assert check["n_images"] == 12 and check["max_abs_logit_diff"] < 2.0
+
+
+def test_int8_refuses_a_model_without_calibrated_export(tmp_path):
+    from nets.onnx_export import export_float, record_in_card
+    from nets.onnx_runtime import OnnxExportMissingError, OnnxModelRegistry, checked_export, export_path
+    m = copy_model(tmp_path)
+    with pytest.raises(OnnxExportMissingError, match=r"no calibrated int8 ONNX export.*nets.export onnx "
+                                                     r"--model chest-xray-resnet --int8"):
+        checked_export(m, int8=True)
+    fp = export_float(m, export_path(m.weights_path, False))
+    record_in_card(m, False, fp, {}, {})
+    assert checked_export(m, int8=False) == fp  # the float export is there and matches its card entry
+    with pytest.raises(OnnxExportMissingError, match="int8"):
+        checked_export(m, int8=True)  # a float export is not a calibrated one
+    fp.write_bytes(fp.read_bytes() + b"\0")
+    with pytest.raises(OnnxExportMissingError, match="sha256"):
+        checked_export(m, int8=False)
+    with pytest.raises(InputError, match="--weights"):
+        OnnxModelRegistry(int8=True).get("chest-xray-resnet", weights=str(m.weights_path))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "nets.predict", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_int8_refusal_is_json(tmp_path):
+    vol = tmp_path / "x.nii"
+    vol.write_bytes(b"\0" * 400)
+    p = run_cli(str(vol), "--no-explain", "--runtime", "onnx", "--int8", "--out", str(tmp_path))
+    assert p.returncode == 2
+    err = json.loads(p.stderr.strip().splitlines()[-1])
+    assert err["error"] == "onnx_export_missing" and "brain-atrophy-3dcnn" in err["message"]
+    p = run_cli(str(CHEST), "--runtime", "onnx", "--out", str(tmp_path))
+    assert p.returncode == 2 and "--no-explain" in json.loads(p.stderr.strip().splitlines()[-1])["message"]
+
+
+def test_committed_int8_export_answers_like_torch(tmp_path):
+    from nets.onnx_runtime import OnnxModelRegistry
+    from nets.predictor import Predictor
+    for name in ("chest-xray-resnet", "skin-isic-resnet"):
+        m = REGISTRY.get(name)
+        if not (m.card.get("onnx") or {}).get("int8"):
+            pytest.skip(f"{name} has no committed int8 export")
+    sample = {"chest": CHEST, "skin": ROOT / "readme_static" / "test" / "skin_synthetic_lesion.jpg"}
+    torch_p = Predictor(imgs_root=tmp_path)
+    onnx_p = Predictor(imgs_root=tmp_path, registry=OnnxModelRegistry(int8=True))
+    for task, f in sample.items():
+        a = torch_p.predict_file(f, task=task, explain=False)
+        b = onnx_p.predict_file(f, task=task, explain=False)
+        assert b.model.weights_path.endswith(".int8.onnx")
+        assert a.to_json()["prediction"] == b.to_json()["prediction"]
+        assert np.abs(a.probabilities - b.probabilities).max() < 0.1
