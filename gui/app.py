@@ -204,6 +204,8 @@ def show_result(ctx, res, focus="result"):
                          ).style("color:#555")
             out.put_scope("gallery")
             render_gallery(ctx, res)
+        if not j.get("scope"):  # the result's own scope sentence (input gates), when it has one, says the same
+            out.put_info(f"{t('limits', ctx.lang)}: {plain_field(m.name, 'limits', ctx.lang, m.config.notice)}")
         if j["regions"]:
             out.put_markdown(f"### {t('regions', ctx.lang)}")
             out.put_table([[region_name(r["name"], ctx.lang), f"{r['share']:.1%}"] for r in j["regions"][:10]],
@@ -216,7 +218,6 @@ def show_result(ctx, res, focus="result"):
             out.put_scope("occlusion")
             with out.use_scope("occlusion"):
                 out.put_buttons([t("occlusion_run", ctx.lang)], onclick=lambda _: show_occlusion(ctx, res), small=True)
-        out.put_info(f"{t('limits', ctx.lang)}: {plain_field(m.name, 'limits', ctx.lang, m.config.notice)}")
         put_model_card(ctx, m)
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
         put_downloads(ctx, res)
