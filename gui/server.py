@@ -44,18 +44,21 @@ class PredictHandler(tornado.web.RequestHandler):
         task = self.get_body_argument("task", None) or None
         target = self.get_body_argument("target", None) or None
         model = self.get_body_argument("model", None) or None
+        force = (self.get_body_argument("force", "") or "").lower() in ("1", "true", "yes", "on")
         if task not in (None, "mri", "chest", "skin"):
             return self._err(400, "bad_task", "task must be one of mri, chest, skin.")
         pred = default_predictor()
 
         def work():
-            return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, target=target, model=model)).to_json()
+            return QUEUE.run(lambda: pred.predict_bytes(raw, task=task, target=target, model=model,
+                                                      force=force)).to_json()
 
         try:
             res = await tornado.ioloop.IOLoop.current().run_in_executor(None, work)
         except InputError as e:
             log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw))
-            return self._err(422 if e.code != "file_too_large" else 413, e.code, e.message)
+            self.set_status(422 if e.code != "file_too_large" else 413)
+            return self.write(e.to_dict())  # a gate's refusal adds task, can_force and the gate's verdict
         except Exception:  # a bug, not the input: a JSON answer like every other error, and a log line
             traceback.print_exc()
             log_event("api_predict", "api", ip, ua, error="internal_error", size=len(raw))

@@ -1,8 +1,9 @@
 """CLI: python -m nets.predict FILE|DIR [--model NAME] [--weights PATH] [--target CLASS] [--out DIR] [--no-explain]
-[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}]
+[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--force]
 
 Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out).
-Errors print {"error", "message"} on stderr and exit non-zero.
+Errors print {"error", "message"} on stderr and exit non-zero. An input the model's gate refuses (not_a_chest_xray,
+not_dermoscopy, not_a_t1_brain) prints "can_force": true; --force answers anyway, with a warning.
 """
 import argparse
 import csv
@@ -27,7 +28,7 @@ def run_folder(pred, folder: Path, a) -> int:
     for p in tqdm(files, desc="predicting", unit="file", file=sys.stderr):
         try:
             r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                                  explain=not a.no_explain).to_json()
+                                  explain=not a.no_explain, force=a.force).to_json()
             results.append({"file": p.name, **r})
             rows.append({"file": p.name, "task": r["task"], "model": r["model"], "prediction": r["prediction"],
                          "probability": max(r["probabilities"].values()), "error": ""})
@@ -60,6 +61,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="image output root (default: imgs/)")
     ap.add_argument("--no-explain", action="store_true")
     ap.add_argument("--save-relevance", help="write the relevance volume as NIfTI aligned with the input")
+    ap.add_argument("--force", action="store_true",
+                    help="answer even when the input gate refuses the input (the answer carries a warning)")
     a = ap.parse_args(argv)
     p = Path(a.path)
     try:
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
         if p.is_dir():
             return run_folder(pred, p, a)
         r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                              explain=not a.no_explain, save_relevance=a.save_relevance)
+                              explain=not a.no_explain, save_relevance=a.save_relevance, force=a.force)
         print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
         return 0
     except InputError as e:

@@ -1,0 +1,73 @@
+"""The whole service on the corpus and on real images: auto-routing, the gates, calibrated answers (no
+explanation). Outcomes: refused by a gate, refused by the reader (not an image it can read), flagged (answered with
+a gate warning), answered."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from nets.errors import InputError, OutOfDistributionError
+
+
+def outcome(pred, raw: bytes, task=None) -> tuple:
+    try:
+        j = pred.predict_bytes(raw, task=task, explain=False).to_json()
+    except OutOfDistributionError as e:
+        return "refused", e.task
+    except InputError as e:
+        return "refused_by_reader:" + e.code, None
+    gate = j.get("input_gate") or {}
+    return ("flagged" if gate.get("level") == "flag" else "answered"), j["task"]
+
+
+def _tally(results: dict) -> dict:
+    n = max(len(results), 1)
+    kinds = [o for o, _ in results.values()]
+    return {"n": len(results), "refused": sum(k.startswith("refused") for k in kinds) / n,
+            "flagged": kinds.count("flagged") / n,
+            "refused_or_flagged": sum(k != "answered" for k in kinds) / n,
+            "answered": sorted(f for f, (o, _) in results.items() if o == "answered")}
+
+
+def in_distribution_files(data: Path) -> dict:
+    """The validation split of each 2D model (the training code's group split) and 300 HAM10000 photos that the
+    skin model never read (another resize)."""
+    import numpy as np
+    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+    from nets.training.group_split import group_split
+    from nets.training.train_image_classifier import load_task_data
+    out = {}
+    for task, sub in (("chest", "chest_xray"), ("skin", "skin_lesions")):
+        if not (data / sub).exists():
+            continue
+        ds = load_task_data(task, data / sub, CONFIGS[DEFAULT_MODEL_FOR_TASK[task]], progress=False)
+        _, va = group_split(ds.groups, ds.labels, 0.2, 0)
+        out[f"{task}_validation"] = (task, [Path(ds.files[i]) for i in va])
+        del ds
+    ham = sorted((data / "skin_ham10000" / "images").glob("*/*.jpg"))
+    random.Random(1).shuffle(ham)
+    if ham:
+        out["skin_ham10000_sample"] = ("skin", ham[:300])
+    return out
+
+
+def service_report(corpus: Path, data: Path) -> dict:
+    import tempfile
+    from nets.predictor import Predictor
+    pred = Predictor(imgs_root=tempfile.mkdtemp())
+    test = sorted((corpus / "test").glob("*"))
+    rep = {"ood_test": {}}
+    for mode in (None, "chest", "skin"):
+        res = {p.name: outcome(pred, p.read_bytes(), mode) for p in test}
+        rep["ood_test"]["auto" if mode is None else f"forced_{mode}"] = _tally(res)
+    rep["in_distribution"] = {}
+    for name, (task, files) in in_distribution_files(data).items():
+        res = {p.name: outcome(pred, p.read_bytes()) for p in files}
+        t = _tally(res)
+        t["routed_to_other_task"] = sum(1 for o, tk in res.values() if tk not in (task, None))
+        t["refused_files"] = sorted(f for f, (o, _) in res.items() if o.startswith("refused"))
+        t["flagged_files"] = sorted(f for f, (o, _) in res.items() if o == "flagged")[:30]
+        t.pop("answered")
+        rep["in_distribution"][name] = t
+    rep["command"] = "python -m nets.fit_trust report"
+    return rep
