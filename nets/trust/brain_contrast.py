@@ -1,7 +1,7 @@
 """The MRI input gate: after alignment to MNI, a T1-weighted brain has bright white matter, darker grey matter and
 dark CSF. The gate measures that order inside the MNI152 tissue maps (nilearn): median intensity of white matter
-(WM probability > 0.9), grey matter (GM > 0.6) and central CSF (both < 0.15, mostly the ventricles), each on the
-brain mask eroded by 2 voxels. Contrasts (WM - GM) / WM and (GM - CSF) / WM are both clearly positive on every
+(WM probability > 0.9), grey matter (GM > 0.6), and the 25th percentile of central CSF (both < 0.15, mostly the
+ventricles), each on the brain mask eroded by 2 voxels. Contrasts (WM - GM) / WM and (GM - CSF) / WM are both clearly positive on every
 real T1 the project handles; inverted (T2-like) contrast makes them negative and smooth random blobs bring them
 near zero. Thresholds: `python -m nets.fit_trust mri`, stored in <weights>.gate.npz."""
 from __future__ import annotations
@@ -27,8 +27,11 @@ def tissue_regions():
 
 
 def tissue_contrast(image: np.ndarray) -> dict:
+    """CSF is the darker quarter of the central-CSF region: after an affine alignment a subject's ventricles
+    overlap the template's only in part, and the median there is often white matter."""
     wm, gm, csf = tissue_regions()
-    m_wm, m_gm, m_csf = (float(np.median(image[r])) for r in (wm, gm, csf))
+    m_wm, m_gm = (float(np.median(image[r])) for r in (wm, gm))
+    m_csf = float(np.percentile(image[csf], 25))
     scale = max(abs(m_wm), abs(m_gm), abs(m_csf), 1e-6)
     return {"wm_gm_contrast": (m_wm - m_gm) / scale, "gm_csf_contrast": (m_gm - m_csf) / scale,
             "wm": m_wm, "gm": m_gm, "csf": m_csf}

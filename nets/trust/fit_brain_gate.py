@@ -1,7 +1,7 @@
 """Fit the MRI model's input gate (tissue contrast, nets/trust/brain_contrast.py) and its temperature.
 
-Gate thresholds come from the training subjects' real scans only (ds002748 training subjects): flag below half of
-the smallest contrast seen there, refuse below a fifth. Reported on everything else the project handles: held-out
+Gate thresholds come from the training subjects' real scans only (ds002748 training subjects), as fractions of the
+smallest contrast seen there (FACTORS: WM-GM flag 0.75, refuse 0.5; GM-CSF flag 0.5, refuse 0.2). Reported on everything else the project handles: held-out
 subjects, the 65 IXI heads (skull on, 2 mm, PSR, uint8 with scale factor), demo.nii, Colin27 at 2 mm (and flipped),
 the ITK example head, and on volumes that are not T1 brains (inverted contrast, smooth random blobs, a binary
 mask, AdrenalMNIST3D shapes). Temperature: the held-out subjects' simulated volumes as nets.evaluate makes them."""
@@ -15,18 +15,31 @@ import numpy as np
 from nets.trust.brain_contrast import FEATURES, BrainGate, tissue_contrast
 from nets.trust.input_gate import gate_path_for
 
-FLAG_FACTOR, REFUSE_FACTOR = 0.5, 0.2
+FACTORS = {"wm_gm_contrast": (0.75, 0.5), "gm_csf_contrast": (0.5, 0.2)}  # (flag, refuse) x training minimum
 ITK_HEAD = Path("/usr/share/doc/insighttoolkit5-examples/examples/Data/KmeansTest_T1UCharRaw.nii.gz")
 
 
 def _contrast_of_file(prep, path):
-    from nets.errors import InputError
+    from nets.errors import CorruptFileError, InputError
     from nets.io.nifti_loader import load_nifti
+    note = {}
     try:
-        pre = prep(load_nifti(path))
+        try:
+            vol = load_nifti(path)
+        except CorruptFileError as e:  # the project's reader refuses some headers (IXI's extension): judge the
+            vol, note = nibabel_volume(path), {"reader": e.message}  # gate on nibabel's reading of the same file
+        pre = prep(vol)
     except InputError as e:
         return {"error": e.code, "message": e.message}
-    return {**tissue_contrast(pre.image), "similarity": pre.similarity, "template": pre.template}
+    return {**tissue_contrast(pre.image), "similarity": pre.similarity, "template": pre.template, **note}
+
+
+def nibabel_volume(path):
+    import nibabel as nib
+    from nets.io.nifti_loader import Volume
+    img = nib.load(str(path))
+    data = np.asarray(img.get_fdata(dtype=np.float32))
+    return Volume(data, img.affine, tuple(float(z) for z in img.header.get_zooms()[:3]), "", 0)
 
 
 def _contrast_of_image(prep, img):
@@ -80,7 +93,7 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     train_s = [s for s in split["train_subjects"] if s.startswith("sub-") and s in brains]
     train_c = {s: tissue_contrast(brains[s]) for s in train_s}
     low = {f: min(c[f] for c in train_c.values()) for f in FEATURES}
-    gate = BrainGate({f: FLAG_FACTOR * low[f] for f in FEATURES}, {f: REFUSE_FACTOR * low[f] for f in FEATURES},
+    gate = BrainGate({f: FACTORS[f][0] * low[f] for f in FEATURES}, {f: FACTORS[f][1] * low[f] for f in FEATURES},
                      m.card.get("sha256", ""))
     gate.save(gate_path_for(m.weights_path))
     prep = BrainPreprocessor()
@@ -94,7 +107,7 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     report = {"method": "tissue_contrast", "features": list(FEATURES),
               "flag_threshold": gate.flag, "refuse_threshold": gate.refuse,
               "how_chosen": f"smallest contrast over the {len(train_s)} ds002748 training subjects' real scans x "
-                            f"{FLAG_FACTOR} (flag) and x {REFUSE_FACTOR} (refuse)",
+                            f"(flag, refuse) factors {FACTORS}",
               "training_minimum": low,
               "real_t1": {g: {"n": len(v), "refused": count(v, "refuse"), "flagged": count(v, "flag")}
                           for g, v in verdicts.items() if g != "not_t1"},

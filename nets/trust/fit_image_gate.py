@@ -16,7 +16,8 @@ FLAG_QUANTILE = 0.985  # in-distribution validation images flagged by the featur
 REFUSE_FACTOR = 2.0  # refuse only beyond twice the farthest in-distribution validation image
 
 DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
-CROSS_TASK_IMAGES = 80  # the other task's images, half validation, half test
+CROSS_TASK_IMAGES = 80
+HAM_VALIDATION = 400  # skin: HAM10000 photos (first half by lesion) added to the validation images  # the other task's images, half validation, half test
 METHODS = ("mahalanobis_all_layers", "mahalanobis_penultimate", "knn_penultimate", "energy")
 
 
@@ -96,25 +97,42 @@ def _forward(module, arrays, contract):
     return fd.batched_logits_and_features(module, np.stack(arrays), contract)
 
 
+def ham10000_halves(data: Path) -> tuple:
+    """skin_ham10000 photos (never read by training; another resize) split by lesion into two halves: the first
+    joins the validation images the thresholds are chosen on, the second is only reported."""
+    import csv
+    import hashlib
+    root = data / "skin_ham10000"
+    if not (root / "labels.csv").exists():
+        return [], []
+    with open(root / "labels.csv", newline="") as f:
+        lesion = {r["isic_id"]: r["lesion_id"] or r["isic_id"] for r in csv.DictReader(f)}
+    files = sorted((root / "images").glob("*/*.jpg"))
+    half = lambda p: int(hashlib.md5(lesion.get(p.stem, p.stem).encode()).hexdigest(), 16) % 2
+    a, b = [p for p in files if half(p) == 0], [p for p in files if half(p) == 1]
+    random.Random(0).shuffle(a)
+    random.Random(0).shuffle(b)
+    return a, b
+
+
+def _items(paths, category, contract):
+    out = []
+    for p in paths:
+        st, arr = _decode(p.read_bytes(), contract)
+        out.append((category, p.name, st, arr))
+    return out
+
+
 def extra_in_distribution(task: str, data: Path, contract: dict, n: int = 300) -> list:
-    """Real images of the task that training never read: HAM10000 photos from skin_ham10000 (another resize);
+    """Real images of the task that neither training nor threshold choice read: the second half of skin_ham10000;
     for chest, the adult chest radiograph RG1_UNCR.dcm of pydicom's test files."""
-    items = []
     if task == "skin":
-        files = sorted((data / "skin_ham10000" / "images").glob("*/*.jpg"))
-        random.Random(0).shuffle(files)
-        for f in files[:n]:
-            st, arr = _decode(f.read_bytes(), contract)
-            items.append(("ham10000", f.name, st, arr))
-    else:
-        try:
-            from pydicom.data import get_testdata_file
-            p = get_testdata_file("RG1_UNCR.dcm")
-            st, arr = _decode(Path(p).read_bytes(), contract)
-            items.append(("adult_chest_dicom", "RG1_UNCR.dcm", st, arr))
-        except Exception:
-            pass
-    return items
+        return _items(ham10000_halves(data)[1][:n], "ham10000_second_half", contract)
+    try:
+        from pydicom.data import get_testdata_file
+        return _items([Path(get_testdata_file("RG1_UNCR.dcm"))], "adult_chest_dicom", contract)
+    except Exception:
+        return []
 
 
 def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sample: int = 2000) -> dict:
@@ -132,6 +150,11 @@ def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sam
     train = (*fd.batched_logits_and_features(m.module, ds.images[tr_fit], c), ds.labels[tr_fit])
     val = fd.batched_logits_and_features(m.module, ds.images[va], c)
     val_items = [("validation", Path(ds.files[i]).name, image_statistics(_open(ds.files[i])), None) for i in va]
+    if task == "skin":  # other photos of the same kind (another resize) join the threshold choice
+        more = _items(ham10000_halves(data)[0][:HAM_VALIDATION], "ham10000_first_half", c)
+        mo = _forward(m.module, [x[3] for x in more], c)
+        val = (np.concatenate([val[0], mo[0]]), np.concatenate([val[1], mo[1]]))
+        val_items += more
     colour = colour_thresholds(task, np.array([s[2]["colourfulness"] for s in val_items]))
     ood = ood_sets(task, corpus, data, c)
     ood_fw = {k: _forward(m.module, [x[3] for x in ood[k]], c) for k in ("validation", "test")}
@@ -156,13 +179,15 @@ def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sam
                              "(the training code's group split): flag above the %.1fth percentile of the validation "
                              "images' scores, refuse beyond %.0fx the largest; colour limits from the validation "
                              "images' range; method = the one refusing or flagging most of the corpus's validation "
-                             "part" % (len(tr_fit), FLAG_QUANTILE * 100, REFUSE_FACTOR)),
+                             "part%s" % (len(tr_fit), FLAG_QUANTILE * 100, REFUSE_FACTOR,
+                                         "; skin: validation images = the validation split plus %d HAM10000 photos "
+                                         "(first half by lesion)" % HAM_VALIDATION if task == "skin" else "")),
               "in_distribution_validation": _summary(rates(g, val_items, *val)),
               "in_distribution_extra": _summary(rates(g, extra, *extra_fw)) if extra else None,
               "ood_validation": _summary(rates(g, ood["validation"], *ood_fw["validation"])),
               "ood_test": _summary(rates(g, ood["test"], *ood_fw["test"])),
               "gate_file": gate_file.name, "command": f"python -m nets.fit_trust {task}"}
-    cal = calibration_report(task, val[0], ds.labels[va], ds.groups[va], m, card_file)
+    cal = calibration_report(task, val[0][:len(va)], ds.labels[va], ds.groups[va], m, card_file)
     _write_card(card_file, report, cal, cfg)
     return {"model": m.name, "input_gate": report, "calibration": cal}
 
@@ -179,17 +204,28 @@ def _summary(r: dict) -> dict:
 
 
 def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
-    t = ts.fit_temperature(logits, labels)
+    """Temperature scaling, or BCTS (temperature + class offsets) when its cross-fitted ECE is lower by 0.005."""
+    cf_t, cf_b = (ts.cross_fitted_ece(logits, labels, groups, with_bias=w) for w in (False, True))
+    if cf_b < cf_t - 0.005:
+        t, bias = ts.fit_bias_temperature(logits, labels)
+        method = (f"bias-corrected temperature scaling (one T plus one offset per class, L2 {ts.BIAS_L2}), NLL on "
+                  "the validation split")
+    else:
+        t, bias = ts.fit_temperature(logits, labels), None
+        method = "temperature scaling (one T for all classes), NLL on the validation split"
     before = ts.reliability(ts.calibrated(logits, 1.0), labels)
-    after = ts.reliability(ts.calibrated(logits, t), labels)
+    after = ts.reliability(ts.calibrated(logits, t, bias), labels)
     plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
     png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
                                       f"{m.name}: validation, {len(labels)} images")
-    return {"method": "temperature scaling (one T for all classes), NLL on the validation split",
-            "temperature": round(t, 4), "n_validation": int(len(labels)),
+    return {"method": method, "temperature": round(t, 4),
+            "class_bias": None if bias is None else [round(float(b), 4) for b in bias],
+            "n_validation": int(len(labels)),
             "ece_before": round(before["ece"], 4), "ece_after": round(after["ece"], 4),
-            "ece_after_cross_fitted": round(ts.cross_fitted_ece(logits, labels, groups), 4),
-            "nll_before": round(ts.nll(logits, labels, 1.0), 4), "nll_after": round(ts.nll(logits, labels, t), 4),
+            "ece_after_cross_fitted": round(min(cf_t, cf_b) if bias is not None else cf_t, 4),
+            "cross_fitted_ece_candidates": {"temperature": round(cf_t, 4), "temperature_and_class_bias": round(cf_b, 4)},
+            "nll_before": round(ts.nll(logits, labels, 1.0), 4),
+            **ts.decisions(ts.calibrated(logits, 1.0), ts.calibrated(logits, t, bias), labels),
             "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
             "logits": "one forward pass, no test-time augmentation (as the service answers)",
             "command": f"python -m nets.fit_trust {task}"}

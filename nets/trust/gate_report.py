@@ -29,25 +29,43 @@ def _tally(results: dict) -> dict:
             "answered": sorted(f for f, (o, _) in results.items() if o == "answered")}
 
 
-def in_distribution_files(data: Path) -> dict:
-    """The validation split of each 2D model (the training code's group split) and 300 HAM10000 photos that the
-    skin model never read (another resize)."""
+def validation_files(task: str, data: Path) -> list:
+    """The files of a 2D model's validation split, exactly as the training code splits them (same listing, exact
+    duplicates dropped, groups by patient / lesion, nets.training.group_split with the card's seed), without
+    decoding any image."""
+    import hashlib
     import numpy as np
+    from nets.data.image_folder import IMAGE_SUFFIXES, chest_patient_id, skin_groups
     from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
     from nets.training.group_split import group_split
-    from nets.training.train_image_classifier import load_task_data
+    root = data / ("chest_xray" if task == "chest" else "skin_lesions")
+    base = root / "train" if task == "chest" else root / "images"
+    lesions = skin_groups(root) if task == "skin" else {}
+    files, labels, seen = [], [], set()
+    for ci, c in enumerate(CONFIGS[DEFAULT_MODEL_FOR_TASK[task]].classes):
+        for p in sorted((base / c).iterdir()) if (base / c).is_dir() else []:
+            if p.suffix.lower() in IMAGE_SUFFIXES:
+                h = hashlib.md5(p.read_bytes()).hexdigest()
+                if h not in seen:
+                    seen.add(h)
+                    files.append(p)
+                    labels.append(ci)
+    groups = [chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem) for p in files]
+    _, va = group_split(np.array(groups), np.array(labels), 0.2, 0)
+    return [files[i] for i in va]
+
+
+def in_distribution_files(data: Path) -> dict:
+    """The validation split of each 2D model and 300 HAM10000 photos that neither training nor the threshold choice
+    read (second half by lesion)."""
     out = {}
     for task, sub in (("chest", "chest_xray"), ("skin", "skin_lesions")):
-        if not (data / sub).exists():
-            continue
-        ds = load_task_data(task, data / sub, CONFIGS[DEFAULT_MODEL_FOR_TASK[task]], progress=False)
-        _, va = group_split(ds.groups, ds.labels, 0.2, 0)
-        out[f"{task}_validation"] = (task, [Path(ds.files[i]) for i in va])
-        del ds
-    ham = sorted((data / "skin_ham10000" / "images").glob("*/*.jpg"))
-    random.Random(1).shuffle(ham)
+        if (data / sub).exists():
+            out[f"{task}_validation"] = (task, validation_files(task, data))
+    from nets.trust.fit_image_gate import ham10000_halves
+    ham = ham10000_halves(data)[1]
     if ham:
-        out["skin_ham10000_sample"] = ("skin", ham[:300])
+        out["skin_ham10000_second_half_sample"] = ("skin", ham[:300])
     return out
 
 

@@ -57,9 +57,11 @@ def calibrated_probabilities(m, logits) -> np.ndarray:
     z = np.asarray(logits, np.float64)
     t = temperature(m)
     off = np.asarray((m.card.get("decision_prior") or {}).get("logit_offsets") or np.zeros_like(z), np.float64)
-    if (m.card.get("calibration") or {}).get("prior_offsets_kept") and off.shape == z.shape:
+    cal = m.card.get("calibration") or {}
+    if cal.get("prior_offsets_kept") and off.shape == z.shape:
         return calibrated((z - off) / t + off, 1.0).astype(np.float32)
-    return calibrated(z, t).astype(np.float32)
+    bias = cal.get("class_bias")
+    return calibrated(z, t, bias if bias is not None and len(bias) == len(z) else None).astype(np.float32)
 
 
 def act_on(task: str, verdict: Verdict | None, force: bool, message: str | None = None) -> list:
