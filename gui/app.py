@@ -107,10 +107,12 @@ def choose_task(ctx, raw: bytes, name: str = ""):
         return "mri"
     from nets.io.image_loader import decode_image, sniff_image_kind
     img = decode_image(raw)  # raises a typed error for bad images
-    detected = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+    detected = default_predictor().detect_image_task(raw)  # with the input gates: may be "neither"
+    pick = detected if detected != "neither" else ("chest" if sniff_image_kind(raw) == "dicom"
+                                                   else modality_of_image(img))
     return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
                                                  {"label": t("skin", ctx.lang), "value": "skin"}],
-                 value=detected, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
+                 value=pick, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
 
 
 def choose_mri_model(ctx):

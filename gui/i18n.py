@@ -19,6 +19,8 @@ TEXT = {
     "chest": {"en": "Chest X-ray (pneumonia)", "zh": "胸部 X 光（肺炎）"},
     "skin": {"en": "Dermoscopy (8 skin lesion classes)", "zh": "皮肤镜（8 类皮肤病变）"},
     "mri": {"en": "Brain MRI (Alzheimer's stage)", "zh": "脑部 MRI（阿尔茨海默病分期）"},
+    "neither": {"en": "neither a chest X-ray nor a dermoscopy photo (either model will probably refuse it)",
+                "zh": "既不像胸部 X 光片也不像皮肤镜照片（两个模型都可能拒绝分析）"},
     "detected": {"en": "Detected: {t}", "zh": "自动识别：{t}"},
     "queue": {"en": "Waiting: place {n} in the queue", "zh": "排队中：第 {n} 位"},
     "reading": {"en": "Reading", "zh": "读取"}, "preprocessing": {"en": "Preprocessing", "zh": "预处理"},

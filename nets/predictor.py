@@ -360,15 +360,8 @@ class Predictor:
         logits, verdict = self._gated_forward(m, x, img, t)
         message = None
         if auto and model_name is None and weights is None and verdict is not None and verdict.level == "refuse":
-            # the modality check's other choice; "neither" when that model's gate refuses too
-            other = "skin" if task == "chest" else "chest"
-            m2 = self.registry.get(task=other)
-            x2, display2 = self._image_input(img, m2)
-            logits2, verdict2 = self._gated_forward(m2, x2, img, t)
-            if verdict2 is not None and verdict2.level != "refuse":
-                m, x, display, logits, verdict, task = m2, x2, display2, logits2, verdict2, other
-            else:
-                message = neither_message(verdict, verdict2)
+            (m, x, display, logits, verdict, task), message = self._other_task(img, task, t, (m, x, display, logits,
+                                                                                               verdict, task))
         if auto:
             detected = task if message is None else "neither"
         from nets.trust.gate_service import act_on, calibrated_probabilities, no_gate_warning, temperature
@@ -401,6 +394,30 @@ class Predictor:
                    warnings, extras)
         r._cache = {"x": x, "display": display}
         return r
+
+    def _other_task(self, img, task, timings, current) -> tuple:
+        """The modality check's other choice for an image the first model's gate refused: that model's run when its
+        gate does not refuse, else the first run and the 'neither' message."""
+        other = "skin" if task == "chest" else "chest"
+        m2 = self.registry.get(task=other)
+        x2, display2 = self._image_input(img, m2)
+        logits2, verdict2 = self._gated_forward(m2, x2, img, timings)
+        if verdict2 is not None and verdict2.level != "refuse":
+            return (m2, x2, display2, logits2, verdict2, other), None
+        return current, neither_message(current[4], verdict2)
+
+    def detect_image_task(self, raw: bytes) -> str:
+        """The modality check with the gates: 'chest' or 'skin' when that model's gate does not refuse the image
+        (the colour check's pick first), else 'neither'. Forward passes only, no explanation."""
+        img = decode_image(raw)
+        first = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+        for task in (first, "skin" if first == "chest" else "chest"):
+            m = self.registry.get(task=task)
+            x, _ = self._image_input(img, m)
+            _, verdict = self._gated_forward(m, x, img, {})
+            if verdict is None or verdict.level != "refuse":
+                return task
+        return "neither"
 
     @staticmethod
     def _image_input(img, m):

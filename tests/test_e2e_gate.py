@@ -16,6 +16,7 @@ def test_page_refuses_a_portrait_offers_override_and_warns(server, browser):  # 
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     _upload(page, server, PORTRAIT)
     _wait_for_text(page, "Which model", 30000)
+    assert "neither a chest X-ray nor a dermoscopy photo" in page.inner_text("body")  # the modality check says so
     _click(page, page.locator("button[type=submit]:not([disabled])").last)
     _wait_for_text(page, "Not analysed", 60000)
     text = page.inner_text("#pywebio-scope-result")

@@ -30,16 +30,19 @@ def corpus(tmp_path_factory):
 @pytest.mark.parametrize("task", [None, "chest", "skin"])
 def test_ood_corpus_test_part_is_refused_or_flagged(corpus, predictor, task):
     files = sorted((corpus / "test").glob("*"))
-    assert len(files) >= 40
+    assert len(files) >= 35
     res = {p.name: outcome(predictor, p.read_bytes(), task)[0] for p in files}
     answered = sorted(n for n, o in res.items() if o == "answered")
     assert 1 - len(answered) / len(res) >= 0.90, answered
 
 
-def test_corpus_noise_tiny_and_strips_are_refused(corpus, predictor):
+def test_corpus_tiny_images_and_strips_are_refused_and_noise_never_answered_plainly(corpus, predictor):
     for p in sorted((corpus / "validation").glob("*")) + sorted((corpus / "test").glob("*")):
-        if p.name.split("__")[0] in ("tiny", "aspect", "noise"):
+        kind = p.name.split("__")[0]
+        if kind in ("tiny", "aspect"):
             assert outcome(predictor, p.read_bytes())[0].startswith("refused"), p.name
+        elif kind == "noise":
+            assert outcome(predictor, p.read_bytes())[0] != "answered", p.name
 
 
 @pytest.mark.parametrize("task", ["chest", "skin"])

@@ -217,7 +217,7 @@ def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
     after = ts.reliability(ts.calibrated(logits, t, bias), labels)
     plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
     png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
-                                      f"{m.name}: validation, {len(labels)} images")
+                                      f"{m.name}: validation, {len(labels)} images", with_bias=bias is not None)
     return {"method": method, "temperature": round(t, 4),
             "class_bias": None if bias is None else [round(float(b), 4) for b in bias],
             "n_validation": int(len(labels)),
