@@ -359,7 +359,7 @@ class Predictor:
         progress("classifying", 0.4)
         logits, verdict = self._gated_forward(m, x, img, t)
         message = None
-        if auto and model_name is None and weights is None and verdict is not None and verdict.level == "refuse":
+        if auto and model_name is None and weights is None and verdict is not None and verdict.level != "ok":
             (m, x, display, logits, verdict, task), message = self._other_task(img, task, t, (m, x, display, logits,
                                                                                                verdict, task))
         if auto:
@@ -396,15 +396,17 @@ class Predictor:
         return r
 
     def _other_task(self, img, task, timings, current) -> tuple:
-        """The modality check's other choice for an image the first model's gate refused: that model's run when its
-        gate does not refuse, else the first run and the 'neither' message."""
+        """The modality check's other choice for an image the first model's gate refused or flagged: that model's run
+        when its gate judges the image better (ok < flag < refuse), else the first run (and the 'neither' message
+        when both refuse)."""
         other = "skin" if task == "chest" else "chest"
         m2 = self.registry.get(task=other)
         x2, display2 = self._image_input(img, m2)
         logits2, verdict2 = self._gated_forward(m2, x2, img, timings)
-        if verdict2 is not None and verdict2.level != "refuse":
+        rank = {"ok": 0, "flag": 1, "refuse": 2}
+        if verdict2 is not None and rank[verdict2.level] < rank[current[4].level]:
             return (m2, x2, display2, logits2, verdict2, other), None
-        return current, neither_message(current[4], verdict2)
+        return current, (neither_message(current[4], verdict2) if current[4].level == "refuse" else None)
 
     def detect_image_task(self, raw: bytes) -> str:
         """The modality check with the gates: 'chest' or 'skin' when that model's gate does not refuse the image

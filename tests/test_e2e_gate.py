@@ -12,15 +12,22 @@ from tests.test_e2e_browser import _click, _upload, _wait_for_result, _wait_for_
 PORTRAIT = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
 
-def test_page_refuses_a_portrait_offers_override_and_warns(server, browser):  # noqa: F811
+def _grey_portrait(tmp_path):
+    from PIL import Image
+    p = tmp_path / "portrait.png"
+    Image.open(PORTRAIT).convert("L").save(p)
+    return p
+
+
+def test_page_refuses_a_portrait_offers_override_and_warns(server, browser, tmp_path):  # noqa: F811
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    _upload(page, server, PORTRAIT)
+    _upload(page, server, _grey_portrait(tmp_path))
     _wait_for_text(page, "Which model", 30000)
     assert "neither a chest X-ray nor a dermoscopy photo" in page.inner_text("body")  # the modality check says so
     _click(page, page.locator("button[type=submit]:not([disabled])").last)
     _wait_for_text(page, "Not analysed", 60000)
     text = page.inner_text("#pywebio-scope-result")
-    assert "does not look like a dermoscopy photo" in text and "It was not classified" in text
+    assert "does not look like a frontal chest X-ray" in text and "It was not classified" in text
     assert "Result:" not in text
     shots = Path(tempfile.mkdtemp(prefix="gate_e2e_"))
     page.screenshot(path=str(shots / "refusal.png"), full_page=True)
@@ -30,7 +37,7 @@ def test_page_refuses_a_portrait_offers_override_and_warns(server, browser):  # 
     text = page.inner_text("#pywebio-scope-result")
     assert "Result:" in text
     assert "Answered only because you asked (force)" in text
-    assert "Limits of this model" in text and "Dermoscopy photos of single skin lesions" in text
+    assert "Limits of this model" in text and "Children aged 1-5" in text
     assert "calibrated (temperature" in text
     page.screenshot(path=str(shots / "forced_answer.png"), full_page=True)
     print(f"screenshots in {shots}")
@@ -39,8 +46,8 @@ def test_page_refuses_a_portrait_offers_override_and_warns(server, browser):  # 
     page.close()
 
 
-def test_api_refusal_status_message_and_force(server):
-    raw = PORTRAIT.read_bytes()
+def test_api_refusal_status_message_and_force(server, tmp_path):
+    raw = _grey_portrait(tmp_path).read_bytes()
     r = requests.post(server + "/api/predict", files={"file": ("portrait.jpg", raw)}, data={"task": "skin"},
                       timeout=120)
     assert r.status_code == 422

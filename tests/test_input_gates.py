@@ -68,17 +68,31 @@ def test_unseen_ham10000_photos_are_answered(predictor):
     assert all(t == "skin" for _, t in res)
 
 
-def test_a_portrait_is_refused_and_can_be_forced(predictor):
-    raw = PORTRAIT.read_bytes()
+def grey_portrait(tmp_path) -> Path:
+    import io
+    from PIL import Image
+    p = tmp_path / "portrait.png"
+    Image.open(PORTRAIT).convert("L").save(p)
+    return p
+
+
+def test_a_portrait_is_refused_as_neither_and_can_be_forced(predictor, tmp_path):
+    raw = grey_portrait(tmp_path).read_bytes()
+    assert predictor.detect_image_task(raw) == "neither"
     with pytest.raises(OutOfDistributionError) as e:
         predictor.predict_bytes(raw, explain=False)
-    assert e.value.code in ("not_dermoscopy", "not_a_chest_xray") and "It was not classified" in e.value.message
+    assert "neither like a chest X-ray" in e.value.message and "It was not classified" in e.value.message
     with pytest.raises(NotDermoscopyError) as e:
         predictor.predict_bytes(raw, task="skin", explain=False)
     assert "dermoscopy photo" in e.value.message and e.value.to_dict()["can_force"]
-    j = predictor.predict_bytes(raw, task="skin", force=True).to_json()
+    j = predictor.predict_bytes(raw, task="chest", force=True).to_json()
     assert j["forced"] and j["input_gate"]["level"] == "refuse"
     assert any("force" in w for w in j["warnings"]) and j["images"]["merged"]
+
+
+def test_a_colour_portrait_is_never_answered_without_a_warning(predictor):
+    res = outcome(predictor, PORTRAIT.read_bytes())
+    assert res[0] != "answered", res
 
 
 def test_answers_carry_calibration_uncertainty_and_scope(predictor):
@@ -89,8 +103,8 @@ def test_answers_carry_calibration_uncertainty_and_scope(predictor):
 
 
 def test_cli_refuses_with_json_and_force_answers(tmp_path):
-    cmd = [sys.executable, "-m", "nets.predict", str(PORTRAIT), "--task", "skin", "--no-explain", "--out",
-           str(tmp_path)]
+    cmd = [sys.executable, "-m", "nets.predict", str(grey_portrait(tmp_path)), "--task", "skin", "--no-explain",
+           "--out", str(tmp_path)]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode != 0 and r.stdout == ""
     err = json.loads(r.stderr.strip().splitlines()[-1])
