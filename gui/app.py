@@ -222,6 +222,7 @@ def show_refusal(ctx, e, raw, task, model):
 
 def run_forced(ctx, raw, task, model):
     ctx.log("force", task=task)
+    out.remove("progress")  # the refused run's progress scope: run_analysis puts a new one
     try:
         res = run_analysis(ctx, raw, task, model, force=True)
     except InputError as e:

@@ -37,6 +37,7 @@ def test_page_refuses_a_portrait_offers_override_and_warns(server, browser, tmp_
     text = page.inner_text("#pywebio-scope-result")
     assert "Result:" in text
     assert "Answered only because you asked (force)" in text
+    assert "duplicated" not in page.inner_text("body")  # the second run's progress bar replaced the first one
     assert "Limits of this model" in text and "Children aged 1-5" in text
     assert "calibrated (temperature" in text
     page.screenshot(path=str(shots / "forced_answer.png"), full_page=True)

@@ -72,7 +72,8 @@ def act_on(task: str, verdict: Verdict | None, force: bool, message: str | None 
         msg = message or refusal_message(task, verdict)
         if not force:
             raise REFUSALS[task](msg, task, verdict.to_json())
-        return [f"Answered only because you asked (force): the input gate would have refused it. {msg}"]
+        return [f"Answered only because you asked (force): the input gate would have refused it "
+                f"({'; '.join(verdict.reasons) or 'unlike the training data'}). Treat the answer as unreliable."]
     if verdict.level == "flag":
         return [f"Unusual input for this model ({'; '.join(verdict.reasons)}): treat the answer with caution."]
     return []
