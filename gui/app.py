@@ -18,7 +18,7 @@ from gui.i18n import t
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
 from nets.demo_volume import ensure_demo
-from nets.errors import InputError
+from nets.errors import InputError, OutOfDistributionError
 from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
 from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
@@ -110,10 +110,12 @@ def choose_task(ctx, raw: bytes, name: str = ""):
         return "mri"
     from nets.io.image_loader import decode_image, sniff_image_kind
     img = decode_image(raw)  # raises a typed error for bad images
-    detected = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+    detected = default_predictor().detect_image_task(raw)  # with the input gates: may be "neither"
+    pick = detected if detected != "neither" else ("chest" if sniff_image_kind(raw) == "dicom"
+                                                   else modality_of_image(img))
     return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
                                                  {"label": t("skin", ctx.lang), "value": "skin"}],
-                 value=detected, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
+                 value=pick, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
 
 
 def choose_mri_model(ctx):
@@ -125,7 +127,7 @@ def choose_mri_model(ctx):
     return radio(t("model_q", ctx.lang), options=opts, value=names[0])
 
 
-def run_analysis(ctx, raw, task, model=None):
+def run_analysis(ctx, raw, task, model=None, force=False):
     out.put_scope("progress", scope="page")
     with out.use_scope("progress"):
         out.put_processbar("bar", 0, label="0%")
@@ -141,8 +143,8 @@ def run_analysis(ctx, raw, task, model=None):
         out.set_processbar("bar", 0.01, label=t("queue", ctx.lang, n=n))
 
     pred = default_predictor()
-    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress),
-                              on_wait=on_wait)
+    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=progress,
+                                                         force=force), on_wait=on_wait)
 
 
 def prior_text(prior) -> str:
@@ -159,7 +161,9 @@ def show_result(ctx, res):
     names = m.config.class_names.get(pred, {})
     out.clear("progress")
     with out.use_scope("result", clear=True):
-        out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get('en', '')} / {names.get('zh', '')}")
+        put_headline(ctx, j, names)
+        if j.get("scope"):
+            out.put_info(f"{t('scope', ctx.lang)}: {j['scope'].get(ctx.lang) or j['scope'].get('en')}")
         if m.config.notice:
             out.put_info(m.config.notice)
         if j["decision_prior"]:
@@ -168,6 +172,8 @@ def show_result(ctx, res):
         for w in j["warnings"]:
             out.put_warning(f"{t('warning', ctx.lang)}: {w}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
+        if j.get("temperature"):
+            out.put_text(t("calibrated", ctx.lang, t=j["temperature"])).style("color:#555")
         out.put_image(probability_chart(j["probabilities"], ctx.lang), format="png")
         out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
         out.put_scope("gallery")
@@ -194,6 +200,48 @@ def show_result(ctx, res):
         report = json.dumps(j, indent=2, ensure_ascii=False).encode()
         out.put_row([out.put_file("montage.png", Path(j["images"]["montage"]).read_bytes(), "montage PNG"),
                      out.put_file("report.json", report, "JSON report")], size="auto auto")
+
+
+def put_headline(ctx, j, names):
+    """The answer in one line: the class, or "uncertain between X and Y" when the top two are close."""
+    pred = j["prediction"]
+    if j.get("uncertain"):
+        b = j["runner_up"]
+        out.put_markdown(f"## {t('result', ctx.lang)}: **{t('uncertain', ctx.lang, a=pred, b=b)}**")
+        out.put_text(t("uncertain_why", ctx.lang, a=pred, b=b, pa=j["probabilities"][pred],
+                       pb=j["probabilities"][b])).style("color:#8a6d3b")
+        return
+    out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get('en', '')} / {names.get('zh', '')}")
+
+
+def show_refusal(ctx, e, raw, task, model):
+    """The input gate said no: say why in plain words, and offer an explicit override."""
+    out.clear("progress")
+    with out.use_scope("result", clear=True):
+        out.put_error(f"{t('refused', ctx.lang)}. {e.message}")
+        out.put_text(t("force_hint", ctx.lang))
+        out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, e.task or task, model))
+
+
+def run_forced(ctx, raw, task, model):
+    ctx.log("force", task=task)
+    out.remove("progress")  # the refused run's progress scope: run_analysis puts a new one
+    try:
+        res = run_analysis(ctx, raw, task, model, force=True)
+    except InputError as e:
+        return show_error(ctx, e)
+    except SessionException:
+        return
+    except Exception:
+        traceback.print_exc()
+        ctx.log("predict", error="internal_error", size=len(raw))
+        with out.use_scope("result", clear=True):
+            out.put_error(t("internal_error", ctx.lang))
+        return
+    show_result(ctx, res)
+    again = getattr(ctx, "again", None)
+    if again is not None:  # show_result cleared the scope that held the main loop's "analyse another" button
+        out.put_buttons([t("again", ctx.lang)], onclick=lambda _: again.set(), scope="result")
 
 
 def render_gallery(ctx, res):
@@ -295,7 +343,7 @@ def release_results(results, keep_cache=False):
 def wait_for_again(ctx) -> bool:
     """An 'analyse another' button inside the result (the floating input panel would cover the chart)."""
     import threading
-    ev = threading.Event()
+    ev = ctx.again = threading.Event()
     out.put_buttons([t("again", ctx.lang)], onclick=lambda _: ev.set(), scope="result")
     sess = session.get_current_session()
     while not ev.wait(0.5):
@@ -328,6 +376,9 @@ def main():
                     sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])
             show_result(ctx, res)
             ctx.shown.append(res)
+        except OutOfDistributionError as e:
+            ctx.log("predict", error=e.code, size=len(raw))
+            show_refusal(ctx, e, raw, task, model)
         except InputError as e:
             ctx.log("predict", error=e.code, size=len(raw))
             show_error(ctx, e)
