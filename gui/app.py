@@ -21,7 +21,7 @@ from gui.i18n import t
 from gui.layout import ProgressLine, put_page_style, scroll_into_view
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
-from nets.errors import InputError
+from nets.errors import InputError, OutOfDistributionError
 from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
 from nets.model_configs import CONFIGS
 from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
@@ -151,10 +151,12 @@ def choose_task(ctx, raw: bytes, name: str = ""):
         return "mri"
     from nets.io.image_loader import decode_image, sniff_image_kind
     img = decode_image(raw)  # raises a typed error for bad images
-    detected = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+    detected = default_predictor().detect_image_task(raw)  # with the input gates: may be "neither"
+    pick = detected if detected != "neither" else ("chest" if sniff_image_kind(raw) == "dicom"
+                                                   else modality_of_image(img))
     return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
                                                  {"label": t("skin", ctx.lang), "value": "skin"}],
-                 value=detected, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
+                 value=pick, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
 
 
 def choose_mri_model(ctx):
@@ -166,11 +168,11 @@ def choose_mri_model(ctx):
     return radio(t("model_q", ctx.lang), options=opts, value=names[0])
 
 
-def run_analysis(ctx, raw, task, model=None):
+def run_analysis(ctx, raw, task, model=None, force=False):
     line = ProgressLine(ctx)
     pred = default_predictor()
-    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=line.step),
-                              on_wait=line.waiting)
+    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=line.step,
+                                                         force=force), on_wait=line.waiting)
 
 
 def show_result(ctx, res, focus="result"):
@@ -184,10 +186,12 @@ def show_result(ctx, res, focus="result"):
     ctx.view = lambda: show_result(ctx, res, focus=None)
     with out.use_scope("result", clear=True):
         put_again(ctx)
-        out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get(ctx.lang) or names.get('en', '')}")
+        put_headline(ctx, j, names)
         if ctx.file_name:
             out.put_text(f"{t('file', ctx.lang)}: {ctx.file_name} · {t('col_model', ctx.lang)}: {m.name}"
                          ).style("color:#555")
+        if j.get("scope"):
+            out.put_info(f"{t('scope', ctx.lang)}: {j['scope'].get(ctx.lang) or j['scope'].get('en')}")
         if m.config.notice:
             out.put_info(model_notice(m.name, m.config.notice, ctx.lang))
         if j["decision_prior"]:
@@ -196,6 +200,8 @@ def show_result(ctx, res, focus="result"):
         for w in j["warnings"]:
             out.put_warning(f"{t('warning', ctx.lang)}: {warning_text(w, ctx.lang)}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
+        if j.get("temperature"):
+            out.put_text(t("calibrated", ctx.lang, t=j["temperature"])).style("color:#555")
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
         out.put_scope("explanation")  # brought into view after "explain another class"
         with out.use_scope("explanation"):
@@ -231,6 +237,48 @@ def put_again(ctx, scope=None):
     if ctx.again is not None:
         out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
                         onclick=lambda _: ctx.again.set(), scope=scope)
+
+
+def put_headline(ctx, j, names):
+    """The answer in one line: the class, or "uncertain between X and Y" when the top two are close."""
+    pred = j["prediction"]
+    if j.get("uncertain"):
+        b = j["runner_up"]
+        out.put_markdown(f"## {t('result', ctx.lang)}: **{t('uncertain', ctx.lang, a=pred, b=b)}**")
+        out.put_text(t("uncertain_why", ctx.lang, a=pred, b=b, pa=j["probabilities"][pred],
+                       pb=j["probabilities"][b])).style("color:#8a6d3b")
+        return
+    out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get(ctx.lang) or names.get('en', '')}")
+
+
+def show_refusal(ctx, e, raw, task, model):
+    """The input gate said no: say why in plain words, and offer an explicit override."""
+    out.clear("progress")
+    with out.use_scope("result", clear=True):
+        head, detail = error_text(e.code, e.message, ctx.lang)
+        out.put_error(f"{t('refused', ctx.lang)}. {head}")
+        if detail:
+            out.put_text(detail).style("color:#777; font-size: 0.9em")
+        out.put_text(t("force_hint", ctx.lang))
+        out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, e.task or task, model))
+
+
+def run_forced(ctx, raw, task, model):
+    ctx.log("force", task=task)
+    try:
+        res = run_analysis(ctx, raw, task, model, force=True)
+    except InputError as e:
+        return show_error(ctx, e)
+    except SessionException:
+        return
+    except Exception:
+        traceback.print_exc()
+        ctx.log("predict", error="internal_error", size=len(raw))
+        with out.use_scope("result", clear=True):
+            out.put_error(t("internal_error", ctx.lang))
+        return
+    show_result(ctx, res)  # with its own "analyse another" buttons (the main loop's ctx.again)
+    ctx.shown.append(res)
 
 
 def render_gallery(ctx, res):
@@ -387,6 +435,9 @@ def main():
                     sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])
             show_result(ctx, res)
             ctx.shown.append(res)
+        except OutOfDistributionError as e:
+            ctx.log("predict", error=e.code, size=len(raw))
+            show_refusal(ctx, e, raw, task, model)
         except InputError as e:
             ctx.log("predict", error=e.code, size=len(raw))
             show_error(ctx, e)

@@ -19,6 +19,8 @@ TEXT = {
     "chest": {"en": "Chest X-ray (pneumonia)", "zh": "胸部 X 光（肺炎）"},
     "skin": {"en": "Dermoscopy (8 skin lesion classes)", "zh": "皮肤镜（8 类皮肤病变）"},
     "mri": {"en": "Brain MRI (Alzheimer's stage)", "zh": "脑部 MRI（阿尔茨海默病分期）"},
+    "neither": {"en": "neither a chest X-ray nor a dermoscopy photo (either model will probably refuse it)",
+                "zh": "既不像胸部 X 光片也不像皮肤镜照片（两个模型都可能拒绝分析）"},
     "detected": {"en": "Detected: {t}", "zh": "自动识别：{t}"},
     "queue": {"en": "Waiting: place {n} in the queue", "zh": "排队中：第 {n} 位"},
     "reading": {"en": "Reading", "zh": "读取"}, "preprocessing": {"en": "Preprocessing", "zh": "预处理"},
@@ -89,6 +91,19 @@ TEXT = {
     "col_file": {"en": "File", "zh": "文件"}, "col_answer": {"en": "Answer", "zh": "结果"},
     "col_confidence": {"en": "Probability", "zh": "概率"},
     "col_warnings": {"en": "Warnings / message", "zh": "警告 / 说明"},
+    "refused": {"en": "Not analysed: this input is unlike what the model was trained on",
+                "zh": "未分析：该输入与模型的训练数据不符"},
+    "force_hint": {"en": "If you are sure this is the right kind of image, you can ask for an answer anyway; it will "
+                         "carry a warning.",
+                   "zh": "如果确定这是正确类型的图像，可以仍然要求给出结果；结果会附带警告。"},
+    "force_button": {"en": "analyse anyway", "zh": "仍然分析"},
+    "uncertain": {"en": "uncertain between {a} and {b}", "zh": "不确定：{a} 或 {b}"},
+    "uncertain_why": {"en": "The two most likely classes differ by less than 20 percentage points ({a} {pa:.0%}, "
+                            "{b} {pb:.0%}): the model cannot tell them apart on this input.",
+                      "zh": "两个最可能类别的概率相差不到 20 个百分点（{a} {pa:.0%}，{b} {pb:.0%}）：模型无法区分。"},
+    "scope": {"en": "Limits of this model", "zh": "本模型的适用范围"},
+    "calibrated": {"en": "calibrated (temperature {t:.2f}, fitted on validation data)",
+                   "zh": "已校准（温度 {t:.2f}，在验证集上拟合）"},
     "lang": {"en": "中文", "zh": "English"},
     "warning": {"en": "Warning", "zh": "警告"},
 }

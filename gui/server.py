@@ -68,7 +68,8 @@ class PredictHandler(JsonHandler):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
         if not files.get("file"):
             raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field.")
-        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model") if k in args}
+        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force")
+                  if k in args}
         return files["file"][0]["body"], fields
 
     async def post(self):
@@ -78,14 +79,17 @@ class PredictHandler(JsonHandler):
         ua = self.request.headers.get("User-Agent", "")[:200]
         raw, fields = self._form()
         task, target, model = fields.get("task"), fields.get("target"), fields.get("model")
+        force = (fields.get("force") or "").lower() in ("1", "true", "yes", "on")
         if task not in (None, "mri", "chest", "skin"):
             return self._err(400, "bad_task", "task must be one of mri, chest, skin.")
         pred = default_predictor()
         loop = asyncio.get_running_loop()
         try:
-            task = await loop.run_in_executor(PRECHECK_POOL, precheck, raw, task, model)
-            job = lane_for(task).submit(lambda: pred.predict_bytes(raw, task=task, target=target,
-                                                                   model=model).to_json())
+            # the lane only needs volume vs image; the user's own task goes on, so that an image without one is
+            # routed by the input gates (chest, skin or neither) as on the page and in the CLI
+            lane_task = await loop.run_in_executor(PRECHECK_POOL, precheck, raw, task, model)
+            job = lane_for(lane_task).submit(lambda: pred.predict_bytes(raw, task=task, target=target, model=model,
+                                                                        force=force).to_json())
             res = await asyncio.wrap_future(job)
         except QueueFullError as e:
             log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw), task=task)
@@ -93,7 +97,8 @@ class PredictHandler(JsonHandler):
             return self._err(503, e.code, e.message)
         except InputError as e:
             log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw))
-            return self._err(422 if e.code != "file_too_large" else 413, e.code, e.message)
+            self.set_status(422 if e.code != "file_too_large" else 413)
+            return self.write(e.to_dict())  # a gate's refusal adds task, can_force and the gate's verdict
         except Exception:  # a bug, not the input: a JSON answer like every other error, and a log line
             traceback.print_exc()
             log_event("api_predict", "api", ip, ua, error="internal_error", size=len(raw))

@@ -37,6 +37,7 @@ class BatchOptions:
     imgs_root: str | None = None  # where heatmaps go (absolute: workers may run elsewhere)
     runtime: str = "torch"  # "torch" | "onnx"
     int8: bool = False
+    force: bool = False  # answer inputs the gate refuses (with a warning)
 
 
 def list_inputs(folder: Path) -> list:
@@ -73,7 +74,8 @@ def predict_record(path: str, opts: BatchOptions) -> dict:
     _STATS["files"] += 1
     try:
         r = predictor_for(opts).predict_file(path, task=opts.task, model=opts.model, weights=opts.weights,
-                                             target=opts.target, explain=opts.explain).to_json()
+                                             target=opts.target, explain=opts.explain,
+                                             force=opts.force).to_json()
         return {"file": name, **r, **runtime_name(opts)}
     except InputError as e:
         return {"file": name, **e.to_dict()}

@@ -24,8 +24,8 @@ class JsonArgumentParser(argparse.ArgumentParser):
         raise ArgumentsError(f"{message} (see {self.prog} --help)")
 
 
-def print_error(code: str, message: str) -> None:
-    print(json.dumps({"error": code, "message": message}, ensure_ascii=False), file=sys.stderr, flush=True)
+def print_error(code: str, message: str, **extra) -> None:
+    print(json.dumps({"error": code, "message": message, **extra}, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def run_cli(main, argv=None) -> int:
@@ -33,8 +33,9 @@ def run_cli(main, argv=None) -> int:
     warnings.filterwarnings("ignore", module=r"nibabel(\..*)?")
     try:
         return main(argv)
-    except InputError as e:
-        print_error(e.code, e.message)
+    except InputError as e:  # to_dict: a gate's refusal adds task, can_force and the gate's verdict
+        extra = {k: v for k, v in e.to_dict().items() if k not in ("error", "message")}
+        print_error(e.code, e.message, **extra)
         return 2
     except OSError as e:  # e.g. a file name longer than the file system allows, a folder without permission
         print_error("unreadable_file", f"The file cannot be read: {e.strerror or type(e).__name__}.")

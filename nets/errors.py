@@ -59,3 +59,28 @@ class NotABrainError(InputError):
 
 class ModelUnavailableError(InputError):
     code = "model_unavailable"
+
+
+class OutOfDistributionError(InputError):
+    """The input gate refused the input: it does not look like what the model was trained on. Overridable with
+    force (CLI --force, API force=true, the page's button); the forced answer carries a warning."""
+    code = "out_of_distribution"
+
+    def __init__(self, message: str, task: str = "", gate: dict | None = None):
+        super().__init__(message)
+        self.task, self.gate = task, gate or {}
+
+    def to_dict(self):
+        return {**super().to_dict(), "task": self.task, "can_force": True, "gate": self.gate}
+
+
+class NotAChestXrayError(OutOfDistributionError):
+    code = "not_a_chest_xray"
+
+
+class NotDermoscopyError(OutOfDistributionError):
+    code = "not_dermoscopy"
+
+
+class NotAT1BrainError(OutOfDistributionError):
+    code = "not_a_t1_brain"

@@ -21,6 +21,7 @@ class ModelConfig:
     explanation: str
     notice: str = ""
     extra: dict = field(default_factory=dict)
+    scope: dict = field(default_factory=dict)  # {"en", "zh"}: population and scope in one plain sentence
 
 
 ADNI_CLASSES = ("AD", "CN", "MCI", "EMCI", "LMCI")
@@ -56,6 +57,9 @@ CONFIGS = {
         explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
+        scope={"en": "Adults aged 19-55 without dementia (ds002748), with atrophy simulated by our code; T1-weighted "
+                     "brain MRI only; never validated on patients.",
+               "zh": "19-55 岁无痴呆成人（ds002748），萎缩由本项目代码模拟；仅限 T1 加权脑部 MRI；从未在患者身上验证。"},
     ),
     "adni-seed-3dcnn": ModelConfig(
         name="adni-seed-3dcnn",
@@ -76,6 +80,9 @@ CONFIGS = {
         licence="MIT (c) 2023 bytesc (weights)",
         explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
         notice="The older app's ADNI-trained weights, run unchanged for compatibility. Not validated by us.",
+        scope={"en": "ADNI participants (older adults, North America) as trained by the older app's authors; raw "
+                     "160x256x256 ADNI MPRAGE volumes only; not validated by us.",
+               "zh": "ADNI 受试者（北美老年人），由旧版应用作者训练；仅限 160x256x256 原始 ADNI MPRAGE 体数据；未经本项目验证。"},
     ),
     "chest-xray-resnet": ModelConfig(
         name="chest-xray-resnet",
@@ -97,6 +104,9 @@ CONFIGS = {
         training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
         licence="CC BY 4.0",
         explanation="Grad-CAM on the last residual stage",
+        scope={"en": "Children aged 1-5 from one hospital in Guangzhou (Kermany 2018); frontal chest X-rays only; "
+                     "normal vs pneumonia, no other finding.",
+               "zh": "广州一家医院 1-5 岁儿童（Kermany 2018）；仅限正位胸部 X 光片；只区分正常与肺炎，不识别其他病变。"},
     ),
     "skin-isic-resnet": ModelConfig(
         name="skin-isic-resnet",
@@ -126,6 +136,9 @@ CONFIGS = {
         training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
         licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
         explanation="Grad-CAM on the last residual stage",
+        scope={"en": "Dermoscopy photos of single skin lesions, mostly fair skin (ISIC Archive / HAM10000, Europe and "
+                     "Australia); not ordinary photos, darker skin not checked.",
+               "zh": "单个皮肤病灶的皮肤镜照片，以浅肤色为主（ISIC / HAM10000，欧洲与澳大利亚）；不适用于普通照片，深色皮肤未经检验。"},
     ),
 }
 

@@ -1,10 +1,11 @@
 """CLI: python -m nets.predict FILE|DIR [--model NAME] [--weights PATH] [--target CLASS] [--out DIR] [--no-explain]
-[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--runtime {torch,onnx}] [--int8]
+[--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--force] [--runtime {torch,onnx}] [--int8]
 [--workers N | --scheduler tcp://HOST:PORT] [--resume] [--report OUT.pdf [--lang zh]]
 
 Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out;
 --workers / --scheduler run the folder on Dask, see nets/batch.py).
-Errors print {"error", "message"} on stderr and exit non-zero.
+Errors print {"error", "message"} on stderr and exit non-zero. An input the model's gate refuses (not_a_chest_xray,
+not_dermoscopy, not_a_t1_brain) prints "can_force": true; --force answers anyway, with a warning.
 """
 import argparse
 import json
@@ -18,7 +19,8 @@ from nets.errors import InputError
 def _options(a):
     from nets.batch import BatchOptions
     return BatchOptions(task=a.task, model=a.model, weights=a.weights, target=a.target, explain=not a.no_explain,
-                        imgs_root=str(Path(a.out).resolve()) if a.out else None, runtime=a.runtime, int8=a.int8)
+                        imgs_root=str(Path(a.out).resolve()) if a.out else None, runtime=a.runtime, int8=a.int8,
+                        force=a.force)
 
 
 def run_folder(folder: Path, a) -> int:
@@ -60,6 +62,8 @@ def _main(argv=None) -> int:
     ap.add_argument("--runtime", choices=["torch", "onnx"], default="torch",
                     help="onnx: the exported ONNX model (with --no-explain; python -m nets.export onnx)")
     ap.add_argument("--int8", action="store_true", help="with --runtime onnx: the int8-quantised export")
+    ap.add_argument("--force", action="store_true",
+                    help="answer even when the input gate refuses the input (the answer carries a warning)")
     a = ap.parse_args(argv)
     p = Path(a.path)
     if a.runtime == "onnx" and not a.no_explain:
@@ -72,7 +76,8 @@ def _main(argv=None) -> int:
     from nets.batch import predictor_for, runtime_name
     opts = _options(a)
     r = predictor_for(opts).predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                                         explain=not a.no_explain, save_relevance=a.save_relevance)
+                                         explain=not a.no_explain, save_relevance=a.save_relevance,
+                                         force=a.force)
     print(json.dumps({**r.to_json(), **runtime_name(opts)}, indent=2, ensure_ascii=False))
     if a.report:
         write_report(r, a.report, a.lang)

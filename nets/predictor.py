@@ -34,6 +34,14 @@ def is_volume_bytes(raw: bytes) -> bool:
     return len(raw) >= 348 and raw[344:348] in (b"n+1\x00", b"ni1\x00") or raw[4:8] in (b"n+2\x00",)
 
 
+def neither_message(first, second) -> str:
+    """Refusal when the image is neither a chest X-ray nor a dermoscopy photo (both gates refused it)."""
+    why = "; ".join((first.reasons if first else []) + (second.reasons if second else [])[:2])
+    return ("This looks neither like a chest X-ray (a greyscale frontal radiograph of the chest) nor like a "
+            f"dermoscopy photo (a colour close-up of one skin lesion): {why}. It was not classified. If you are sure "
+            "it is one of them, choose the model and ask for an answer anyway (force).")
+
+
 def modality_of_image(img) -> str:
     """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
     a = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float32)
@@ -67,8 +75,10 @@ class Result:
         return self.task == "mri" and getattr(self, "_cache", {}).get("world_map") is not None
 
     def to_json(self) -> dict:
+        from nets.trust.uncertainty import headline, uncertainty
         cls = self.classes
         pred = cls[int(np.argmax(self.probabilities))]
+        unsure = uncertainty(self.probabilities, cls)
         return {
             "run_id": self.run_id,
             "task": self.task,
@@ -87,6 +97,9 @@ class Result:
             "warnings": self.warnings,
             "notice": self.model.config.notice or "Research and teaching tool, not a medical device.",
             "decision_prior": (self.model.card.get("decision_prior") or {}).get("prior"),
+            **unsure,
+            "headline": {lang: headline(pred, unsure, lang) for lang in ("en", "zh")},
+            "scope": self.model.card.get("scope") or self.model.config.scope,
             **self.extras,
         }
 
@@ -127,7 +140,8 @@ class Predictor:
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,
-                      save_relevance=None) -> Result:
+                      save_relevance=None, force: bool = False) -> Result:
+        """force: answer even when the input gate refuses the input (the answer then carries a warning)."""
         progress = progress or (lambda step, frac: None)
         if model is not None:
             from nets.model_configs import CONFIGS
@@ -137,11 +151,11 @@ class Predictor:
             from nets.errors import EmptyFileError
             raise EmptyFileError("The file is empty.")
         if task == "mri" or (task is None and is_volume_bytes(raw)):
-            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance)
+            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance, force)
         if sniff_image_kind(raw) is None:
             raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM "
                                          "image.")
-        return self._predict_image(raw, task, model, weights, target, explain, progress)
+        return self._predict_image(raw, task, model, weights, target, explain, progress, force)
 
     @staticmethod
     def _classify(m, x, timings, progress):
@@ -151,10 +165,12 @@ class Predictor:
         with torch.no_grad():
             logits = m.module(x)[0]
         timings["forward"] = time.perf_counter() - t
-        return logits, torch.softmax(logits, 0).numpy()
+        from nets.trust.gate_service import calibrated_probabilities
+        return logits, calibrated_probabilities(m, logits.numpy())
 
     # -- MRI ---------------------------------------------------------------------------------------------------
-    def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance) -> Result:
+    def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance,
+                        force=False) -> Result:
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
@@ -180,6 +196,17 @@ class Predictor:
             warnings += pre.warnings
         x = torch.from_numpy(image)[None, None]
         t["preprocess"] = time.perf_counter() - t1
+        verdict = None
+        if world_map is not None:
+            from nets.trust.gate_service import act_on, brain_gate, no_gate_warning
+            t2 = time.perf_counter()
+            gate = brain_gate(m)
+            verdict = gate.verdict(image) if gate is not None else None
+            t["gate"] = time.perf_counter() - t2
+            from nets.trust.brain_contrast import refusal_message_t1
+            warnings += act_on("mri", verdict, force, refusal_message_t1(verdict) if verdict else None)
+            if verdict is None and m.trained:
+                warnings.append(no_gate_warning("mri"))
         logits, probs = self._classify(m, x, t, progress)
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")
@@ -207,6 +234,11 @@ class Predictor:
         if world_map is not None:
             info["template"] = pre.template
             info["brain_similarity"] = round(pre.similarity, 3)
+        from nets.trust.gate_service import temperature
+        extras.update(input_gate=verdict.to_json() if verdict else None, forced=bool(force),
+                      temperature=temperature(m))
+        if verdict is not None:
+            extras["input_gate"]["tissue_contrast"] = verdict.contrast
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, renderer, images, regions, t,
                    info, warnings, extras)
         r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
@@ -312,13 +344,14 @@ class Predictor:
         raise InputError(f"Unknown class '{target}'. Classes: {', '.join(cls)}")
 
     # -- 2D ----------------------------------------------------------------------------------------------------
-    def _predict_image(self, raw, task, model_name, weights, target, explain, progress) -> Result:
+    def _predict_image(self, raw, task, model_name, weights, target, explain, progress, force=False) -> Result:
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
         img = decode_image(raw)
         kind = sniff_image_kind(raw)
         detected = modality_of_image(img)
+        auto = task is None
         if task is None:
             task = "chest" if kind == "dicom" else detected
         if task not in ("chest", "skin"):
@@ -327,12 +360,21 @@ class Predictor:
         t["load"] = time.perf_counter() - t0
         progress("preprocessing", 0.2)
         t1 = time.perf_counter()
-        c = m.config.input
-        arr = np.asarray(img.convert(c["mode"]).resize((c["size"], c["size"]), 2), dtype=np.uint8)
-        x = image_to_tensor(arr, c)
-        display = _display_image(img, c) if explain else None  # answers alone (cohorts) skip it
+        x, display = self._image_input(img, m, with_display=explain)  # answers alone (cohorts) skip the picture
         t["preprocess"] = time.perf_counter() - t1
-        logits, probs = self._classify(m, x, t, progress)
+        progress("classifying", 0.4)
+        logits, verdict = self._gated_forward(m, x, img, t)
+        message = None
+        if auto and model_name is None and weights is None and verdict is not None and verdict.level != "ok":
+            (m, x, display, logits, verdict, task), message = self._other_task(img, task, t, (m, x, display, logits,
+                                                                                               verdict, task))
+        if auto:
+            detected = task if message is None else "neither"
+        from nets.trust.gate_service import act_on, calibrated_probabilities, no_gate_warning, temperature
+        warnings = act_on(task, verdict, force, message)
+        if verdict is None and m.trained:
+            warnings.append(no_gate_warning(task))
+        probs = calibrated_probabilities(m, logits.numpy())
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
         images = {}
@@ -347,16 +389,71 @@ class Predictor:
             t["render"] = time.perf_counter() - t4
         t["total"] = time.perf_counter() - t0
         progress("done", 1.0)
-        warnings = []
-        if detected != task:
+        if detected not in (task, "neither"):
             warnings.append(f"The image looks like a {'chest X-ray' if detected == 'chest' else 'skin photo'} "
                             f"but was analysed as {task}.")
         info = {"kind": kind, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
                 "size": list(img.size), "mode": img.mode, "detected_task": detected}
+        extras = {"input_gate": verdict.to_json() if verdict else None, "forced": bool(force),
+                  "temperature": temperature(m)}
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, images, [], t, info,
-                   warnings)
+                   warnings, extras)
         r._cache = {"x": x, "display": display, "img": img}
         return r
+
+    def _other_task(self, img, task, timings, current) -> tuple:
+        """The modality check's other choice for an image the first model's gate refused or flagged: that model's run
+        when its gate judges the image better (ok < flag < refuse), else the first run (and the 'neither' message
+        when both refuse)."""
+        other = "skin" if task == "chest" else "chest"
+        m2 = self.registry.get(task=other)
+        x2, display2 = self._image_input(img, m2, with_display=current[2] is not None)
+        logits2, verdict2 = self._gated_forward(m2, x2, img, timings)
+        rank = {"ok": 0, "flag": 1, "refuse": 2}
+        if verdict2 is not None and rank[verdict2.level] < rank[current[4].level]:
+            return (m2, x2, display2, logits2, verdict2, other), None
+        return current, (neither_message(current[4], verdict2) if current[4].level == "refuse" else None)
+
+    def detect_image_task(self, raw: bytes) -> str:
+        """The modality check with the gates: 'chest' or 'skin' when that model's gate does not refuse the image
+        (the colour check's pick first), else 'neither'. Forward passes only, no explanation."""
+        img = decode_image(raw)
+        first = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+        for task in (first, "skin" if first == "chest" else "chest"):
+            m = self.registry.get(task=task)
+            x, _ = self._image_input(img, m, with_display=False)
+            _, verdict = self._gated_forward(m, x, img, {})
+            if verdict is None or verdict.level != "refuse":
+                return task
+        return "neither"
+
+    @staticmethod
+    def _image_input(img, m, with_display=True):
+        c = m.config.input
+        arr = np.asarray(img.convert(c["mode"]).resize((c["size"], c["size"]), 2), dtype=np.uint8)
+        return image_to_tensor(arr, c), (_display_image(img, c) if with_display else None)
+
+    @staticmethod
+    def _gated_forward(m, x, img, timings):
+        """One forward pass; with the model's input gate, the same pass also gives the pooled features the gate
+        scores (no second pass). Records timings["forward"] and timings["gate"] (summed over models tried)."""
+        from nets.trust.feature_density import logits_and_features
+        from nets.trust.gate_service import image_gate
+        from nets.trust.image_statistics import image_statistics
+        gate = image_gate(m) if hasattr(m.module, "stem") else None
+        t = time.perf_counter()
+        with torch.no_grad():
+            if gate is None:
+                logits, feats = m.module(x), None
+            else:
+                logits, feats = logits_and_features(m.module, x)
+        timings["forward"] = timings.get("forward", 0.0) + time.perf_counter() - t
+        if gate is None:
+            return logits[0], None
+        t = time.perf_counter()
+        verdict = gate.verdict(image_statistics(img), logits.numpy(), feats.numpy())
+        timings["gate"] = timings.get("gate", 0.0) + time.perf_counter() - t
+        return logits[0], verdict
 
     def _render_2d(self, display, cam, run_id):
         from PIL import Image

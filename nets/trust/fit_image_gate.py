@@ -1,0 +1,240 @@
+"""Fit a 2D model's input gate and temperature on its validation split (the training code's own group split)."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from nets.trust import feature_density as fd
+from nets.trust.image_statistics import image_statistics
+from nets.trust.input_gate import ImageGate, gate_path_for
+from nets.trust import temperature_scaling as ts
+
+FLAG_QUANTILE = 0.985  # in-distribution validation images flagged by the feature score: 1.5 %
+REFUSE_FACTOR = 2.0  # refuse only beyond twice the farthest in-distribution validation image
+
+DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
+CROSS_TASK_IMAGES = 80
+HAM_VALIDATION = 400  # skin: HAM10000 photos (first half by lesion) added to the validation images  # the other task's images, half validation, half test
+METHODS = ("mahalanobis_all_layers", "mahalanobis_penultimate", "knn_penultimate", "energy")
+
+
+def _decode(raw, contract):
+    from nets.io.image_loader import decode_image
+    img = decode_image(raw)
+    arr = np.asarray(img.convert(contract["mode"]).resize((contract["size"], contract["size"]), 2), np.uint8)
+    return image_statistics(img), arr
+
+
+def ood_sets(task: str, corpus: Path, data: Path, contract: dict) -> dict:
+    """{'validation': [...], 'test': [...]}, each item (category, name, statistics, model-input array)."""
+    out = {"validation": [], "test": [], "undecodable": []}
+    for split in ("validation", "test"):
+        for p in sorted((corpus / split).glob("*")):
+            try:
+                st, arr = _decode(p.read_bytes(), contract)
+            except Exception as e:  # refused by the reader already (e.g. a DICOM without pixels)
+                out["undecodable"].append(f"{p.name}: {e}")
+                continue
+            out[split].append((p.name.split("__")[0], p.name, st, arr))
+    other = "skin" if task == "chest" else "chest"
+    pattern = "chest_xray/train/*/*.jpeg" if other == "chest" else "skin_lesions/images/*/*.jpg"
+    files = sorted(data.glob(pattern))
+    random.Random(0).shuffle(files)
+    for i, f in enumerate(files[:CROSS_TASK_IMAGES]):
+        st, arr = _decode(f.read_bytes(), contract)
+        out["validation" if i % 2 == 0 else "test"].append((f"{other}_image", f.name, st, arr))
+    return out
+
+
+def colour_thresholds(task: str, val_colour: np.ndarray) -> dict:
+    """Chest: refuse colour well above the most colourful validation film; skin: refuse far below the greyest
+    validation photo."""
+    if task == "chest":
+        top = float(val_colour.max())
+        return {"flag_above": top + 8.0, "refuse_above": top + 25.0}
+    low = float(val_colour.min())
+    return {"flag_below": 0.75 * low, "refuse_below": 0.4 * low}
+
+
+def gate_for(method, task, train, val, colour, sha, pen_dims):
+    """A gate with `method` fitted on the training (logits, features, labels); thresholds from the validation
+    scores: flag above their 98.5th percentile, refuse beyond twice the largest (energy: its distance from 0)."""
+    (tl, tf, ty), (vl, vf) = train, val
+    dims = tf.shape[1] if method == "mahalanobis_all_layers" else pen_dims
+    stats = {}
+    if method.startswith("mahalanobis"):
+        stats = fd.fit_mahalanobis(tf[:, -dims:], ty)
+    elif method.startswith("knn"):
+        stats = fd.fit_knn(tf[:, -dims:])
+    g = ImageGate(task, method, dict(stats, dims=np.array(dims)), 0.0, 0.0, colour, sha)
+    scores = g.score(vl, vf)
+    g.flag = float(np.quantile(scores, FLAG_QUANTILE))
+    top = float(scores.max())
+    g.refuse = top + (REFUSE_FACTOR - 1) * abs(top)
+    return g, scores
+
+
+def rates(gate: ImageGate, items, logits, feats) -> dict:
+    by_cat, levels = {}, []
+    for (cat, name, st, _), lo, fe in zip(items, logits, feats):
+        v = gate.verdict(st, lo[None], fe[None])
+        levels.append(v.level)
+        by_cat.setdefault(cat, []).append(v.level)
+    n = max(len(levels), 1)
+    return {"n": len(levels), "refused": levels.count("refuse") / n, "flagged": levels.count("flag") / n,
+            "refused_or_flagged": (len(levels) - levels.count("ok")) / n,
+            "by_category": {c: {"n": len(v), "refused_or_flagged": sum(x != "ok" for x in v)} for c, v in
+                            sorted(by_cat.items())},
+            "answered_without_warning": [i[1] for i, lv in zip(items, levels) if lv == "ok"]}
+
+
+def _forward(module, arrays, contract):
+    if not len(arrays):
+        return np.zeros((0, module.head.out_features)), np.zeros((0, 1))
+    return fd.batched_logits_and_features(module, np.stack(arrays), contract)
+
+
+def ham10000_halves(data: Path) -> tuple:
+    """skin_ham10000 photos (never read by training; another resize) split by lesion into two halves: the first
+    joins the validation images the thresholds are chosen on, the second is only reported."""
+    import csv
+    import hashlib
+    root = data / "skin_ham10000"
+    if not (root / "labels.csv").exists():
+        return [], []
+    with open(root / "labels.csv", newline="") as f:
+        lesion = {r["isic_id"]: r["lesion_id"] or r["isic_id"] for r in csv.DictReader(f)}
+    files = sorted((root / "images").glob("*/*.jpg"))
+    half = lambda p: int(hashlib.md5(lesion.get(p.stem, p.stem).encode()).hexdigest(), 16) % 2
+    a, b = [p for p in files if half(p) == 0], [p for p in files if half(p) == 1]
+    random.Random(0).shuffle(a)
+    random.Random(0).shuffle(b)
+    return a, b
+
+
+def _items(paths, category, contract):
+    out = []
+    for p in paths:
+        st, arr = _decode(p.read_bytes(), contract)
+        out.append((category, p.name, st, arr))
+    return out
+
+
+def extra_in_distribution(task: str, data: Path, contract: dict, n: int = 300) -> list:
+    """Real images of the task that neither training nor threshold choice read: the second half of skin_ham10000;
+    for chest, the adult chest radiograph RG1_UNCR.dcm of pydicom's test files."""
+    if task == "skin":
+        return _items(ham10000_halves(data)[1][:n], "ham10000_second_half", contract)
+    try:
+        from pydicom.data import get_testdata_file
+        return _items([Path(get_testdata_file("RG1_UNCR.dcm"))], "adult_chest_dicom", contract)
+    except Exception:
+        return []
+
+
+def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sample: int = 2000) -> dict:
+    from nets.registry import ModelRegistry
+    from nets.training.group_split import group_split
+    from nets.training.model_card import card_path_for, sha256_file
+    from nets.training.train_image_classifier import load_task_data
+    m = ModelRegistry().get(task=task, weights=weights)
+    cfg, c = m.config, m.config.input
+    card_file = card_path_for(Path(m.weights_path))
+    split = json.loads(card_file.read_text()).get("split", {})
+    ds = load_task_data(task, data / DATA_DIRS[task], cfg, progress=False)
+    tr, va = group_split(ds.groups, ds.labels, split.get("val_fraction", 0.2), split.get("seed", 0))
+    tr_fit = np.random.default_rng(0).permutation(tr)[:train_sample]
+    train = (*fd.batched_logits_and_features(m.module, ds.images[tr_fit], c), ds.labels[tr_fit])
+    val = fd.batched_logits_and_features(m.module, ds.images[va], c)
+    val_items = [("validation", Path(ds.files[i]).name, image_statistics(_open(ds.files[i])), None) for i in va]
+    if task == "skin":  # other photos of the same kind (another resize) join the threshold choice
+        more = _items(ham10000_halves(data)[0][:HAM_VALIDATION], "ham10000_first_half", c)
+        mo = _forward(m.module, [x[3] for x in more], c)
+        val = (np.concatenate([val[0], mo[0]]), np.concatenate([val[1], mo[1]]))
+        val_items += more
+    colour = colour_thresholds(task, np.array([s[2]["colourfulness"] for s in val_items]))
+    ood = ood_sets(task, corpus, data, c)
+    ood_fw = {k: _forward(m.module, [x[3] for x in ood[k]], c) for k in ("validation", "test")}
+    extra = extra_in_distribution(task, data, c)
+    extra_fw = _forward(m.module, [x[3] for x in extra], c)
+    sha = sha256_file(m.weights_path)
+    comparison, gates = {}, {}
+    for method in METHODS:
+        g, val_scores = gate_for(method, task, train, val, colour, sha, m.module.head.in_features)
+        gates[method] = g
+        ov = rates(g, ood["validation"], *ood_fw["validation"])
+        comparison[method] = {"auroc_validation": round(fd.auroc(val_scores, g.score(*ood_fw["validation"])), 4),
+                              "ood_validation_refused_or_flagged": round(ov["refused_or_flagged"], 4),
+                              "in_distribution_validation_flagged": round(
+                                  rates(g, val_items, *val)["refused_or_flagged"], 4)}
+    best = max(METHODS, key=lambda k: (comparison[k]["ood_validation_refused_or_flagged"],
+                                       comparison[k]["auroc_validation"]))
+    g = gates[best]
+    gate_file = g.save(gate_path_for(m.weights_path))
+    report = {"comparison_on_validation": comparison, "chosen": best, **g.card_entry(),
+              "how_chosen": ("fitted on the features of %d training images; thresholds on the validation split "
+                             "(the training code's group split): flag above the %.1fth percentile of the validation "
+                             "images' scores, refuse beyond %.0fx the largest; colour limits from the validation "
+                             "images' range; method = the one refusing or flagging most of the corpus's validation "
+                             "part%s" % (len(tr_fit), FLAG_QUANTILE * 100, REFUSE_FACTOR,
+                                         "; skin: validation images = the validation split plus %d HAM10000 photos "
+                                         "(first half by lesion)" % HAM_VALIDATION if task == "skin" else "")),
+              "in_distribution_validation": _summary(rates(g, val_items, *val)),
+              "in_distribution_extra": _summary(rates(g, extra, *extra_fw)) if extra else None,
+              "ood_validation": _summary(rates(g, ood["validation"], *ood_fw["validation"])),
+              "ood_test": _summary(rates(g, ood["test"], *ood_fw["test"])),
+              "gate_file": gate_file.name, "command": f"python -m nets.fit_trust {task}"}
+    cal = calibration_report(task, val[0][:len(va)], ds.labels[va], ds.groups[va], m, card_file)
+    _write_card(card_file, report, cal, cfg)
+    return {"model": m.name, "input_gate": report, "calibration": cal}
+
+
+def _open(path):
+    from nets.io.image_loader import decode_image
+    return decode_image(Path(path).read_bytes())
+
+
+def _summary(r: dict) -> dict:
+    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
+    out["answered_without_warning"] = r["answered_without_warning"][:20]
+    return out
+
+
+def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
+    """Temperature scaling, or BCTS (temperature + class offsets) when its cross-fitted ECE is lower by 0.005."""
+    cf_t, cf_b = (ts.cross_fitted_ece(logits, labels, groups, with_bias=w) for w in (False, True))
+    if cf_b < cf_t - 0.005:
+        t, bias = ts.fit_bias_temperature(logits, labels)
+        method = (f"bias-corrected temperature scaling (one T plus one offset per class, L2 {ts.BIAS_L2}), NLL on "
+                  "the validation split")
+    else:
+        t, bias = ts.fit_temperature(logits, labels), None
+        method = "temperature scaling (one T for all classes), NLL on the validation split"
+    before = ts.reliability(ts.calibrated(logits, 1.0), labels)
+    after = ts.reliability(ts.calibrated(logits, t, bias), labels)
+    plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
+    png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
+                                      f"{m.name}: validation, {len(labels)} images", with_bias=bias is not None)
+    return {"method": method, "temperature": round(t, 4),
+            "class_bias": None if bias is None else [round(float(b), 4) for b in bias],
+            "n_validation": int(len(labels)),
+            "ece_before": round(before["ece"], 4), "ece_after": round(after["ece"], 4),
+            "ece_after_cross_fitted": round(min(cf_t, cf_b) if bias is not None else cf_t, 4),
+            "cross_fitted_ece_candidates": {"temperature": round(cf_t, 4), "temperature_and_class_bias": round(cf_b, 4)},
+            "nll_before": round(ts.nll(logits, labels, 1.0), 4),
+            **ts.decisions(ts.calibrated(logits, 1.0), ts.calibrated(logits, t, bias), labels),
+            "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
+            "logits": "one forward pass, no test-time augmentation (as the service answers)",
+            "command": f"python -m nets.fit_trust {task}"}
+
+
+def _write_card(card_file: Path, gate: dict, calibration: dict, cfg) -> None:
+    card = json.loads(card_file.read_text())
+    card["input_gate"] = gate
+    card["calibration"] = calibration
+    if cfg.scope:
+        card["scope"] = cfg.scope
+    card_file.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
