@@ -42,7 +42,7 @@ def test_page_refuses_a_portrait_offers_override_and_warns(server, browser, tmp_
     assert "calibrated (temperature" in text
     page.screenshot(path=str(shots / "forced_answer.png"), full_page=True)
     print(f"screenshots in {shots}")
-    page.get_by_role("button", name="analyse another").click()
+    page.get_by_role("button", name="analyse another").first.click()  # above and below the result
     page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
     page.close()
 

@@ -46,12 +46,13 @@ def human_size(n: int) -> str:
 
 
 def answer_line(j: dict, lang: str) -> str:
-    """The headline (issue 16's worded headline when the result has one), else class code and name."""
+    """The class code, its name and probability; "uncertain between X and Y" (the result's headline) when unsure."""
     head = j.get("headline")
-    if isinstance(head, dict) and (head.get(lang) or head.get("en")):
+    if j.get("uncertain") and isinstance(head, dict) and (head.get(lang) or head.get("en")):
         return head.get(lang) or head["en"]
     pred = j["prediction"]
-    return f"{pred}: {(j.get('prediction_name') or {}).get(lang, '')}".rstrip(": ")
+    p = (j.get("probabilities") or {}).get(pred)
+    return f"{pred}: {(j.get('prediction_name') or {}).get(lang, '')}".rstrip(": ") + (f" ({p:.0%})" if p else "")
 
 
 def key_images(images: dict) -> list:
