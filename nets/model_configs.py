@@ -21,6 +21,9 @@ class ModelConfig:
     explanation: str
     notice: str = ""
     extra: dict = field(default_factory=dict)
+    # explanation methods offered for this model (nets/interpret/attribution.py); the first is computed with every
+    # prediction, the others on demand
+    explainers: tuple = ("lrp",)
 
 
 ADNI_CLASSES = ("AD", "CN", "MCI", "EMCI", "LMCI")
@@ -53,7 +56,8 @@ CONFIGS = {
         training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
                        "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
         licence="CC0 (ds002748); Colin27 / MNI152 template licences",
-        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
+        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions; occlusion on demand",
+        explainers=("lrp", "occlusion"),
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
     ),
@@ -96,7 +100,9 @@ CONFIGS = {
         weights="data/model_save/chest_xray_resnet.pt",
         training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
         licence="CC BY 4.0",
-        explanation="Grad-CAM on the last residual stage",
+        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+                    "contribution) and occlusion on demand",
+        explainers=("grad-cam", "lrp", "occlusion"),
     ),
     "skin-isic-resnet": ModelConfig(
         name="skin-isic-resnet",
@@ -125,7 +131,9 @@ CONFIGS = {
         weights="data/model_save/skin_isic_resnet.pt",
         training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
         licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
-        explanation="Grad-CAM on the last residual stage",
+        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+                    "contribution) and occlusion on demand",
+        explainers=("grad-cam", "lrp", "occlusion"),
     ),
 }
 
