@@ -244,10 +244,10 @@ class Predictor:
         replaced by the same cube of a healthy reference brain (default: the MNI152 template through the same
         preprocessing).
         Reports the cubes that, made typical, most raise and most lower the log-odds of `target` (default: CN).
-        window, stride: in voxels (2 mm). Fast by default: only cubes touching the brain mask, coarse to fine (the
-        non-overlapping cubes, then every stride-spaced cube around the 8 strongest; ~400 forwards instead of
-        2,160, same top cubes on demo.nii: README); full=True tries every cube. Computed once per result and
-        setting."""
+        window, stride: in voxels (2 mm). Cubes where brain and reference agree (outside both brains) are skipped
+        (exact: they change nothing). Fast by default: coarse to fine (the non-overlapping cubes, then every
+        stride-spaced cube around the 8 strongest; README says how close to the full map); full=True tries every
+        cube. Computed once per result and setting."""
         from nets.interpret.occlusion import describe_cubes, volume_occlusion
         from nets.render.plots import save_occlusion_planes
         if not result.on_mni_grid:
@@ -257,7 +257,7 @@ class Predictor:
         if key not in result._cache:
             ref_name, ref = self._reference_brain(reference)
             image = result._cache["x"][0, 0].numpy()
-            mask = None if full or result._cache.get("mask") is None else result._cache["mask"] > 0
+            mask = None if full else image != ref  # where the two agree a cube changes nothing: skipping is exact
             t0 = time.perf_counter()
             a, base, changes = volume_occlusion(result.model.module, image, ref, tgt, mask=mask,
                                                 refine_top=None if full else 8, window=window, stride=stride,
@@ -270,6 +270,7 @@ class Predictor:
                 f"speaks for {name} (made typical, P({name}) falls); blue: against {name}", name)
             if reference is None and (window, stride, full) == (12, 6, False):
                 result._cache[("occlusion_attribution", tgt)] = a
+            result._cache[("occlusion_map",) + key] = a.map
             result._cache[key] = {
                 "target": name, "log_odds": round(base, 2), "reference": ref_name,
                 "window_mm": window * 2, "stride_mm": stride * 2, "cubes": len(changes),

@@ -70,3 +70,23 @@ def build_explainer(method: str, loaded) -> Explainer:
         size = cfg.input["size"]
         return ImageOcclusion(loaded.module, window=size // 8, stride=size // 16)
     raise ValueError(f"unknown method {method}; known: {METHODS}")
+
+
+def map_function(method: str, task: str, reference: np.ndarray | None = None, mask: np.ndarray | None = None):
+    """(model, x, target) -> map, for checks that explain many inputs or many versions of a model (faithfulness
+    evaluation, randomisation sanity check). MRI occlusion needs the healthy reference brain and the brain mask."""
+    def explain(model, x, target):
+        if method == "occlusion" and task == "mri":
+            from nets.interpret.occlusion import volume_occlusion
+            image = x[0, 0].numpy()
+            return volume_occlusion(model, image, reference, target, mask=image != reference)[0].map
+        if method == "lrp":
+            from nets.interpret.lrp import LRPAttributor
+            return LRPAttributor(model).explain(x, target).map
+        if method == "grad-cam":
+            from nets.interpret.grad_cam import GradCAMAttributor
+            return GradCAMAttributor(model).explain(x, target).map
+        from nets.interpret.occlusion import ImageOcclusion
+        size = x.shape[-1]
+        return ImageOcclusion(model, window=size // 8, stride=size // 16).explain(x, target).map
+    return explain
