@@ -60,6 +60,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="image output root (default: imgs/)")
     ap.add_argument("--no-explain", action="store_true")
     ap.add_argument("--save-relevance", help="write the relevance volume as NIfTI aligned with the input")
+    ap.add_argument("--methods", help="more explanation methods, comma-separated (e.g. lrp,occlusion; the model "
+                                      "card lists what a model offers); each is added to `explanations`")
     a = ap.parse_args(argv)
     p = Path(a.path)
     try:
@@ -68,6 +70,8 @@ def main(argv=None) -> int:
             return run_folder(pred, p, a)
         r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
                               explain=not a.no_explain, save_relevance=a.save_relevance)
+        for method in (a.methods.split(",") if a.methods and not a.no_explain else []):
+            pred.explain(r, method.strip())
         print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
         return 0
     except InputError as e:

@@ -207,7 +207,6 @@ class Predictor:
         r.input_info = info
         return r
 
-
     def save_relevance_nifti(self, relevance, grid_affine, world_map, vol, out):
         """Relevance resampled onto the input scan's own voxel grid, so it overlays in any viewer."""
         if world_map is None:  # raw model: relevance lives on the first 160 slices of the input grid
@@ -234,6 +233,7 @@ class Predictor:
         r.images = e["images"]
         if result.task == "mri":
             r.renderer = c[("view", method, tgt)]
+            extras["relevance_conservation"] = c[("attribution", method, tgt)].meta.get("conservation")
             if c["world_map"] is not None:
                 r.regions = region_table(c[("attribution", method, tgt)].map)
         return r
@@ -274,6 +274,7 @@ class Predictor:
             result._cache[key] = {
                 "target": name, "log_odds": round(base, 2), "reference": ref_name,
                 "window_mm": window * 2, "stride_mm": stride * 2, "cubes": len(changes),
+                "forwards": a.meta["forwards"],
                 "mode": "every cube" if full else "brain cubes, coarse to fine",
                 "raise": describe_cubes(changes, window, image, top),
                 "lower": describe_cubes(changes[::-1], window, image, top),

@@ -1,6 +1,8 @@
 """Explanations behind one interface: every method returns an Attribution of the input's shape; LRP conserves
 relevance through residual sums; occlusion and the deletion check find the region a toy model reads; the sanity
 check flags a map that ignores the model; the colour scale says red = for, blue = against."""
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -101,3 +103,41 @@ def test_colour_scale_red_for_blue_against_and_a_worded_bar():
         assert not np.array_equal(en, np.asarray(colour_bar(260, True, 0.5, "CN", "zh")))
     seq = colourise(np.array([[0.0, 1.0]]), False, 1.0)[0]
     assert not np.allclose(seq[0], seq[1])
+
+
+def test_predictor_lists_every_method_with_its_faithfulness_and_caches_it(tmp_path):
+    from nets.errors import InputError
+    from nets.predictor import Predictor
+    from tests.conftest import ROOT
+    pred = Predictor(imgs_root=tmp_path)
+    r = pred.predict_file(ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png", task="chest")
+    first = r.to_json()["explanations"]
+    assert [e["method"] for e in first] == ["grad-cam"] and first[0]["target"] == r.to_json()["prediction"]
+    for method in ("lrp", "occlusion"):
+        e = pred.explain(r, method)
+        assert pred.explain(r, method) is e  # computed once per result
+        assert set(e["faithfulness"]) >= {"deletion_auc", "insertion_auc", "random_deletion_auc"}
+        assert all(Path(p).is_file() for k in ("raw", "heatmap", "merged") for p in e["images"][k])
+    j = r.to_json()
+    assert [e["method"] for e in j["explanations"]] == ["grad-cam", "lrp", "occlusion"]
+    json.dumps(j)  # JSON-safe
+    other = pred.explain_class(r, "NORMAL")
+    assert [(e["method"], e["target"]) for e in other.to_json()["explanations"]] == [("grad-cam", "NORMAL")]
+    with pytest.raises(InputError):
+        pred.explain(r, "integrated-gradients")
+
+
+@pytest.mark.parametrize("name", ["brain-atrophy-3dcnn", "chest-xray-resnet", "skin-isic-resnet"])
+def test_cards_record_the_sanity_check_and_the_faithfulness_rate_of_every_method(name):
+    from nets.model_configs import CONFIGS
+    from tests.conftest import ROOT
+    cfg = CONFIGS[name]
+    card = json.loads((ROOT / cfg.weights).with_name(Path(cfg.weights).stem + ".card.json").read_text())
+    sanity = card["sanity_check"]
+    assert set(sanity["methods"]) == set(cfg.explainers) and sanity["command"].startswith("python -m nets.sanity_check")
+    for s in sanity["methods"].values():
+        assert s["flag"] == (s["spearman_fully_randomised"] > sanity["flag_above"])
+    faith = card["explanation_checks"]["faithfulness"]
+    assert faith["shown_first"] == cfg.explainers[0] and faith["n"] >= 10
+    for m in ("lrp",) if cfg.task == "mri" else cfg.explainers:
+        assert 0 <= faith["methods"][m]["deletion_below_random_rate"] <= 1

@@ -22,12 +22,16 @@ class OcclusionSensitivity:
     def __call__(self, x: np.ndarray, reference: np.ndarray, score, progress=None, mask=None,
                  refine_top: int | None = None) -> tuple:
         """x, reference: (D, H, W); score: logits (N, classes) -> (N,) numpy; progress(fraction done), if given.
-        mask: only cubes that touch it (e.g. the brain) are tried. refine_top: coarse-to-fine, for speed: first the
+        mask: only cubes that touch it are tried; give it where x differs from the reference, and the others are
+        listed with change 0 without a forward (exact). refine_top: coarse-to-fine, for speed: first the
         non-overlapping cubes (stride = window), then every stride-spaced cube overlapping the `refine_top` coarse
         cubes whose change is largest in size; None tries every stride-spaced cube.
-        Returns (score of x, list of (score change, corner) for every cube tried, largest increase first)."""
+        Returns (score of x, list of (score change, corner) for every cube tried or known, largest increase
+        first); self.forwards counts the forward passes."""
         base = float(self._scores(x, reference, [None], score)[0])
         corners = [c for c in self.corners(x.shape) if mask is None or self._touches(mask, c)]
+        # cubes outside the mask where x equals the reference change nothing: known without a forward
+        untouched = [(0.0, c) for c in self.corners(x.shape) if mask is not None and not self._touches(mask, c)]
         if refine_top is None:
             changes = self._changes(x, reference, corners, score, base, progress, (0.0, 1.0))
         else:
@@ -43,6 +47,8 @@ class OcclusionSensitivity:
             changes += self._changes(x, reference, fine, score, base, progress, (0.6, 1.0))
             if progress is not None:
                 progress(1.0)
+        self.forwards = len(changes) + 1
+        changes += untouched
         changes.sort(key=lambda t: -t[0])
         return base, changes
 
@@ -159,6 +165,6 @@ def volume_occlusion(model, x: np.ndarray, reference: np.ndarray, target: int, m
     base, changes = occ(x, reference, class_log_odds(int(target)), progress, mask=mask, refine_top=refine_top)
     m = -occlusion_map(changes, x.shape, window)
     return Attribution(m, int(target), "occlusion", True,
-                       {"window_mm": window * 2, "stride_mm": stride * 2, "forwards": len(changes) + 1,
+                       {"window_mm": window * 2, "stride_mm": stride * 2, "forwards": occ.forwards,
                         "log_odds": round(base, 3), "unit": "log-odds drop when made like the reference",
                         "coarse_to_fine": refine_top}), base, changes
