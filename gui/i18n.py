@@ -76,17 +76,19 @@ TEXT = {
                                  "红色：换成健康样子后 P({c}) 下降，说明该区域支持 {c}；蓝色：P({c}) 上升，说明它反对 {c}。"
                                  "表中列出影响最大的立方块。"},
     "expl_run": {"en": "run {m} (about {s} s)", "zh": "运行 {m}（约 {s} 秒）"},
-    "expl_faith": {"en": "Check: hiding the 10 % of {unit} this map ranks highest changes P({c}) from {p0:.2f} to "
-                         "{p10:.2f}; hiding 10 % random {unit}: to {pr:.2f}. Over the whole deletion curve, {verdict} "
+    "expl_faith": {"en": "Check: hiding the 10 % of {unit} that this map ranks highest changes P({c}) from {p0:.2f} "
+                         "to {p10:.2f}; hiding a random 10 %: to {pr:.2f}. Over the whole deletion curve, {verdict} "
                          "(area {d:.2f} for this map vs {r:.2f} for random order; lower is better).",
-                   "zh": "检验：遮住此图排名最高的 10% {unit}，P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10% {unit}："
+                   "zh": "检验：遮住{unit}中此图排名最高的 10%，P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10%："
                          "变为 {pr:.2f}。在整条删除曲线上，{verdict}（此图面积 {d:.2f}，随机顺序 {r:.2f}；越低越好）。"},
     "expl_better": {"en": "the map's ranking matters more than random: it points at what the model uses",
                     "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
     "expl_worse": {"en": "the map's ranking is NOT better than random: read this map with caution",
                    "zh": "此图的排序并不比随机好：请谨慎看待此图"},
-    "expl_pixels": {"en": "pixels", "zh": "像素"},
-    "expl_voxels": {"en": "brain voxels (replaced by a healthy template brain)", "zh": "脑体素（换成健康模板脑）"},
+    "expl_pixels": {"en": "the image (in 8 x 8 pixel squares, set to average grey)",
+                    "zh": "图像（以 8 x 8 像素方块为单位，设为平均灰度）"},
+    "expl_voxels": {"en": "the brain (in 8 mm cubes, replaced by a healthy template brain)",
+                    "zh": "脑（以 8 mm 立方块为单位，换成健康模板脑）"},
     "expl_sanity_bad": {"en": "Warning: this method failed the randomisation check (Adebayo et al. 2018): with the "
                               "network's weights replaced by random ones its map stays similar (rank correlation "
                               "{r:.2f}), so it shows the image's outlines more than the model's reasoning.",
