@@ -57,10 +57,10 @@ TEXT = {
                        "layer, and shares it out over the pixels. Red: this part counted for {c}; blue: against {c}.",
                  "zh": "LRP（逐层相关性传播）把网络的结果逐层倒推回去，分配到每个像素上。红色：该部分支持 {c}；"
                        "蓝色：该部分反对 {c}。"},
-    "expl_grad-cam": {"en": "Grad-CAM shows where the network's last layers found features of {c} (coarse: one value "
-                            "per block of about 10 x 10 pixels). It has no blue: it shows where the network looked, "
+    "expl_grad-cam": {"en": "Grad-CAM shows where the network's last layers found features of {c} (coarse: about 10 x 10 "
+                            "values over the whole image). It has no blue: it shows where the network looked, "
                             "not whether that region argued for or against {c}. Yellow: looked most; dark: not used.",
-                      "zh": "Grad-CAM 显示网络最后几层在哪里找到了 {c} 的特征（较粗：约每 10 x 10 像素一个值）。"
+                      "zh": "Grad-CAM 显示网络最后几层在哪里找到了 {c} 的特征（较粗：整幅图约 10 x 10 个值）。"
                             "它没有蓝色：只显示网络看了哪里，不说明该区域支持还是反对 {c}。黄色：最关注；深色：未使用。"},
     "expl_occlusion_2d": {"en": "Each small square of the image is hidden in turn (set to an average grey) and the "
                                 "change of the answer is measured. Red: hiding it lowers P({c}), so it spoke for "
