@@ -18,8 +18,18 @@ import sys
 import numpy as np
 import torch
 from scipy import ndimage
-from skimage.filters import threshold_otsu
 from tqdm import tqdm
+
+
+def threshold_otsu(values: np.ndarray) -> float:
+    """Otsu's threshold (the split maximising the between-class variance) of a set of grey values."""
+    hist, edges = np.histogram(values, bins=256)
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres) / np.maximum(w0, 1)
+    m1 = ((hist * centres).sum() - np.cumsum(hist * centres)) / np.maximum(w1, 1)
+    return float(centres[int(np.argmax(w0 * w1 * (m0 - m1) ** 2))])
 
 
 def lesion_mask(rgb: np.ndarray):

@@ -142,3 +142,15 @@ def test_cards_record_the_sanity_check_and_the_faithfulness_rate_of_every_method
     assert faith["shown_first"] == cfg.explainers[0] and faith["n"] >= 10
     for m in {cfg.explainers[0], "lrp"}:
         assert 0 <= faith["methods"][m]["deletion_below_random_rate"] <= 1
+
+
+def test_lesion_mask_finds_a_dark_disc_and_skips_a_faint_one():
+    from nets.skin_background import lesion_mask
+    yy, xx = np.mgrid[:144, :144]
+    disc = np.hypot(yy - 72, xx - 70) < 30
+    img = np.full((144, 144, 3), 200, np.uint8)
+    img[disc] = 90
+    m = lesion_mask(img)
+    assert m is not None and (m & disc).sum() / (m | disc).sum() > 0.9
+    img[disc] = 192  # 8 grey levels darker: too faint to outline
+    assert lesion_mask(img) is None
