@@ -9,11 +9,12 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 from pywebio import output as out
-from pywebio import pin, session
+from pywebio import session
 from pywebio.exceptions import SessionException
 from pywebio.input import actions, file_upload, radio
 
 from gui.compute_queue import lane_for
+from gui.explanation_sections import put_explanations
 from gui.i18n import t
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
@@ -175,20 +176,12 @@ def show_result(ctx, res):
         if j.get("temperature"):
             out.put_text(t("calibrated", ctx.lang, t=j["temperature"])).style("color:#555")
         out.put_image(probability_chart(j["probabilities"], ctx.lang), format="png")
-        out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
-        out.put_scope("gallery")
-        render_gallery(ctx, res)
+        put_explanations(ctx, res)
         if j["regions"]:
             out.put_markdown(f"### {t('regions', ctx.lang)}")
             out.put_table([[r["name"], f"{r['share']:.1%}"] for r in j["regions"][:10]], header=["region", "share"])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
-        if res.on_mni_grid:
-            out.put_markdown(f"### {t('occlusion', ctx.lang)}")
-            out.put_text(t("occlusion_how", ctx.lang)).style("color:#555")
-            out.put_scope("occlusion")
-            with out.use_scope("occlusion"):
-                out.put_buttons([t("occlusion_run", ctx.lang)], onclick=lambda _: show_occlusion(ctx, res), small=True)
         out.put_markdown(f"### {t('card', ctx.lang)}")
         s = m.summary()
         out.put_table([["model", s["name"]], ["trained", str(s["trained"])], ["training data", s["training_data"]],
@@ -244,40 +237,6 @@ def run_forced(ctx, raw, task, model):
         out.put_buttons([t("again", ctx.lang)], onclick=lambda _: again.set(), scope="result")
 
 
-def render_gallery(ctx, res):
-    with out.use_scope("gallery", clear=True):
-        if res.task != "mri":
-            out.put_row([out.put_image(Path(res.images[k][0]).read_bytes(), width="260px")
-                         for k in ("raw", "heatmap", "merged")], size="auto auto auto")
-            return
-        r = res.renderer
-        for plane in ("axial", "coronal", "sagittal"):
-            idx = res.images["slices"][plane]
-            n = r.volume.shape[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
-            out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
-            out.put_scope(f"plane_{plane}")
-            pin.put_slider(f"slider_{plane}", value=idx[0], min_value=0, max_value=n - 1, step=1)
-            out.put_buttons([f"{plane} {i}" for i in idx],
-                            onclick=[(lambda i=i, p=plane: _set_slice(res, p, i)) for i in idx], small=True)
-            pin.pin_on_change(f"slider_{plane}", onchange=lambda v, p=plane: _show_slice(res, p, v))
-            _show_slice(res, plane, idx[0])
-
-
-def _set_slice(res, plane, i):
-    pin.pin[f"slider_{plane}"] = i
-    _show_slice(res, plane, i)
-
-
-def _show_slice(res, plane, index):
-    """Cut from the cached relevance: no model call here."""
-    r = res.renderer
-    if index is None or r is None:  # None: a result this session has moved on from (see release_results)
-        return
-    with out.use_scope(f"plane_{plane}", clear=True):
-        out.put_row([out.put_image(r.png_bytes(k, plane, int(index)), width="230px")
-                     for k in ("raw", "heatmap", "merged")], size="auto auto auto")
-
-
 def explain_other(ctx, res, cls):
     pred = default_predictor()
     new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
@@ -285,42 +244,6 @@ def explain_other(ctx, res, cls):
     show_result(ctx, new)
     ctx.shown.append(new)
     release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can no longer be asked
-
-
-def show_occlusion(ctx, res):
-    """Occlusion sensitivity for this result (computed once, in the compute queue, with a progress bar)."""
-    pred = default_predictor()
-    with out.use_scope("occlusion", clear=True):
-        out.put_processbar("occlusion_bar", 0.0)
-
-    def progress(frac):
-        out.set_processbar("occlusion_bar", frac, label=f"{int(frac * 100)}%")
-
-    try:
-        occ = lane_for("occlusion").run(lambda: pred.occlusion(res, progress=progress),
-                        on_wait=lambda n: out.set_processbar("occlusion_bar", 0.0, label=t("queue", ctx.lang, n=n)))
-    except InputError as e:
-        with out.use_scope("occlusion", clear=True):
-            out.put_error(e.message)
-        return
-    except SessionException:  # the tab was closed while it ran: nobody to tell
-        return
-    except Exception:  # a bug, not the input: say so and keep the page (as the main flow does)
-        traceback.print_exc()
-        ctx.log("occlusion", error="internal_error")
-        with out.use_scope("occlusion", clear=True):
-            out.put_error(t("internal_error", ctx.lang))
-        return
-    ctx.log("occlusion", task=res.task, target=occ["target"], seconds=occ["seconds"])
-    rows = [[t(f"occlusion_{way}", ctx.lang), f"{c['change']:+.2f}", c["region"], ", ".join(map(str, c["mni_mm"])),
-             f"{c['ventricle_share']:.0%}", f"{c['medial_temporal_share']:.0%}"]
-            for way in ("raise", "lower") for c in occ[way][:3]]
-    with out.use_scope("occlusion", clear=True):
-        out.put_text(f"{occ['target']} log-odds {occ['log_odds']:+.2f}; reference: {occ['reference']}; "
-                     f"{occ['cubes']} cubes of {occ['window_mm']} mm, {occ['seconds']} s")
-        out.put_image(Path(occ["image"]).read_bytes(), format="png")
-        out.put_table(rows, header=["", "log-odds change", "AAL region (most of the cube)", "MNI x, y, z (mm)",
-                                    "lateral ventricle", "medial temporal lobe"])
 
 
 def show_error(ctx, e: InputError):
