@@ -1,6 +1,7 @@
-"""Benchmark per-image latency including the heatmap for the chest and skin models, the input gate's share of it
-(image statistics + feature score; the features come from the same forward pass), and peak RSS. Prints JSON.
-The sample is noise, which the gates refuse: it runs with force=True so the whole path is timed.
+"""Benchmark per-image latency including the first explanation (Grad-CAM, its faithfulness check and PNGs) for the
+chest and skin models, the input gate's share of it (image statistics + feature score; the features come from the
+same forward pass), each further method on demand (LRP, occlusion: map + faithfulness + PNGs), and peak RSS.
+Prints JSON. The sample is noise, which the gates refuse: it runs with force=True so the whole path is timed.
 
 python bench/bench_2d.py [--runs 20]
 """
@@ -11,6 +12,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,14 @@ def main():
         out[task] = {"median_ms": round(1000 * statistics.median(ts), 1), "p90_ms": round(1000 * np.percentile(ts, 90), 1),
                      "gate_median_ms": round(1000 * statistics.median(gate), 2),
                      "gate_p90_ms": round(1000 * np.percentile(gate, 90), 2)}
+        for method in ("lrp", "occlusion"):  # on demand, per result: time of the first (uncached) call
+            runs = []
+            for _ in range(max(1, a.runs // 4)):
+                r = p.predict_bytes(raw, task=task, force=True)
+                t0 = time.perf_counter()
+                p.explain(r, method)
+                runs.append(time.perf_counter() - t0)
+            out[task][f"{method}_ms"] = round(1000 * statistics.median(runs), 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(out, indent=2))
 

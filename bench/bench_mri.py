@@ -1,7 +1,8 @@
 """Benchmark the MRI path on demo.nii: time per stage (median of N runs after one warm-up) and peak RSS. Prints JSON.
 
 python bench/bench_mri.py [--runs 3] [--model NAME] [--file F] [--occlusion]
---occlusion also times one occlusion map (page button / python -m nets.occlusion) and its cached second call.
+--occlusion also times one occlusion map as the page and python -m nets.occlusion make it (brain cubes, coarse to
+fine), its cached second call, and the map with every cube (--full), with how close the two maps are.
 """
 import argparse
 import json
@@ -34,16 +35,32 @@ def main():
     med = {k: round(statistics.median(r[k] for r in runs), 4) for k in runs[0]}
     extra = {}
     if a.occlusion:
-        r = p.predict_file(f, model=a.model, explain=False)
-        times = []
-        for _ in range(2):  # the second call is answered from the result's cache
-            t1 = time.perf_counter()
-            p.occlusion(r)
-            times.append(round(time.perf_counter() - t1, 3))
-        extra["occlusion_s"] = {"first": times[0], "cached": times[1]}
+        extra["occlusion"] = occlusion_timings(p, f, a.model)
     print(json.dumps({"input": Path(f).name, "model": a.model or "default", "runs": a.runs,
                       "startup_s": round(startup, 3), "median_s": med, **extra,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}, indent=2))
+
+
+def occlusion_timings(p, f, model) -> dict:
+    """Fast (default) vs every cube on one result: seconds, forwards, and agreement of the two maps."""
+    from scipy.stats import pearsonr
+    r = p.predict_file(f, model=model, explain=False)
+    out = {}
+    for full in (False, True):
+        times = []
+        for _ in range(2):  # the second call is answered from the result's cache
+            t1 = time.perf_counter()
+            o = p.occlusion(r, full=full)
+            times.append(round(time.perf_counter() - t1, 3))
+        out["every_cube" if full else "fast"] = {"first_s": times[0], "cached_s": times[1], "cubes": o["cubes"],
+                                                  "top3_raise": [c["mni_mm"] for c in o["raise"][:3]],
+                                                  "top3_lower": [c["mni_mm"] for c in o["lower"][:3]]}
+    fast, every = (m for k, m in sorted((k, m) for k, m in r._cache.items() if k[0] == "occlusion_map"))
+    inside = r._cache["x"][0, 0].numpy() > 0
+    out["pearson_r_in_brain"] = round(float(pearsonr(fast[inside], every[inside])[0]), 3)
+    out["same_top3"] = {w: sum(c in out["every_cube"][f"top3_{w}"] for c in out["fast"][f"top3_{w}"])
+                        for w in ("raise", "lower")}
+    return out
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import queue
 import threading
 import traceback
 import uuid
-from pathlib import Path
 
 from pywebio import output as out
 from pywebio import pin, session
@@ -17,6 +16,7 @@ from gui.card_view import model_table, put_model_card
 from gui.compute_queue import lane_for
 from gui.downloads import put_downloads
 from gui.examples import EXAMPLES, available, load_example
+from gui.explanation_sections import put_explanations
 from gui.i18n import t
 from gui.layout import ProgressLine, put_page_style, scroll_into_view
 from gui.visit_log import client_ip, log_event
@@ -205,11 +205,7 @@ def show_result(ctx, res, focus="result"):
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
         out.put_scope("explanation")  # brought into view after "explain another class"
         with out.use_scope("explanation"):
-            out.put_markdown(f"### {t('gallery', ctx.lang)} ({j['explained_class']})")
-            out.put_text(f"{t('what_map', ctx.lang)}: {plain_field(m.name, 'explanation', ctx.lang, '')}"
-                         ).style("color:#555")
-            out.put_scope("gallery")
-            render_gallery(ctx, res)
+            put_explanations(ctx, res)
         if not j.get("scope"):  # the result's own scope sentence (input gates), when it has one, says the same
             out.put_info(f"{t('limits', ctx.lang)}: {plain_field(m.name, 'limits', ctx.lang, m.config.notice)}")
         if j["regions"]:
@@ -218,12 +214,6 @@ def show_result(ctx, res, focus="result"):
                           header=[t("col_region", ctx.lang), t("col_share", ctx.lang)])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
-        if res.on_mni_grid:
-            out.put_markdown(f"### {t('occlusion', ctx.lang)}")
-            out.put_text(t("occlusion_how", ctx.lang)).style("color:#555")
-            out.put_scope("occlusion")
-            with out.use_scope("occlusion"):
-                out.put_buttons([t("occlusion_run", ctx.lang)], onclick=lambda _: show_occlusion(ctx, res), small=True)
         put_model_card(ctx, m)
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
         put_downloads(ctx, res)
@@ -281,40 +271,6 @@ def run_forced(ctx, raw, task, model):
     ctx.shown.append(res)
 
 
-def render_gallery(ctx, res):
-    with out.use_scope("gallery", clear=True):
-        if res.task != "mri":
-            out.put_row([out.put_image(Path(res.images[k][0]).read_bytes(), width="260px")
-                         for k in ("raw", "heatmap", "merged")], size="auto auto auto")
-            return
-        r = res.renderer
-        for plane in ("axial", "coronal", "sagittal"):
-            idx = res.images["slices"][plane]
-            n = r.volume.shape[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
-            out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
-            out.put_scope(f"plane_{plane}")
-            pin.put_slider(f"slider_{plane}", value=idx[0], min_value=0, max_value=n - 1, step=1)
-            out.put_buttons([f"{plane} {i}" for i in idx],
-                            onclick=[(lambda i=i, p=plane: _set_slice(res, p, i)) for i in idx], small=True)
-            pin.pin_on_change(f"slider_{plane}", onchange=lambda v, p=plane: _show_slice(res, p, v))
-            _show_slice(res, plane, idx[0])
-
-
-def _set_slice(res, plane, i):
-    pin.pin[f"slider_{plane}"] = i
-    _show_slice(res, plane, i)
-
-
-def _show_slice(res, plane, index):
-    """Cut from the cached relevance: no model call here."""
-    r = res.renderer
-    if index is None or r is None:  # None: a result this session has moved on from (see release_results)
-        return
-    with out.use_scope(f"plane_{plane}", clear=True):
-        out.put_row([out.put_image(r.png_bytes(k, plane, int(index)), width="230px")
-                     for k in ("raw", "heatmap", "merged")], size="auto auto auto")
-
-
 def explain_other(ctx, res, cls):
     """Explain another class: everything else stays (and "analyse another"), the new pictures come into view."""
     out.toast(t("explaining_class", ctx.lang, c=cls), duration=2)
@@ -324,42 +280,6 @@ def explain_other(ctx, res, cls):
     show_result(ctx, new, focus="explanation")
     ctx.shown.append(new)
     release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can no longer be asked
-
-
-def show_occlusion(ctx, res):
-    """Occlusion sensitivity for this result (computed once, in the compute queue, with a progress bar)."""
-    pred = default_predictor()
-    with out.use_scope("occlusion", clear=True):
-        out.put_processbar("occlusion_bar", 0.0)
-
-    def progress(frac):
-        out.set_processbar("occlusion_bar", frac, label=f"{int(frac * 100)}%")
-
-    try:
-        occ = lane_for("occlusion").run(lambda: pred.occlusion(res, progress=progress),
-                        on_wait=lambda n: out.set_processbar("occlusion_bar", 0.0, label=t("queue", ctx.lang, n=n)))
-    except InputError as e:
-        with out.use_scope("occlusion", clear=True):
-            out.put_error(e.message)
-        return
-    except SessionException:  # the tab was closed while it ran: nobody to tell
-        return
-    except Exception:  # a bug, not the input: say so and keep the page (as the main flow does)
-        traceback.print_exc()
-        ctx.log("occlusion", error="internal_error")
-        with out.use_scope("occlusion", clear=True):
-            out.put_error(t("internal_error", ctx.lang))
-        return
-    ctx.log("occlusion", task=res.task, target=occ["target"], seconds=occ["seconds"])
-    rows = [[t(f"occlusion_{way}", ctx.lang), f"{c['change']:+.2f}", c["region"], ", ".join(map(str, c["mni_mm"])),
-             f"{c['ventricle_share']:.0%}", f"{c['medial_temporal_share']:.0%}"]
-            for way in ("raise", "lower") for c in occ[way][:3]]
-    with out.use_scope("occlusion", clear=True):
-        out.put_text(f"{occ['target']} log-odds {occ['log_odds']:+.2f}; reference: {occ['reference']}; "
-                     f"{occ['cubes']} cubes of {occ['window_mm']} mm, {occ['seconds']} s")
-        out.put_image(Path(occ["image"]).read_bytes(), format="png")
-        out.put_table(rows, header=["", "log-odds change", "AAL region (most of the cube)", "MNI x, y, z (mm)",
-                                    "lateral ventricle", "medial temporal lobe"])
 
 
 def show_error(ctx, e: InputError):

@@ -41,17 +41,6 @@ TEXT = {
                          "changes read as {c} (it assumes {p:.0%} of the brains it sees are {c}).",
                    "zh": "该模型偏向 {c}：只有变化明显时才判为疾病阶段，轻微变化会判为 {c}（它假定 {p:.0%} 的脑扫描属于 {c}）。"},
     "occlusion": {"en": "Which regions would change the answer? (occlusion)", "zh": "哪些脑区会改变结果？（遮挡分析）"},
-    "occlusion_how": {"en": "Each 24 mm cube of this brain is replaced in turn by the same cube of the MNI152 template "
-                            "(a healthy average brain) and the change of the CN log-odds is recorded: about 2,000 "
-                            "forward passes, a minute or so. Positive: made typical, the region raises P(CN), so it "
-                            "argues for impairment. LRP shows what the network attends to; occlusion asks what would "
-                            "change its answer.",
-                      "zh": "依次把该脑的每个 24 mm 立方块替换为 MNI152 模板（健康平均脑）的同一位置，记录 CN 对数几率的变化："
-                            "约 2000 次前向计算，约一分钟。正值：该区域变得典型后 P(CN) 上升，即该区域支持“有萎缩”。"
-                            "LRP 显示网络关注哪里；遮挡分析回答什么会改变结果。"},
-    "occlusion_run": {"en": "run occlusion", "zh": "运行遮挡分析"},
-    "occlusion_raise": {"en": "made typical, raises P(CN)", "zh": "变典型后 P(CN) 上升"},
-    "occlusion_lower": {"en": "made typical, lowers P(CN)", "zh": "变典型后 P(CN) 下降"},
     "error": {"en": "This input cannot be analysed", "zh": "无法分析该输入"},
     "internal_error": {"en": "Something went wrong on our side while analysing this file. It has been logged; "
                              "please try again. Other files and users are not affected.",
@@ -104,6 +93,64 @@ TEXT = {
     "scope": {"en": "Limits of this model", "zh": "本模型的适用范围"},
     "calibrated": {"en": "calibrated (temperature {t:.2f}, fitted on validation data)",
                    "zh": "已校准（温度 {t:.2f}，在验证集上拟合）"},
+    # explanation sections (gui/explanation_sections.py)
+    "expl_title": {"en": "Why {c}? Explanations", "zh": "为什么是 {c}？解释"},
+    "expl_colours": {"en": "How to read the colours: RED marks parts of the image that pushed the answer towards "
+                           "{c}; BLUE marks parts that pushed it away from {c} (towards another class); no colour: "
+                           "no effect. The stronger the colour, the larger the effect. Each method below asks the "
+                           "question differently; where they agree, trust the map more.",
+                     "zh": "如何看颜色：红色表示图像中把结果推向 {c} 的部分；蓝色表示把结果推离 {c}（推向其他类别）的部分；"
+                           "无颜色表示没有影响。颜色越深，影响越大。下面每种方法提问的方式不同；几种方法一致的地方更可信。"},
+    "expl_lrp": {"en": "LRP (layer-wise relevance propagation) traces the answer back through the network, layer by "
+                       "layer, and shares it out over the pixels. Red: this part counted for {c}; blue: against {c}.",
+                 "zh": "LRP（逐层相关性传播）把网络的结果逐层倒推回去，分配到每个像素上。红色：该部分支持 {c}；"
+                       "蓝色：该部分反对 {c}。"},
+    "expl_grad-cam": {"en": "Grad-CAM shows where the network's last layers found features of {c} (coarse: about 10 x 10 "
+                            "values over the whole image). It has no blue: it shows where the network looked, "
+                            "not whether that region argued for or against {c}. Yellow: looked most; dark: not used.",
+                      "zh": "Grad-CAM 显示网络最后几层在哪里找到了 {c} 的特征（较粗：整幅图约 10 x 10 个值）。"
+                            "它没有蓝色：只显示网络看了哪里，不说明该区域支持还是反对 {c}。黄色：最关注；深色：未使用。"},
+    "expl_occlusion_2d": {"en": "Each small square of the image is hidden in turn (set to an average grey) and the "
+                                "change of the answer is measured. Red: hiding it lowers P({c}), so it spoke for "
+                                "{c}; blue: hiding it raises P({c}), so it spoke against {c}.",
+                          "zh": "依次把图像中的每个小方块遮住（设为平均灰度），测量结果的变化。红色：遮住后 P({c}) 下降，"
+                                "说明它支持 {c}；蓝色：遮住后 P({c}) 上升，说明它反对 {c}。"},
+    "expl_occlusion_mri": {"en": "Each 24 mm cube of this brain is swapped in turn for the same cube of a healthy "
+                                 "average brain (the MNI152 template), and the change of the answer is measured. "
+                                 "Red: made healthy-looking, the region lowers P({c}), so it spoke for {c}; blue: "
+                                 "it raises P({c}), so it spoke against {c}. The table lists the cubes with the "
+                                 "largest effect.",
+                           "zh": "依次把该脑的每个 24 mm 立方块换成健康平均脑（MNI152 模板）的同一位置，测量结果的变化。"
+                                 "红色：换成健康样子后 P({c}) 下降，说明该区域支持 {c}；蓝色：P({c}) 上升，说明它反对 {c}。"
+                                 "表中列出影响最大的立方块。"},
+    "expl_run": {"en": "run {m} (about {s} s)", "zh": "运行 {m}（约 {s} 秒）"},
+    "expl_faith": {"en": "Check: hiding the 10 % of {unit} that this map ranks highest changes P({c}) from {p0:.2f} "
+                         "to {p10:.2f}; hiding a random 10 %: to {pr:.2f}. Over the whole deletion curve, {verdict} "
+                         "(area {d:.2f} for this map vs {r:.2f} for random order; lower is better).",
+                   "zh": "检验：遮住{unit}中此图排名最高的 10%，P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10%："
+                         "变为 {pr:.2f}。在整条删除曲线上，{verdict}（此图面积 {d:.2f}，随机顺序 {r:.2f}；越低越好）。"},
+    "expl_better": {"en": "the map's ranking matters more than random: it points at what the model uses",
+                    "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
+    "expl_worse": {"en": "the map's ranking is NOT better than random: read this map with caution",
+                   "zh": "此图的排序并不比随机好：请谨慎看待此图"},
+    "expl_pixels": {"en": "the image (in 8 x 8 pixel squares, set to average grey)",
+                    "zh": "图像（以 8 x 8 像素方块为单位，设为平均灰度）"},
+    "expl_voxels": {"en": "the brain (in 8 mm cubes, replaced by a healthy template brain)",
+                    "zh": "脑（以 8 mm 立方块为单位，换成健康模板脑）"},
+    "expl_sanity_bad": {"en": "Warning: this method failed the randomisation check (Adebayo et al. 2018): with the "
+                              "network's weights replaced by random ones its map stays similar (rank correlation "
+                              "{r:.2f}), so it shows the image's outlines more than the model's reasoning.",
+                        "zh": "警告：该方法未通过随机化检验（Adebayo 等 2018）：把网络权重换成随机值后其图仍相似（秩相关 {r:.2f}），"
+                              "因此它更多显示图像轮廓，而不是模型的推理。"},
+    "expl_sanity_ok": {"en": "Randomisation check passed: with random weights the map changes (rank correlation "
+                             "{r:.2f}), so it depends on what the model learned.",
+                       "zh": "随机化检验通过：权重随机化后图明显改变（秩相关 {r:.2f}），说明它取决于模型学到的内容。"},
+    "expl_bar_words": {"en": "top of the bar: {a}; bottom: {b}", "zh": "色条顶部：{a}；底部：{b}"},
+    "occlusion_raise": {"en": "made healthy-looking, raises P({c}): spoke against {c}",
+                        "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
+    "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",
+                        "zh": "换成健康样子后 P({c}) 下降：支持 {c}"},
+    "occlusion_head": {"en": "change of log-odds of {c}", "zh": "{c} 对数几率变化"},
     "lang": {"en": "中文", "zh": "English"},
     "warning": {"en": "Warning", "zh": "警告"},
 }

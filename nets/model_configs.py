@@ -21,6 +21,9 @@ class ModelConfig:
     explanation: str
     notice: str = ""
     extra: dict = field(default_factory=dict)
+    # explanation methods offered for this model (nets/interpret/attribution.py); the first is computed with every
+    # prediction, the others on demand
+    explainers: tuple = ("lrp",)
     scope: dict = field(default_factory=dict)  # {"en", "zh"}: population and scope in one plain sentence
 
 
@@ -54,7 +57,8 @@ CONFIGS = {
         training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
                        "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
         licence="CC0 (ds002748); Colin27 / MNI152 template licences",
-        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
+        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions; occlusion on demand",
+        explainers=("lrp", "occlusion"),
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
         scope={"en": "Adults aged 19-55 without dementia (ds002748), with atrophy simulated by our code; T1-weighted "
@@ -103,7 +107,9 @@ CONFIGS = {
         weights="data/model_save/chest_xray_resnet.pt",
         training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
         licence="CC BY 4.0",
-        explanation="Grad-CAM on the last residual stage",
+        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+                    "contribution) and occlusion on demand",
+        explainers=("grad-cam", "lrp", "occlusion"),
         scope={"en": "Children aged 1-5 from one hospital in Guangzhou (Kermany 2018); frontal chest X-rays only; "
                      "normal vs pneumonia, no other finding.",
                "zh": "广州一家医院 1-5 岁儿童（Kermany 2018）；仅限正位胸部 X 光片；只区分正常与肺炎，不识别其他病变。"},
@@ -135,7 +141,9 @@ CONFIGS = {
         weights="data/model_save/skin_isic_resnet.pt",
         training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
         licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
-        explanation="Grad-CAM on the last residual stage",
+        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+                    "contribution) and occlusion on demand",
+        explainers=("grad-cam", "lrp", "occlusion"),
         scope={"en": "Dermoscopy photos of single skin lesions, mostly fair skin (ISIC Archive / HAM10000, Europe and "
                      "Australia); not ordinary photos, darker skin not checked.",
                "zh": "单个皮肤病灶的皮肤镜照片，以浅肤色为主（ISIC / HAM10000，欧洲与澳大利亚）；不适用于普通照片，深色皮肤未经检验。"},

@@ -64,6 +64,8 @@ def _main(argv=None) -> int:
     ap.add_argument("--int8", action="store_true", help="with --runtime onnx: the int8-quantised export")
     ap.add_argument("--force", action="store_true",
                     help="answer even when the input gate refuses the input (the answer carries a warning)")
+    ap.add_argument("--methods", help="more explanation methods, comma-separated (e.g. lrp,occlusion; the model "
+                                      "card lists what a model offers); each is added to `explanations`")
     a = ap.parse_args(argv)
     p = Path(a.path)
     if a.runtime == "onnx" and not a.no_explain:
@@ -75,9 +77,11 @@ def _main(argv=None) -> int:
         return run_folder(p, a)
     from nets.batch import predictor_for, runtime_name
     opts = _options(a)
-    r = predictor_for(opts).predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                                         explain=not a.no_explain, save_relevance=a.save_relevance,
-                                         force=a.force)
+    pred = predictor_for(opts)
+    r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
+                          explain=not a.no_explain, save_relevance=a.save_relevance, force=a.force)
+    for method in (a.methods.split(",") if a.methods and not a.no_explain else []):
+        pred.explain(r, method.strip())
     print(json.dumps({**r.to_json(), **runtime_name(opts)}, indent=2, ensure_ascii=False))
     if a.report:
         write_report(r, a.report, a.lang)

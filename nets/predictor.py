@@ -122,7 +122,7 @@ class Predictor:
         for t in tasks:
             self.registry.get(task=t)
         if "mri" in tasks:
-            self.preprocessor()
+            self._reference_brain(None)  # the faithfulness / occlusion reference, preprocessed once
 
     # -- entry points ------------------------------------------------------------------------------------------
     def predict_file(self, path, **kw) -> Result:
@@ -211,21 +211,22 @@ class Predictor:
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
-        relevance, renderer, images, regions = None, None, {}, []
         run_id = uuid.uuid4().hex[:12]
         extras = {}
+        r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
+                   extras)
+        r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
         if explain:
             progress("explaining", 0.55)
-            t3 = time.perf_counter()
-            relevance, ratio = self._explain_volume(m, x, tgt)
-            t["explain"] = time.perf_counter() - t3
-            extras["relevance_conservation"] = round(ratio, 4)
+            e = self.explain(r, "lrp", tgt)
+            a = r._cache[("attribution", "lrp", tgt)]
+            t.update(e["timings_s"])
+            extras["relevance_conservation"] = a.meta["conservation"]
             progress("rendering", 0.8)
-            t4 = time.perf_counter()
-            renderer, images, regions = self._render_volume(image, relevance, grid_affine, world_map, run_id)
-            t["render"] = time.perf_counter() - t4
+            r.renderer, r.images = r._cache[("view", "lrp", tgt)], e["images"]
+            r.regions = region_table(a.map) if world_map is not None else []
             if save_relevance:
-                self.save_relevance_nifti(relevance, grid_affine, world_map, vol, save_relevance)
+                self.save_relevance_nifti(a.map, grid_affine, world_map, vol, save_relevance)
                 extras["relevance_nifti"] = str(save_relevance)
         t["total"] = time.perf_counter() - t0
         progress("done", 1.0)
@@ -239,23 +240,8 @@ class Predictor:
                       temperature=temperature(m))
         if verdict is not None:
             extras["input_gate"]["tissue_contrast"] = verdict.contrast
-        r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, renderer, images, regions, t,
-                   info, warnings, extras)
-        r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
+        r.input_info = info
         return r
-
-    @staticmethod
-    def _explain_volume(m, x, target):
-        rel, _, ratio = m.explainer().explain(x, target)
-        return rel[0, 0].numpy(), ratio
-
-    def _render_volume(self, image, relevance, grid_affine, world_map, run_id):
-        """Gallery + region table, all cut from one relevance volume."""
-        ras_img, ras_rel = _to_ras(image, relevance, grid_affine)
-        renderer = SliceRenderer(ras_img, ras_rel)
-        images = render_gallery(renderer, run_id, self.imgs_root)
-        regions = region_table(relevance) if world_map is not None else []
-        return renderer, images, regions
 
     def save_relevance_nifti(self, relevance, grid_affine, world_map, vol, out):
         """Relevance resampled onto the input scan's own voxel grid, so it overlays in any viewer."""
@@ -273,54 +259,61 @@ class Predictor:
         tgt = self._class_index(result.model, target)
         c = result._cache
         run_id = uuid.uuid4().hex[:12]
-        t0 = time.perf_counter()
-        if result.task == "mri":
-            relevance, _ = self._explain_volume(result.model, c["x"], tgt)
-            renderer, images, regions = self._render_volume(c["x"][0, 0].numpy(), relevance, c["grid_affine"],
-                                                            c["world_map"], run_id)
-        else:
-            cam, _ = result.model.explainer().explain(c["x"], tgt)
-            renderer = None
-            if c.get("display") is None:
-                c["display"] = _display_image(c["img"], result.model.config.input)
-            images = self._render_2d(c["display"], cam, run_id)
-            regions = []
-        t = dict(result.timings, explain=time.perf_counter() - t0)
-        r = Result(run_id, result.task, result.model, result.logits, result.probabilities, tgt, renderer, images,
-                   regions, t, result.input_info, result.warnings, result.extras)
+        extras = {k: v for k, v in result.extras.items() if k != "explanations"}
+        r = Result(run_id, result.task, result.model, result.logits, result.probabilities, tgt, None, {}, [],
+                   dict(result.timings), result.input_info, result.warnings, extras)
         r._cache = c
+        method = result.model.config.explainers[0]
+        e = self.explain(r, method, tgt)
+        r.timings.update(e["timings_s"])
+        r.images = e["images"]
+        if result.task == "mri":
+            r.renderer = c[("view", method, tgt)]
+            extras["relevance_conservation"] = c[("attribution", method, tgt)].meta.get("conservation")
+            if c["world_map"] is not None:
+                r.regions = region_table(c[("attribution", method, tgt)].map)
         return r
 
     def occlusion(self, result: Result, target=None, reference=None, top: int = 5, progress: Progress = None,
-                  window: int = 12, stride: int = 6) -> dict:
-        """Occlusion sensitivity for an MRI result (nets/interpret/occlusion.py): every cube (default 24 mm) in turn
+                  window: int = 12, stride: int = 6, full: bool = False) -> dict:
+        """Occlusion sensitivity for an MRI result (nets/interpret/occlusion.py): cubes (default 24 mm) in turn
         replaced by the same cube of a healthy reference brain (default: the MNI152 template through the same
         preprocessing).
         Reports the cubes that, made typical, most raise and most lower the log-odds of `target` (default: CN).
-        window, stride: in voxels (2 mm). About 2,000 forwards by default; computed once per result and setting."""
-        from nets.interpret.occlusion import OcclusionSensitivity, class_log_odds, describe_cubes, occlusion_map
+        window, stride: in voxels (2 mm). Cubes where brain and reference agree (outside both brains) are skipped
+        (exact: they change nothing). Fast by default: coarse to fine (the non-overlapping cubes, then every
+        stride-spaced cube around the 8 strongest; README says how close to the full map); full=True tries every
+        cube. Computed once per result and setting."""
+        from nets.interpret.occlusion import describe_cubes, volume_occlusion
         from nets.render.plots import save_occlusion_planes
         if not result.on_mni_grid:
             raise InputError("Occlusion needs an MRI result on the engine's MNI grid (not the raw ADNI contract).")
         tgt = self._class_index(result.model, "CN" if target is None else target)
-        key = ("occlusion", tgt, str(reference) if reference else "mni152", top, window, stride)
+        key = ("occlusion", tgt, str(reference) if reference else "mni152", top, window, stride, full)
         if key not in result._cache:
             ref_name, ref = self._reference_brain(reference)
             image = result._cache["x"][0, 0].numpy()
-            occ = OcclusionSensitivity(result.model.module, window=window, stride=stride)
+            mask = None if full else image != ref  # where the two agree a cube changes nothing: skipping is exact
             t0 = time.perf_counter()
-            base, changes = occ(image, ref, class_log_odds(tgt), progress)
+            a, base, changes = volume_occlusion(result.model.module, image, ref, tgt, mask=mask,
+                                                refine_top=None if full else 8, window=window, stride=stride,
+                                                progress=progress)
             name = result.classes[tgt]
             figure = save_occlusion_planes(
-                image, occlusion_map(changes, image.shape, occ.window),
+                image, a.map,
                 self.imgs_root / "img_occlusion" / result.run_id / f"occlusion_{name}_{uuid.uuid4().hex[:6]}.png",
-                f"{name} log-odds change when a {occ.window * 2} mm cube is made like the reference "
-                f"(red: raises it, so the region argues against {name})")
+                f"Occlusion for {name}: each {window * 2} mm cube made like the reference brain. Red: the region "
+                f"speaks for {name} (made typical, P({name}) falls); blue: against {name}", name)
+            if reference is None and (window, stride, full) == (12, 6, False):
+                result._cache[("occlusion_attribution", tgt)] = a
+            result._cache[("occlusion_map",) + key] = a.map
             result._cache[key] = {
                 "target": name, "log_odds": round(base, 2), "reference": ref_name,
-                "window_mm": occ.window * 2, "stride_mm": occ.stride * 2, "cubes": len(changes),
-                "raise": describe_cubes(changes, occ.window, image, top),
-                "lower": describe_cubes(changes[::-1], occ.window, image, top),
+                "window_mm": window * 2, "stride_mm": stride * 2, "cubes": len(changes),
+                "forwards": a.meta["forwards"],
+                "mode": "every cube" if full else "brain cubes, coarse to fine",
+                "raise": describe_cubes(changes, window, image, top),
+                "lower": describe_cubes(changes[::-1], window, image, top),
                 "image": figure, "seconds": round(time.perf_counter() - t0, 1)}
         return result._cache[key]
 
@@ -377,18 +370,6 @@ class Predictor:
         probs = calibrated_probabilities(m, logits.numpy())
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
-        images = {}
-        if explain:
-            progress("explaining", 0.6)
-            t3 = time.perf_counter()
-            cam, _ = m.explainer().explain(x, tgt)
-            t["explain"] = time.perf_counter() - t3
-            progress("rendering", 0.8)
-            t4 = time.perf_counter()
-            images = self._render_2d(display, cam, run_id)
-            t["render"] = time.perf_counter() - t4
-        t["total"] = time.perf_counter() - t0
-        progress("done", 1.0)
         if detected not in (task, "neither"):
             warnings.append(f"The image looks like a {'chest X-ray' if detected == 'chest' else 'skin photo'} "
                             f"but was analysed as {task}.")
@@ -396,9 +377,16 @@ class Predictor:
                 "size": list(img.size), "mode": img.mode, "detected_task": detected}
         extras = {"input_gate": verdict.to_json() if verdict else None, "forced": bool(force),
                   "temperature": temperature(m)}
-        r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, images, [], t, info,
+        r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, info,
                    warnings, extras)
         r._cache = {"x": x, "display": display, "img": img}
+        if explain:
+            progress("explaining", 0.6)
+            e = self.explain(r, m.config.explainers[0], tgt)
+            t.update(e["timings_s"])
+            r.images = e["images"]
+        t["total"] = time.perf_counter() - t0
+        progress("done", 1.0)
         return r
 
     def _other_task(self, img, task, timings, current) -> tuple:
@@ -455,25 +443,78 @@ class Predictor:
         timings["gate"] = timings.get("gate", 0.0) + time.perf_counter() - t
         return logits[0], verdict
 
-    def _render_2d(self, display, cam, run_id):
-        from PIL import Image
-        from matplotlib import colormaps
-        camr = np.asarray(Image.fromarray((cam * 255).astype(np.uint8)).resize(display.shape[1::-1], 2)) / 255.0
-        heat = (colormaps["jet"](camr)[..., :3] * 255).astype(np.uint8)
-        a = (0.5 * camr)[..., None]
-        merged = (display * (1 - a) + heat * a).astype(np.uint8)
-        out = {}
-        for kind, arr, sub in (("raw", display, "img_raw"), ("heatmap", heat, "img_hot"), ("merged", merged, "img_merge")):
-            d = self.imgs_root / sub / run_id
-            d.mkdir(parents=True, exist_ok=True)
-            p = d / "image.png"
-            Image.fromarray(arr).save(p)
-            out[kind] = [str(p)]
-        mont = self.imgs_root / "montage" / f"{run_id}.png"
-        mont.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.concatenate([display, heat, merged], 1)).save(mont)
-        out["montage"] = str(mont)
-        return out
+    # -- explanations (every method, every task) ----------------------------------------------------------------
+    def explain(self, result: Result, method: str | None = None, target=None, progress=None) -> dict:
+        """Explain `result` with `method` (default: the model's first; the config lists what it offers) for `target`
+        (default: the explained class, else the prediction): the map (nets/interpret/attribution.py), its deletion /
+        insertion faithfulness, PNGs. Computed once per result, method and class, and listed in the result's JSON
+        (`explanations`). Returns that JSON entry (method, target, faithfulness, images, timings_s, ...)."""
+        from nets.interpret.attribution import METHOD_NAMES
+        m = result.model
+        method = method or m.config.explainers[0]
+        if method not in m.config.explainers or (method == "occlusion" and result.task == "mri"
+                                                 and not result.on_mni_grid):
+            raise InputError(f"{m.name} offers no {method} explanation for this input.")
+        tgt = self._class_index(m, target if target is not None else
+                                (result.target if result.target is not None else int(np.argmax(result.probabilities))))
+        c, key = result._cache, ("explanation", method, tgt)
+        if key not in c:
+            t0 = time.perf_counter()
+            a = self._attribution(result, method, tgt, progress)
+            t1 = time.perf_counter()
+            faith = self._faithfulness(result, a)
+            t2 = time.perf_counter()
+            view, images = self._render_attribution(result, a)
+            t3 = time.perf_counter()
+            c[("attribution", method, tgt)], c[("view", method, tgt)] = a, view
+            c[key] = {"method": method, "method_name": METHOD_NAMES[method], "target": result.classes[tgt],
+                      "signed": a.signed, "faithfulness": faith, "sanity": self._sanity(m, method),
+                      "meta": a.meta, "images": images,
+                      "timings_s": {"explain": round(t1 - t0, 4), "faithfulness": round(t2 - t1, 4),
+                                    "render": round(t3 - t2, 4)}}
+        entries = result.extras.setdefault("explanations", [])
+        if c[key] not in entries:
+            entries.append(c[key])
+        return c[key]
+
+    def _attribution(self, result, method, tgt, progress):
+        m, x = result.model, result._cache["x"]
+        if method == "occlusion" and result.task == "mri":
+            self.occlusion(result, tgt, progress=progress)
+            return result._cache[("occlusion_attribution", tgt)]
+        return m.explainer(method).explain(x, tgt)
+
+    def _faithfulness(self, result, a):
+        """Deletion / insertion against a random order (nets/interpret/faithfulness.py); MRI: within the brain,
+        towards the MNI152 reference brain; 2D: towards the training mean. None for the raw-contract MRI model."""
+        from nets.interpret.faithfulness import deletion_insertion
+        x = result._cache["x"]
+        if result.task != "mri":
+            return deletion_insertion(result.model.module, x, torch.zeros_like(x), a.map, a.target)
+        if not result.on_mni_grid:
+            return None
+        ref = torch.from_numpy(self._reference_brain(None)[1])[None, None]
+        mask = result._cache["mask"]
+        return deletion_insertion(result.model.module, x, ref, a.map, a.target,
+                                  region=None if mask is None else mask > 0)
+
+    @staticmethod
+    def _sanity(m, method):
+        """The card's model-randomisation check for this method (python -m nets.sanity_check), if recorded."""
+        return ((m.card.get("sanity_check") or {}).get("methods") or {}).get(method)
+
+    def _render_attribution(self, result, a):
+        name = result.classes[a.target]
+        c = result._cache
+        if result.task != "mri":
+            from nets.render.image_explanation import ImageExplanation
+            if c.get("display") is None:  # an answer made without explanation: the picture is drawn when first asked
+                c["display"] = _display_image(c["img"], result.model.config.input)
+            view = ImageExplanation(c["display"], a, name)
+            return view, view.save(self.imgs_root, result.run_id, f"_{a.method}_{name}")
+        ras_img, ras_map = _to_ras(c["x"][0, 0].numpy(), a.map, c["grid_affine"])
+        view = SliceRenderer(ras_img, ras_map, target=name, signed=a.signed, method=a.method)
+        return view, render_gallery(view, f"{result.run_id}_{a.method}_{name}", self.imgs_root)
 
 
 def _display_image(img, contract):

@@ -22,24 +22,22 @@ class LoadedModel:
     card: dict
     weights_path: str | None
     trained: bool
-    _explainer: object = None
+    _explainers: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def name(self):
         return self.config.name
 
-    def explainer(self):
-        """LRP (3D) or Grad-CAM (2D), built once."""
+    def explainer(self, method: str | None = None):
+        """The explainer for `method` (default: the config's first, shown with every prediction), built once;
+        explain(x, target) -> Attribution (nets/interpret/attribution.py)."""
+        from nets.interpret.attribution import build_explainer
+        method = method or self.config.explainers[0]
         with self._lock:
-            if self._explainer is None:
-                if self.config.task == "mri":
-                    from nets.interpret.lrp import LRPExplainer
-                    self._explainer = LRPExplainer(self.module)
-                else:
-                    from nets.interpret.grad_cam import GradCAM
-                    self._explainer = GradCAM(self.module, "features")
-            return self._explainer
+            if method not in self._explainers:
+                self._explainers[method] = build_explainer(method, self)
+            return self._explainers[method]
 
     def summary(self) -> dict:
         c = self.card

@@ -179,7 +179,8 @@ def test_occlusion_cli_on_demo_and_a_bad_file(tmp_path, demo_path):
     o = j["occlusion"]
     pcn = j["probabilities"]["CN"]
     assert o["target"] == "CN" and abs(o["log_odds"] - np.log(pcn / (1 - pcn))) < 0.01
-    assert o["cubes"] == 6 * 8 * 6 and o["window_mm"] == 24 and o["stride_mm"] == 24
+    # cubes outside both brains change nothing: no forward for them; stride = window: no finer pass
+    assert o["cubes"] == 6 * 8 * 6 and 1 < o["forwards"] < 6 * 8 * 6 and o["window_mm"] == 24 and o["stride_mm"] == 24
     up, down = [c["change"] for c in o["raise"]], [c["change"] for c in o["lower"]]
     assert len(up) == 3 and up == sorted(up, reverse=True) and down == sorted(down) and up[0] > down[0]
     assert all(len(c["mni_mm"]) == 3 and c["region"] and 0 <= c["ventricle_share"] <= 1 for c in o["raise"])
@@ -187,8 +188,10 @@ def test_occlusion_cli_on_demo_and_a_bad_file(tmp_path, demo_path):
     from nets.predictor import Predictor
     pred = Predictor(imgs_root=tmp_path)
     r = pred.predict_file(demo_path, explain=False)
-    same = pred.occlusion(r, "AD", reference=demo_path, top=2, window=12, stride=24)
-    assert same["target"] == "AD" and all(c["change"] == 0 for c in same["raise"] + same["lower"])
+    same = pred.occlusion(r, "AD", reference=demo_path, top=2, window=12, stride=24, full=True)
+    assert same["target"] == "AD" and same["cubes"] == 3 * 4 * 3  # stride 24 voxels here
+    assert all(c["change"] == 0 for c in same["raise"] + same["lower"])
+    assert pred.occlusion(r, "AD", reference=demo_path, top=2, window=12, stride=24)["forwards"] == 1  # all known
     bad = tmp_path / "x.nii"
     bad.write_bytes(b"not a volume" * 40)
     p = run("nets.occlusion", str(bad), "--no-progress")

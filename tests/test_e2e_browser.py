@@ -88,14 +88,16 @@ def test_demo_flow(server, browser):
     assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
     # move a slice with a slice button: cut from the cached relevance
     page.get_by_role("button", name="axial").first.click()
-    # occlusion: which regions, made typical, would change the answer (a progress bar, then a table)
+    # the explanation says in words what red and blue mean, and how faithful the map is
+    assert "RED marks parts of the image that pushed the answer towards" in text and "Check: hiding the 10 %" in text
+    # occlusion, on click: which regions, made healthy-looking, would change the answer (progress bar, map, table)
     shown = _images_on_page(page)
     page.get_by_role("button", name="run occlusion").click()
-    page.get_by_text("log-odds change").wait_for(timeout=240000)
+    page.get_by_text("change of log-odds of").wait_for(timeout=240000)
     text = page.inner_text("body")
-    assert "made typical, raises P(CN)" in text and "made typical, lowers P(CN)" in text and "MNI152" in text
+    assert "made healthy-looking, raises P(" in text and "made healthy-looking, lowers P(" in text and "MNI152" in text
     page.wait_for_timeout(500)
-    assert _images_on_page(page) == shown + 1  # the occlusion planes came with the table
+    assert _images_on_page(page) == shown + 12  # 3 planes x (raw, map, overlay, colour bar)
     page.get_by_role("button", name="analyse another").first.click()
     page.get_by_role("button", name="use demo.nii").wait_for(timeout=30000)
     assert "Result:" not in page.inner_text("body")
@@ -173,6 +175,15 @@ def test_upload_chest_xray(server, browser):
     _wait_for_result(page, 30000)
     page.wait_for_timeout(800)
     assert "NORMAL" in page.inner_text("body") and "PNEUMONIA" in page.inner_text("body")
+    # Grad-CAM at once; LRP and occlusion side by side on click, each with its faithfulness check in words
+    assert page.inner_text("body").count("Check: hiding the 10 %") == 1
+    for method in ("lrp", "occlusion"):
+        _click(page, page.get_by_role("button", name=f"run {method}"))
+    deadline = time.time() + 120
+    while page.inner_text("body").count("Check: hiding the 10 %") < 3 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    assert page.inner_text("body").count("Check: hiding the 10 %") == 3
+    page.wait_for_timeout(800)
     page.close()
 
 

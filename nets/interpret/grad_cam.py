@@ -9,6 +9,8 @@ import threading
 import torch
 import torch.nn.functional as F
 
+from nets.interpret.attribution import Attribution, Explainer
+
 
 class GradCAM:
     def __init__(self, model, layer: str):
@@ -41,3 +43,16 @@ class GradCAM:
             cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
             cam = cam / cam.max().clamp_min(1e-12)
         return cam.detach().numpy(), logits.detach()
+
+
+class GradCAMAttributor(Explainer):
+    """Grad-CAM behind the common interface: an unsigned map in [0, 1] (where the network looked for the class)."""
+    method = "grad-cam"
+    signed = False
+
+    def __init__(self, model, layer: str = "features"):
+        self._cam = GradCAM(model, layer)
+
+    def explain(self, x: torch.Tensor, target: int) -> Attribution:
+        cam, logits = self._cam.explain(x, int(target))
+        return Attribution(cam, int(target), self.method, False, {"layer": "last residual stage"})

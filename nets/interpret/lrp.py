@@ -20,7 +20,9 @@ from captum.attr._core import lrp as _captum_lrp
 from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule, EpsilonRule
 from torch import nn
 
+from nets.interpret.attribution import Attribution, Explainer
 from nets.interpret.bn_folding import fold_batchnorm
+from nets.interpret.residual_canonizer import StackSum, canonize_residuals
 
 # folded BatchNorms become nn.Identity: let relevance pass through them like through ReLU
 if nn.Identity not in _captum_lrp.SUPPORTED_NON_LINEAR_LAYERS:
@@ -34,7 +36,7 @@ class LRPExplainer:
     def __init__(self, model: nn.Module, epsilon: float = 1e-6, rule: str = "epsilon-plus"):
         if rule not in RULES:
             raise ValueError(f"rule must be one of {RULES}")
-        self.model = fold_batchnorm(model)
+        self.model = canonize_residuals(fold_batchnorm(model))
         self.epsilon = epsilon
         self.rule = rule
         self._lrp = LRP(self.model)
@@ -45,7 +47,8 @@ class LRPExplainer:
             if isinstance(m, (nn.Conv3d, nn.Conv2d)) and self.rule == "epsilon-plus":
                 m.rule = Alpha1_Beta0_Rule()
             elif isinstance(m, (nn.Conv3d, nn.Conv2d, nn.Linear, nn.MaxPool3d, nn.MaxPool2d,
-                                nn.AdaptiveAvgPool3d, nn.AvgPool3d)):
+                                nn.AdaptiveAvgPool3d, nn.AvgPool3d, nn.AdaptiveAvgPool2d, nn.AvgPool2d,
+                                StackSum)):
                 m.rule = EpsilonRule(epsilon=self.epsilon)
 
     def explain(self, x: torch.Tensor, target: int):
@@ -60,3 +63,24 @@ class LRPExplainer:
         logit = float(logits[0, target])
         ratio = float(rel.sum()) / logit if abs(logit) > 1e-9 else float("nan")
         return rel, logits.detach(), ratio
+
+
+class LRPAttributor(Explainer):
+    """LRP behind the common interface (nets/interpret/attribution.py): signed relevance summed over channels.
+
+    Residual additions (SmallResNet2D's `y + shortcut(x)`) are plain tensor additions, not modules, so captum attaches
+    no rule to them: the modified gradient reaching the sum flows unchanged into both branches, and each branch's
+    rule then multiplies it by its own contribution, which splits the relevance in proportion to each branch's
+    share of the sum (the z-rule for the addition, as zennit's residual canonizers do). Conservation holds
+    approximately; it is reported as `conservation` (sum of relevance / logit)."""
+    method = "lrp"
+    signed = True
+
+    def __init__(self, model: nn.Module, rule: str = "epsilon-plus"):
+        self._lrp = LRPExplainer(model, rule=rule)
+
+    def explain(self, x: torch.Tensor, target: int) -> Attribution:
+        rel, logits, ratio = self._lrp.explain(x, int(target))
+        return Attribution(rel[0].sum(0).numpy(), int(target), self.method, True,
+                           {"rule": self._lrp.rule, "conservation": round(ratio, 4),
+                            "logit": round(float(logits[0, int(target)]), 4)})

@@ -60,26 +60,29 @@ def save_training_curves(history, path):
     return str(path)
 
 
-def save_occlusion_planes(image: np.ndarray, change: np.ndarray, path, title="") -> str:
-    """Axial, coronal and sagittal slices (engine grid, RAS) through the voxel whose score rises most when made
-    typical, oriented and lettered as the gallery's (nets/render/slice_renderer.py), with the occlusion map over the
-    brain in a diverging scale: red raises the score, blue lowers it."""
+def save_occlusion_planes(image: np.ndarray, evidence: np.ndarray, path, title="", target="") -> str:
+    """Axial, coronal and sagittal slices (engine grid, RAS) through the voxel where the occlusion map is strongest,
+    oriented and lettered as the gallery's (nets/render/slice_renderer.py), with the map over the brain in the
+    diverging scale of every explanation (nets/render/colour_scale.py): red = the region speaks for `target`, blue =
+    against it."""
+    from nets.render.colour_scale import DIVERGING
     from nets.render.slice_renderer import AXIS, LETTERS, PLANES, cut
-    peak = np.unravel_index(int(np.argmax(change)), change.shape)
-    lim = float(np.abs(change).max()) or 1.0
+    peak = np.unravel_index(int(np.argmax(np.abs(evidence))), evidence.shape)
+    lim = float(np.abs(evidence).max()) or 1.0
     fig = Figure(figsize=(9.6, 3.6), dpi=100)
     for n, plane in enumerate(PLANES):
-        img, ch = (cut(v, plane, int(peak[AXIS[plane]])) for v in (image, change))
+        img, ch = (cut(v, plane, int(peak[AXIS[plane]])) for v in (image, evidence))
         ax = fig.add_subplot(1, 3, n + 1)
         ax.imshow(img, cmap="gray", vmin=0, vmax=1.2)
         shown = np.ma.masked_where((np.abs(ch) < 0.05 * lim) | (img <= 0), ch)
-        im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.65)
-        ax.set_title(plane, fontsize=9)
+        im = ax.imshow(shown, cmap=DIVERGING, vmin=-lim, vmax=lim, alpha=0.75)
+        ax.set_title(plane, fontsize=10)
         for txt, pos in zip(LETTERS[plane], ((0.02, 0.5), (0.95, 0.5), (0.5, 0.93), (0.5, 0.02))):
-            ax.text(*pos, txt, transform=ax.transAxes, color="yellow", fontsize=8, ha="center")
+            ax.text(*pos, txt, transform=ax.transAxes, color="yellow", fontsize=9, ha="center")
         ax.axis("off")
     cb = fig.colorbar(im, ax=fig.axes, fraction=0.02, pad=0.01)
-    cb.set_label("log-odds change", fontsize=8)
+    cb.set_label(f"blue: against {target}   log-odds drop   red: for {target}", fontsize=9)
+    cb.ax.tick_params(labelsize=9)
     if title:
         fig.suptitle(title, fontsize=9)
     Path(path).parent.mkdir(parents=True, exist_ok=True)

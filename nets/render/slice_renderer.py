@@ -9,15 +9,14 @@ import io
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
 from PIL import Image, ImageDraw, ImageFont
+
+from nets.render.colour_scale import colour_bar, colourise, overlay
 
 PLANES = ("axial", "coronal", "sagittal")
 AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
 # letters shown at (left, right, top, bottom) of each displayed slice (radiological convention: patient's R on the left)
 LETTERS = {"axial": ("R", "L", "A", "P"), "coronal": ("R", "L", "S", "I"), "sagittal": ("P", "A", "S", "I")}
-_CMAP = colormaps["bwr"]
-_HOT = colormaps["hot"]
 
 
 def _font(size=14):
@@ -53,15 +52,20 @@ def top_slices(relevance: np.ndarray, plane: str, n: int = 3, min_gap: int = 4) 
 
 
 class SliceRenderer:
-    def __init__(self, volume: np.ndarray, relevance: np.ndarray, zoom: int = 3):
+    """Slices of a volume and of a map over it (nets/render/colour_scale.py: red = for `target`, blue = against;
+    unsigned maps on the sequential scale)."""
+
+    def __init__(self, volume: np.ndarray, relevance: np.ndarray, zoom: int = 3, target: str = "",
+                 signed: bool = True, method: str = "lrp"):
         self.volume = volume
         self.relevance = relevance
         self.zoom = zoom
+        self.target, self.signed, self.method = target, signed, method
         v = volume[volume > 0]
         self.vmax = float(np.percentile(v, 99.5)) if v.size else 1.0
         r = np.abs(relevance)
         nz = r[r > 0]
-        self.rmax = float(np.percentile(nz, 99.9)) if nz.size else 1.0
+        self.rmax = float(np.percentile(nz, 99.5)) if nz.size else 1.0
 
     def _upscale(self, rgb: np.ndarray) -> Image.Image:
         im = Image.fromarray(rgb)
@@ -82,41 +86,38 @@ class SliceRenderer:
         return self._letters(self._upscale(rgb), plane)
 
     def heat_rgb(self, plane, index):
-        r = cut(self.relevance, plane, index) / self.rmax
-        return _CMAP(np.clip(r * 0.5 + 0.5, 0, 1))[..., :3]
+        return colourise(cut(self.relevance, plane, index), self.signed, self.rmax)
+
+    def heatmap_plain(self, plane, index) -> Image.Image:
+        return self._letters(self._upscale((self.heat_rgb(plane, index) * 255).astype(np.uint8)), plane)
 
     def heatmap(self, plane, index) -> Image.Image:
-        rgb = (self.heat_rgb(plane, index) * 255).astype(np.uint8)
-        im = self._letters(self._upscale(rgb), plane)
-        return self._with_colourbar(im)
+        return self._with_colourbar(self.heatmap_plain(plane, index))
 
     def merged(self, plane, index) -> Image.Image:
+        """Both signs over the slice (red for the class, blue against), opacity by strength."""
         g = np.clip(cut(self.volume, plane, index) / self.vmax, 0, 1)
-        r = np.clip(cut(self.relevance, plane, index) / self.rmax, 0, 1)  # positive evidence only
-        hot = _HOT(r)[..., :3]
-        a = np.clip(r * 1.5, 0, 0.85)[..., None]
-        rgb = (g[..., None] * (1 - a) + hot * a)
-        return self._letters(self._upscale((rgb * 255).astype(np.uint8)), plane)
+        rgb = overlay(np.repeat(g[..., None], 3, -1), cut(self.relevance, plane, index), self.signed, self.rmax)
+        return self._letters(self._upscale((np.clip(rgb, 0, 1) * 255).astype(np.uint8)), plane)
 
-    def _with_colourbar(self, im: Image.Image) -> Image.Image:
-        bar_w, pad = 14, 38
-        out = Image.new("RGB", (im.width + bar_w + pad, im.height), (255, 255, 255))
+    def bar(self, height: int, lang: str = "en") -> Image.Image:
+        return colour_bar(height, self.signed, self.rmax, self.target, lang, self.method)
+
+    def _with_colourbar(self, im: Image.Image, lang: str = "en") -> Image.Image:
+        bar = self.bar(im.height, lang)
+        out = Image.new("RGB", (im.width + bar.width + 4, im.height), (255, 255, 255))
         out.paste(im, (0, 0))
-        grad = np.linspace(1, 0, im.height - 20)[:, None]
-        bar = (_CMAP(grad)[..., :3] * 255).astype(np.uint8)
-        bar = np.repeat(bar, bar_w, axis=1)
-        out.paste(Image.fromarray(bar), (im.width + 4, 10))
-        d = ImageDraw.Draw(out)
-        f = _font(10)
-        d.text((im.width + bar_w + 6, 6), "+", fill=(0, 0, 0), font=f)
-        d.text((im.width + bar_w + 6, im.height // 2 - 6), "0", fill=(0, 0, 0), font=f)
-        d.text((im.width + bar_w + 6, im.height - 18), "-", fill=(0, 0, 0), font=f)
-        d.text((im.width + 2, im.height // 2 + 10), "rel.", fill=(0, 0, 0), font=_font(9))
+        out.paste(bar, (im.width + 4, 0))
         return out
 
     def png_bytes(self, kind, plane, index) -> bytes:
         buf = io.BytesIO()
         getattr(self, kind)(plane, index).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def bar_png(self, height: int, lang: str = "en") -> bytes:
+        buf = io.BytesIO()
+        self.bar(height, lang).save(buf, format="PNG")
         return buf.getvalue()
 
 
@@ -153,7 +154,7 @@ def _montage(tiles, path: Path) -> Path:
     d = ImageDraw.Draw(canvas)
     for k, (plane, i, row) in enumerate(tiles):
         x = 0
-        d.text((4, k * rh + 2), f"{plane} slice {i}: raw | relevance | overlay", fill=(0, 0, 0), font=_font(11))
+        d.text((4, k * rh + 2), f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", fill=(0, 0, 0), font=_font(11))
         for im in row:
             canvas.paste(im, (x, k * rh + 16))
             x += im.width + 4

@@ -1,0 +1,163 @@
+"""The result page's explanations: one section per method the model offers (nets/interpret/attribution.py), the
+first shown at once, the others computed on click (in the compute queue) and kept with the result. Each section:
+what the colours mean in plain words, the map with its colour bar, the faithfulness check in words, the
+randomisation (sanity) check from the model card."""
+from __future__ import annotations
+
+import traceback
+
+from pywebio import output as out
+from pywebio import pin
+from pywebio.exceptions import SessionException
+
+from gui.compute_queue import lane_for
+from gui.i18n import t
+from nets.errors import InputError
+from nets.interpret.attribution import METHOD_NAMES, expected_seconds
+from nets.predictor import default_predictor
+from nets.render.colour_scale import bar_has_words, words_for_html
+
+TILE_PX = {"mri": 230, "2d": 260}
+
+
+def put_explanations(ctx, res):
+    """Call inside the result scope."""
+    cls = res.classes[res.target] if res.target is not None else res.to_json()["prediction"]
+    out.put_markdown(f"### {t('expl_title', ctx.lang, c=cls)}")
+    out.put_text(t("expl_colours", ctx.lang, c=cls)).style("color:#333")
+    for n, method in enumerate(res.model.config.explainers):
+        if method == "occlusion" and res.task == "mri" and not res.on_mni_grid:
+            continue
+        out.put_markdown(f"#### {METHOD_NAMES[method]}")
+        out.put_text(t(_how_key(res, method), ctx.lang, c=cls)).style("color:#555")
+        out.put_scope(f"expl_{method}")
+        if n == 0 and res.target is not None:
+            _show(ctx, res, method, default_predictor().explain(res, method, res.target))
+        else:
+            label = t("expl_run", ctx.lang, m=method, s=expected_seconds(res.task, method))
+            with out.use_scope(f"expl_{method}"):
+                out.put_buttons([label], onclick=lambda _, m=method: _compute(ctx, res, m), small=True)
+
+
+def _how_key(res, method):
+    if method == "occlusion":
+        return "expl_occlusion_mri" if res.task == "mri" else "expl_occlusion_2d"
+    return f"expl_{method}"
+
+
+def _compute(ctx, res, method):
+    scope = f"expl_{method}"
+    with out.use_scope(scope, clear=True):
+        out.put_processbar(f"bar_{method}", 0.0)
+
+    def progress(frac):
+        out.set_processbar(f"bar_{method}", frac, label=f"{int(frac * 100)}%")
+
+    try:
+        lane = lane_for("occlusion" if method == "occlusion" else res.task)  # slow maps wait in the long lane
+        e = lane.run(lambda: default_predictor().explain(res, method, res.target, progress=progress),
+                     on_wait=lambda n: out.set_processbar(f"bar_{method}", 0.0, label=t("queue", ctx.lang, n=n)))
+    except InputError as err:
+        with out.use_scope(scope, clear=True):
+            out.put_error(err.message)
+        return
+    except SessionException:  # the tab was closed while it ran
+        return
+    except Exception:  # a bug, not the input: say so and keep the page
+        traceback.print_exc()
+        ctx.log("explain", method=method, error="internal_error")
+        with out.use_scope(scope, clear=True):
+            out.put_error(t("internal_error", ctx.lang))
+        return
+    ctx.log("explain", task=res.task, method=method, target=e["target"], seconds=sum(e["timings_s"].values()))
+    _show(ctx, res, method, e)
+
+
+def _show(ctx, res, method, e):
+    view = res._cache[("view", method, res.classes.index(e["target"]))]
+    with out.use_scope(f"expl_{method}", clear=True):
+        if res.task == "mri":
+            _volume_gallery(ctx, res, method, ("view", method, res.classes.index(e["target"])), view,
+                            e["images"]["slices"])
+        else:
+            px = TILE_PX["2d"]
+            out.put_row([out.put_image(view.png(k), width=f"{px}px") for k in ("raw", "heatmap", "merged")]
+                        + [out.put_image(view.png("bar", ctx.lang, px), width="150px")], size="auto auto auto auto")
+        if not bar_has_words(ctx.lang):
+            a, b = words_for_html(e["signed"], e["target"], ctx.lang)
+            out.put_text(t("expl_bar_words", ctx.lang, a=a, b=b))
+        _faithfulness_text(ctx, res, e)
+        _sanity_text(ctx, e)
+        if method == "occlusion" and res.task == "mri":
+            _occlusion_table(ctx, res, res.classes.index(e["target"]))
+
+
+def _volume_gallery(ctx, res, method, key, view, slices):
+    """Sliders and buttons per plane. The callbacks look the view up in the result's cache at each call (not kept in
+    the closure), so a result the session has moved on from (gui/app.release_results) frees its slices."""
+    px = TILE_PX["mri"]
+    for plane in ("axial", "coronal", "sagittal"):
+        idx = slices[plane]
+        n = view.volume.shape[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
+        out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
+        out.put_scope(f"plane_{method}_{plane}")
+        name = f"slider_{method}_{plane}"
+        pin.put_slider(name, value=idx[0], min_value=0, max_value=n - 1, step=1)
+        out.put_buttons([f"{plane} {i}" for i in idx],
+                        onclick=[(lambda i=i, p=plane: _set_slice(ctx, res, key, p, i)) for i in idx], small=True)
+        pin.pin_on_change(name, onchange=lambda v, p=plane: _show_slice(ctx, res, key, p, v))
+        _show_slice(ctx, res, key, plane, idx[0])
+
+
+def _set_slice(ctx, res, key, plane, i):
+    pin.pin[f"slider_{key[1]}_{plane}"] = i
+    _show_slice(ctx, res, key, plane, i)
+
+
+def _show_slice(ctx, res, key, plane, index):
+    """Cut from the cached map: no model call here."""
+    view, method = res._cache.get(key), key[1]
+    if index is None or view is None:  # None: a result this session has moved on from (see release_results)
+        return
+    px = TILE_PX["mri"]
+    raw = view.raw(plane, int(index))
+    height = round(px * raw.height / raw.width)
+    with out.use_scope(f"plane_{method}_{plane}", clear=True):
+        out.put_row([out.put_image(view.png_bytes(k, plane, int(index)), width=f"{px}px")
+                     for k in ("raw", "heatmap_plain", "merged")]
+                    + [out.put_image(view.bar_png(height, ctx.lang), width="150px")], size="auto auto auto auto")
+
+
+def _faithfulness_text(ctx, res, e):
+    f = e.get("faithfulness")
+    if not f:
+        return
+    better = f["deletion_auc"] < f["random_deletion_auc"]
+    unit = t("expl_voxels" if res.task == "mri" else "expl_pixels", ctx.lang)
+    msg = t("expl_faith", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"], p10=f["p_deleted_10pct"],
+            pr=f["p_random_10pct"], d=f["deletion_auc"], r=f["random_deletion_auc"],
+            verdict=t("expl_better" if better else "expl_worse", ctx.lang))
+    (out.put_success if better else out.put_warning)(msg)
+
+
+def _sanity_text(ctx, e):
+    s = e.get("sanity")
+    if not s:
+        return
+    r = s["spearman_fully_randomised"]
+    if s["flag"]:
+        out.put_warning(t("expl_sanity_bad", ctx.lang, r=r))
+    else:
+        out.put_text(t("expl_sanity_ok", ctx.lang, r=r)).style("color:#555")
+
+
+def _occlusion_table(ctx, res, tgt):
+    occ = default_predictor().occlusion(res, tgt)
+    c = occ["target"]
+    rows = [[t(f"occlusion_{way}", ctx.lang, c=c), f"{x['change']:+.2f}", x["region"],
+             ", ".join(map(str, x["mni_mm"])), f"{x['ventricle_share']:.0%}", f"{x['medial_temporal_share']:.0%}"]
+            for way in ("lower", "raise") for x in occ[way][:3]]
+    out.put_text(f"{c} log-odds {occ['log_odds']:+.2f}; reference: {occ['reference']}; {occ['cubes']} cubes of "
+                 f"{occ['window_mm']} mm ({occ['mode']}), {occ['seconds']} s")
+    out.put_table(rows, header=["", t("occlusion_head", ctx.lang, c=c), "AAL region (most of the cube)",
+                                "MNI x, y, z (mm)", "lateral ventricle", "medial temporal lobe"])

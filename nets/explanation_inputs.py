@@ -1,0 +1,54 @@
+"""Inputs on which explanations are checked (nets.evaluate_faithfulness, nets.sanity_check, nets.skin_background):
+the shipped models' own validation images (same group split as training: nets/training/group_split.py) and, for
+MRI, simulated atrophy of the held-out subjects (as nets.evaluate mri does). Nothing here was used to train."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nets import SHARED_DATA
+from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+
+DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
+
+
+def validation_images(task: str, n: int, data_dir=None, seed: int = 0) -> list:
+    """n random images of the model's validation split: dicts with x (1, C, H, W), label, file, image (uint8)."""
+    from nets.training.group_split import group_split
+    from nets.training.train_image_classifier import load_task_data
+    from nets.transforms.image_to_tensor import image_to_tensor
+    cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
+    root = Path(data_dir or SHARED_DATA / DATA_DIRS[task])
+    ds = load_task_data(task, root, cfg, progress=False)
+    _, va = group_split(ds.groups, ds.labels, 0.2, 0)  # val_fraction and seed as in the cards' split
+    pick = np.random.default_rng(seed).permutation(va)[:n]
+    return [{"x": image_to_tensor(ds.images[i], cfg.input), "label": int(ds.labels[i]), "file": ds.files[i],
+             "image": ds.images[i]} for i in pick]
+
+
+def held_out_brains(card: dict, data_dir=None) -> dict:
+    """The MRI card's held-out subjects, preprocessed onto the engine grid (only these, not all 32)."""
+    from nets.data.brain_subjects import subject_files
+    from nets.io.nifti_loader import load_nifti
+    from nets.transforms.brain_preprocessing import BrainPreprocessor
+    files = subject_files(Path(data_dir or SHARED_DATA))
+    prep = BrainPreprocessor()
+    return {s: prep(load_nifti(files[s])).image for s in card["split"]["val_subjects"] if s in files}
+
+
+def atrophy_volumes(card: dict, n: int, levels=(2, 3, 4), data_dir=None, seed: int = 2024) -> list:
+    """n simulated-atrophy volumes of the held-out subjects (levels cycling over `levels`): dicts with x
+    (1, 1, D, H, W), label (the level), changed (bool mask of changed tissue)."""
+    from nets.simulation.atrophy import simulate
+    brains = held_out_brains(card, data_dir)
+    subjects = sorted(brains)
+    out = []
+    for i in range(n):
+        rng = np.random.default_rng((seed, i))
+        s, level = subjects[i % len(subjects)], levels[(i // len(subjects)) % len(levels)]
+        sim = simulate(brains[s], level, rng, augment=True)
+        out.append({"x": torch.from_numpy(sim.image)[None, None], "label": level, "changed": sim.changed,
+                    "file": f"{s} level {level}"})
+    return out

@@ -1,0 +1,84 @@
+"""Does a map point at what matters? Deletion and insertion curves (Samek et al. 2017; RISE, Petsiuk et al. 2018).
+
+Deletion: the most relevant patches of pixels (voxels) first are replaced by a baseline, in steps, and P(target) is
+measured;
+a faithful map makes it fall fast (low area under the curve). Insertion: start from the baseline and put the most
+relevant pixels back first (high area is good). The same deletion in random order is the reference: a map is
+better than chance when its deletion AUC is below the random one. Baselines: the training mean for 2D images (0
+after normalisation), a healthy reference brain for MRI (as occlusion). 20 forwards, batched.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
+
+
+def _patch_ids(shape, patch: int) -> np.ndarray:
+    """Id of the patch (patch^d block) each pixel / voxel belongs to."""
+    grid = np.indices(shape) // patch
+    return np.ravel_multi_index(tuple(grid), tuple(int(np.ceil(s / patch)) for s in shape)).ravel()
+
+
+def _orders(amap: np.ndarray, region, patch: int, seed: int):
+    """Patches ranked by their mean map value (most relevant first; ties random) and in random order, as lists of
+    flat pixel indices inside `region`."""
+    inside = np.ones(amap.size, bool) if region is None else np.asarray(region).ravel()
+    ids = _patch_ids(amap.shape, patch)[inside]
+    idx = np.flatnonzero(inside)
+    sums = np.bincount(ids, weights=amap.ravel()[inside])
+    counts = np.bincount(ids)
+    present = np.flatnonzero(counts)
+    score = sums[present] / counts[present]
+    rng = np.random.default_rng(seed)
+    ranked = present[np.lexsort((rng.random(present.size), -score))]
+    shuffled = rng.permutation(present)
+    members = {p: idx[ids == p] for p in present}
+    return [members[p] for p in ranked], [members[p] for p in shuffled]
+
+
+def _probabilities(model, inputs: list, target: int, batch: int) -> np.ndarray:
+    out = []
+    with torch.no_grad():
+        for a in range(0, len(inputs), batch):
+            out.append(torch.softmax(model(torch.cat(inputs[a:a + batch])), 1)[:, target])
+    return torch.cat(out).numpy()
+
+
+def deletion_insertion(model, x: torch.Tensor, baseline: torch.Tensor, amap: np.ndarray, target: int,
+                       region: np.ndarray | None = None, seed: int = 0, batch: int = 8, patch: int | None = None) -> dict:
+    """x, baseline: (1, C, *spatial); amap: spatial (larger = more relevant for target); region: spatial bool, the
+    pixels that take part (e.g. the brain), default all. Pixels are removed in patches (Samek et al. 2017 use 9x9
+    regions): patch px / voxels per side, default 8 px for 2D and 4 voxels (8 mm) for volumes. Removing scattered
+    single pixels would be noise the network was never shown: on the skin model 10 % random pixels alone dropped
+    P(class) from 0.91 to 0.15, so random order would look better than any map. Returns AUCs over the removed
+    fraction of patches and the curves."""
+    patch = patch or (8 if amap.ndim == 2 else 4)
+    ranked, shuffled = _orders(amap, region, patch, seed)
+    n, flat = len(ranked), x.reshape(*x.shape[:2], -1)
+    base_flat = baseline.reshape(*baseline.shape[:2], -1)
+
+    def mixed(order, frac, fill_from_baseline: bool):
+        m = torch.zeros(flat.shape[-1], dtype=torch.bool)
+        k = int(round(frac * n))
+        if k:
+            m[torch.from_numpy(np.concatenate(order[:k]))] = True
+        return (torch.where(m, base_flat, flat) if fill_from_baseline else torch.where(m, flat, base_flat)).reshape(x.shape)
+
+    inner = FRACTIONS[1:-1]
+    inputs = [x, baseline] + [mixed(ranked, f, True) for f in inner] + [mixed(ranked, f, False) for f in inner] \
+        + [mixed(shuffled, f, True) for f in inner]
+    p = _probabilities(model, inputs, int(target), batch)
+    k = len(inner)
+    p_x, p_base = float(p[0]), float(p[1])
+    deletion = [p_x, *p[2:2 + k], p_base]
+    insertion = [p_base, *p[2 + k:2 + 2 * k], p_x]
+    random = [p_x, *p[2 + 2 * k:], p_base]
+    auc = lambda c: round(float(np.trapezoid(c, FRACTIONS)), 4)
+    at10 = FRACTIONS.index(0.1)
+    return {"deletion_auc": auc(deletion), "insertion_auc": auc(insertion), "random_deletion_auc": auc(random),
+            "p_original": round(p_x, 4), "p_deleted_10pct": round(float(deletion[at10]), 4),
+            "p_random_10pct": round(float(random[at10]), 4), "fractions": list(FRACTIONS), "patch": patch,
+            "deletion": [round(float(v), 4) for v in deletion], "insertion": [round(float(v), 4) for v in insertion],
+            "random_deletion": [round(float(v), 4) for v in random], "forwards": len(inputs)}

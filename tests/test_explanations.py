@@ -1,0 +1,156 @@
+"""Explanations behind one interface: every method returns an Attribution of the input's shape; LRP conserves
+relevance through residual sums; occlusion and the deletion check find the region a toy model reads; the sanity
+check flags a map that ignores the model; the colour scale says red = for, blue = against."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from nets.interpret.attribution import Attribution, build_explainer
+from nets.interpret.faithfulness import deletion_insertion
+from nets.interpret.lrp import LRPExplainer
+from nets.interpret.occlusion import ImageOcclusion
+from nets.interpret.sanity import cascading_randomisation
+from nets.networks import SmallResNet2D
+
+
+def tiny_resnet(seed=0, blocks=(1, 1, 2, 1)):
+    torch.manual_seed(seed)
+    m = SmallResNet2D(in_channels=1, num_classes=2, widths=(4, 8, 8, 8), blocks=blocks).eval()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    return m
+
+
+class RegionModel(torch.nn.Module):
+    """Logit of class 1 = 6 x mean of the top-left 8x8 corner; class 0 = 0."""
+
+    def forward(self, x):
+        r = 6 * x[:, 0, :8, :8].mean((1, 2))
+        return torch.stack([torch.zeros_like(r), r], 1)
+
+
+@pytest.mark.parametrize("method,signed", [("lrp", True), ("grad-cam", False), ("occlusion", True)])
+def test_every_method_returns_an_attribution_of_the_input_shape(method, signed):
+    model = tiny_resnet()
+    loaded = SimpleNamespace(module=model, config=SimpleNamespace(
+        name="tiny", task="chest", explainers=("grad-cam", "lrp", "occlusion"), input={"size": 32}))
+    a = build_explainer(method, loaded).explain(torch.randn(1, 1, 32, 32), 1)
+    assert isinstance(a, Attribution) and a.map.shape == (32, 32) and a.method == method and a.signed == signed
+    assert a.target == 1 and np.isfinite(a.map).all() and np.abs(a.map).sum() > 0
+    with pytest.raises(ValueError):
+        build_explainer("lrp", SimpleNamespace(module=model, config=SimpleNamespace(
+            name="tiny", task="chest", explainers=("grad-cam",), input={"size": 32})))
+
+
+def test_lrp_conserves_relevance_through_residual_sums():
+    """Without biases and with the epsilon rule, LRP's relevance sums to the logit. captum alone gives each branch
+    of a residual sum the whole relevance (it doubles per block, 2**5 = 32x here); the StackSum canonizer splits it."""
+    model = tiny_resnet(blocks=(1, 1, 2, 1))
+    model.head.bias.zero_()
+    x = torch.rand(1, 1, 32, 32)
+    rel, logits, ratio = LRPExplainer(model, rule="epsilon", epsilon=1e-9).explain(x, 1)
+    assert rel.shape == x.shape
+    assert abs(ratio - 1) < 0.05, ratio
+
+
+def test_image_occlusion_finds_the_region_the_model_reads():
+    x = torch.zeros(1, 1, 32, 32)
+    x[0, 0, :8, :8] = 1.0
+    a = ImageOcclusion(RegionModel(), window=8, stride=4).explain(x, 1)
+    assert a.map[:8, :8].min() > 0 and a.map[:8, :8].max() == a.map.max()
+    assert np.all(a.map[16:, 16:] == 0)  # hiding pixels the model ignores changes nothing
+
+
+def test_deletion_is_faster_than_random_for_the_right_map_and_slower_for_the_inverted_one():
+    x = torch.zeros(1, 1, 32, 32)
+    x[0, 0, :8, :8] = 1.0
+    good = np.zeros((32, 32), np.float32)
+    good[:8, :8] = 1.0
+    f = deletion_insertion(RegionModel(), x, torch.zeros_like(x), good, 1, patch=4)
+    assert f["deletion_auc"] < f["random_deletion_auc"] and f["insertion_auc"] > f["deletion_auc"]
+    assert f["p_deleted_10pct"] < f["p_original"] and f["forwards"] == 20
+    bad = deletion_insertion(RegionModel(), x, torch.zeros_like(x), -good, 1, patch=4)
+    assert bad["deletion_auc"] > bad["random_deletion_auc"]
+
+
+def test_sanity_check_flags_a_map_that_ignores_the_model_and_passes_the_gradient():
+    model = tiny_resnet()
+    inputs = [(torch.rand(1, 1, 32, 32), 1) for _ in range(2)]
+    edges = cascading_randomisation(model, inputs, lambda m, x, t: np.abs(np.diff(x[0, 0].numpy(), axis=0)))
+    assert edges["flag"] and edges["spearman_fully_randomised"] > 0.99
+    assert [s["randomised_down_to"] for s in edges["steps"]][:2] == ["head", "features.4"]
+
+    def gradient(m, x, t):
+        x = x.clone().requires_grad_(True)
+        with torch.enable_grad():
+            m(x)[0, t].backward()
+        return x.grad[0, 0].numpy()
+    out = cascading_randomisation(model, inputs, gradient)
+    assert not out["flag"] and out["spearman_fully_randomised"] < 0.5, out
+
+
+def test_colour_scale_red_for_blue_against_and_a_worded_bar():
+    from nets.render.colour_scale import bar_has_words, colour_bar, colourise
+    rgb = colourise(np.array([[1.0, -1.0, 0.0]]), True, 1.0)[0]
+    assert rgb[0, 0] > rgb[0, 2] and rgb[1, 2] > rgb[1, 0] and rgb[2].min() > 0.9  # red, blue, white
+    en = np.asarray(colour_bar(260, True, 0.5, "CN", "en"))
+    assert en.shape == (260, 150, 3)
+    if bar_has_words("zh"):
+        assert not np.array_equal(en, np.asarray(colour_bar(260, True, 0.5, "CN", "zh")))
+    seq = colourise(np.array([[0.0, 1.0]]), False, 1.0)[0]
+    assert not np.allclose(seq[0], seq[1])
+
+
+def test_predictor_lists_every_method_with_its_faithfulness_and_caches_it(tmp_path):
+    from nets.errors import InputError
+    from nets.predictor import Predictor
+    from tests.conftest import ROOT
+    pred = Predictor(imgs_root=tmp_path)
+    r = pred.predict_file(ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png", task="chest")
+    first = r.to_json()["explanations"]
+    assert [e["method"] for e in first] == ["grad-cam"] and first[0]["target"] == r.to_json()["prediction"]
+    for method in ("lrp", "occlusion"):
+        e = pred.explain(r, method)
+        assert pred.explain(r, method) is e  # computed once per result
+        assert set(e["faithfulness"]) >= {"deletion_auc", "insertion_auc", "random_deletion_auc"}
+        assert all(Path(p).is_file() for k in ("raw", "heatmap", "merged") for p in e["images"][k])
+    j = r.to_json()
+    assert [e["method"] for e in j["explanations"]] == ["grad-cam", "lrp", "occlusion"]
+    json.dumps(j)  # JSON-safe
+    other = pred.explain_class(r, "NORMAL")
+    assert [(e["method"], e["target"]) for e in other.to_json()["explanations"]] == [("grad-cam", "NORMAL")]
+    with pytest.raises(InputError):
+        pred.explain(r, "integrated-gradients")
+
+
+@pytest.mark.parametrize("name", ["brain-atrophy-3dcnn", "chest-xray-resnet", "skin-isic-resnet"])
+def test_cards_record_the_sanity_check_and_the_faithfulness_rate_of_every_method(name):
+    from nets.model_configs import CONFIGS
+    from tests.conftest import ROOT
+    cfg = CONFIGS[name]
+    card = json.loads((ROOT / cfg.weights).with_name(Path(cfg.weights).stem + ".card.json").read_text())
+    sanity = card["sanity_check"]
+    assert cfg.explainers[0] in sanity["methods"] and set(sanity["methods"]) <= set(cfg.explainers)
+    assert sanity["command"].startswith("python -m nets.sanity_check")
+    for s in sanity["methods"].values():
+        assert s["flag"] == (s["spearman_fully_randomised"] > sanity["flag_above"])
+    faith = card["explanation_checks"]["faithfulness"]
+    assert faith["shown_first"] == cfg.explainers[0] and faith["n"] >= 10
+    for m in {cfg.explainers[0], "lrp"}:
+        assert 0 <= faith["methods"][m]["deletion_below_random_rate"] <= 1
+
+
+def test_lesion_mask_finds_a_dark_disc_and_skips_a_faint_one():
+    from nets.skin_background import lesion_mask
+    yy, xx = np.mgrid[:144, :144]
+    disc = np.hypot(yy - 72, xx - 70) < 30
+    img = np.full((144, 144, 3), 200, np.uint8)
+    img[disc] = 90
+    m = lesion_mask(img)
+    assert m is not None and (m & disc).sum() / (m | disc).sum() > 0.9
+    img[disc] = 192  # 8 grey levels darker: too faint to outline
+    assert lesion_mask(img) is None
