@@ -1,5 +1,4 @@
 """CLI: python -m gui.logs [--days N] [--dir run_logs]  -> JSON summary of visits, actions, tasks and errors."""
-import argparse
 import collections
 import datetime as dt
 import json
@@ -7,6 +6,7 @@ import sys
 from pathlib import Path
 
 from gui.visit_log import LOG_DIR
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def summarise(log_dir=LOG_DIR, days=7) -> dict:
@@ -41,7 +41,7 @@ def summarise(log_dir=LOG_DIR, days=7) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m gui.logs", description=__doc__)
+    ap = JsonArgumentParser(prog="python -m gui.logs", description=__doc__)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--dir", default=str(LOG_DIR))
     a = ap.parse_args(argv)
@@ -50,4 +50,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -15,10 +15,11 @@ from pathlib import Path
 import torch
 
 from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.calibrate", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["mri"])
     ap.add_argument("--class-prior", required=True, metavar="SPEC")
@@ -67,4 +68,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -32,7 +32,8 @@ def run_cli(main, argv=None) -> int:
     """Run main(argv) -> exit code under the contract."""
     warnings.filterwarnings("ignore", module=r"nibabel(\..*)?")
     try:
-        return main(argv)
+        rc = main(argv)
+        return rc if isinstance(rc, int) else 0  # a main that returns nothing (or a value) has succeeded
     except InputError as e:  # to_dict: a gate's refusal adds task, can_force and the gate's verdict
         extra = {k: v for k, v in e.to_dict().items() if k not in ("error", "message")}
         print_error(e.code, e.message, **extra)

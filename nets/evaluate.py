@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from nets import SHARED_DATA
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.evaluate", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.evaluate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["chest", "skin", "mri"])
     ap.add_argument("data", nargs="?")
@@ -65,4 +66,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import torch
 from tqdm import tqdm
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True) -> dict:
@@ -44,7 +45,7 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True) 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.evaluate_faithfulness", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.evaluate_faithfulness", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["chest", "skin", "mri"])
     ap.add_argument("--n", type=int, default=100)
@@ -80,4 +81,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

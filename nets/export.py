@@ -14,12 +14,13 @@ import time
 
 from nets import PROJECT_ROOT, SHARED_DATA
 from nets.errors import InputError
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 DATA_FOLDER = {"chest": "chest_xray", "skin": "skin_lesions"}
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.export", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.export", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("format", choices=["onnx"])
     ap.add_argument("--model", required=True, help="chest-xray-resnet or skin-isic-resnet")
@@ -54,4 +55,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from nets import SHARED_DATA
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.fit_trust", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.fit_trust", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["chest", "skin", "mri", "report"])
     ap.add_argument("--data", help="data root (default ../shared/data)")
@@ -56,4 +57,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -17,10 +17,11 @@ import sys
 from tqdm import tqdm
 
 from nets.errors import InputError
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.occlusion", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.occlusion", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path")
     ap.add_argument("--target", help="class whose log-odds are measured (default: CN)")
@@ -53,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

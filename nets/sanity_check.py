@@ -13,10 +13,11 @@ import sys
 
 import torch
 from tqdm import tqdm
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.sanity_check", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.sanity_check", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["chest", "skin", "mri"])
     ap.add_argument("--n", type=int, default=6)
@@ -53,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 from tqdm import tqdm
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def threshold_otsu(values: np.ndarray) -> float:
@@ -119,7 +120,7 @@ def ham10000_images(n: int, size: int, seed: int = 0) -> list:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nets.skin_background", description=__doc__,
+    ap = JsonArgumentParser(prog="python -m nets.skin_background", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--update-card", action="store_true")
@@ -141,4 +142,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

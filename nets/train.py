@@ -4,10 +4,11 @@ import json
 import sys
 
 from nets import SHARED_DATA
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.train", description=__doc__)
+    ap = JsonArgumentParser(prog="python -m nets.train", description=__doc__)
     ap.add_argument("task", choices=["chest", "skin", "mri"])
     ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
     ap.add_argument("--epochs", type=int, default=None)
@@ -64,4 +65,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli(main))

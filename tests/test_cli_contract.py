@@ -50,3 +50,15 @@ def test_bad_headers_print_no_nibabel_lines_before_the_json(case, tmp_path):
     f = tmp_path / "scan.nii"
     f.write_bytes(raw)
     only_json_error(predict(f, "--out", tmp_path))
+
+
+EVERY_CLI = ["nets.occlusion", "nets.evaluate", "nets.calibrate", "nets.train", "nets.export", "nets.fit_trust",
+             "nets.sanity_check", "nets.evaluate_faithfulness", "nets.skin_background", "gui.logs"]
+
+
+@pytest.mark.parametrize("module", EVERY_CLI)
+def test_every_cli_answers_bad_arguments_with_one_json_line(module):
+    p = subprocess.run([sys.executable, "-m", module, "--no-such-option"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 2
+    assert only_json_error(p)["error"] == "bad_arguments"
