@@ -149,3 +149,12 @@ def test_every_input_error_code_has_a_chinese_sentence():
     assert codes <= set(ERRORS_ZH), codes - set(ERRORS_ZH)
     assert error_text("empty_file", "The file is empty.", "zh") == ("文件是空的。", "The file is empty.")
     assert error_text("empty_file", "The file is empty.", "en") == ("The file is empty.", "")
+
+
+def test_gate_reasons_inside_warnings_read_in_chinese():
+    from nets.report.warning_text import warning_text
+    w = ("Unusual input for this model (its features are unusual for the training images (score 943 > 392); "
+         "the image has some colour (colourfulness 12)): treat the answer with caution.")
+    zh = warning_text(w, "zh")
+    assert zh == "对该模型来说这是不寻常的输入（其特征与训练图像不同寻常（得分 943 > 392）；图像带有一些颜色（色彩度 12））：请谨慎看待结果。"
+    assert "features" not in zh and warning_text(w, "en") == w
