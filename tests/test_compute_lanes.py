@@ -66,14 +66,16 @@ def test_page_results_are_released_when_the_session_moves_on():
     """release_results drops the slice renderer (and, unless shared with a shown class, the model input); a slider
     callback of a released result then does nothing instead of drawing an old result."""
     from types import SimpleNamespace
-    from gui.app import _show_slice, release_results
+    from gui.app import release_results
+    from gui.explanation_sections import _show_slice
     shown = SimpleNamespace(renderer=object(), _cache={"x": 1})
     old = SimpleNamespace(renderer=object(), _cache=shown._cache)
     release_results([old], keep_cache=True)
     assert old.renderer is None and shown._cache == {"x": 1}
     release_results([shown])
     assert shown.renderer is None and shown._cache == {}
-    assert _show_slice(shown, "axial", 3) is None  # no PyWebIO call: would raise outside a session
+    # the slider callback looks its view up in the released cache: no PyWebIO call (would raise outside a session)
+    assert _show_slice(None, shown, ("view", "lrp", 0), "axial", 3) is None
 
 
 def test_pool_threads_of_a_slow_lane_run_at_lower_priority():
