@@ -245,10 +245,7 @@ def show_refusal(ctx, e, raw, task, model):
     """The input gate said no: say why in plain words, and offer an explicit override."""
     out.clear("progress")
     with out.use_scope("result", clear=True):
-        head, detail = error_text(e.code, e.message, ctx.lang)
-        out.put_error(f"{t('refused', ctx.lang)}. {head}")
-        if detail:
-            out.put_text(detail).style("color:#777; font-size: 0.9em")
+        put_error_message(ctx, e, f"{t('refused', ctx.lang)}. ")
         out.put_text(t("force_hint", ctx.lang))
         out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, e.task or task, model))
 
@@ -285,11 +282,16 @@ def explain_other(ctx, res, cls):
 def show_error(ctx, e: InputError):
     out.clear("progress")
     with out.use_scope("result", clear=True):
-        head, detail = error_text(e.code, e.message, ctx.lang)
-        out.put_error(f"{t('error', ctx.lang)}: {head}")
-        if detail:
-            out.put_text(detail).style("color:#777; font-size: 0.9em")
+        put_error_message(ctx, e, f"{t('error', ctx.lang)}: ")
     scroll_into_view("result")
+
+
+def put_error_message(ctx, e: InputError, prefix: str):
+    """The error's sentence in the page's language, its English detail below it when translated."""
+    head, detail = error_text(e.code, e.message, ctx.lang)
+    out.put_error(prefix + head)
+    if detail:
+        out.put_text(detail).style("color:#777; font-size: 0.9em")
 
 
 def release_results(results, keep_cache=False):

@@ -56,20 +56,13 @@ def main(argv=None) -> int:
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from nets.explanation_inputs import atrophy_volumes, validation_images
+    from nets.explanation_inputs import inputs_with_reference
     from nets.registry import REGISTRY
     m = REGISTRY.get(task=a.task)
     methods = a.methods.split(",") if a.methods else list(m.config.explainers)
-    reference = mask = None
-    if a.task == "mri":
-        from nets.predictor import Predictor
-        from nets.transforms.brain_preprocessing import model_mask
-        inputs = atrophy_volumes(m.card, a.n, data_dir=a.data)
-        reference, mask = Predictor()._reference_brain(None)[1], model_mask()
-        what = "simulated atrophy (levels 2-4) of the held-out subjects"
-    else:
-        inputs = validation_images(a.task, a.n, a.data)
-        what = "random images of the validation split (group split of the card)"
+    inputs, reference, mask = inputs_with_reference(m, a.task, a.n, a.data)
+    what = ("simulated atrophy (levels 2-4) of the held-out subjects" if a.task == "mri"
+            else "random images of the validation split (group split of the card)")
     res = {"model": m.name, "inputs": what, "n": len(inputs), "target_class": "predicted",
            "shown_first": m.config.explainers[0], "methods": evaluate(m, inputs, methods, reference, mask,
                                                                     not a.no_progress)}

@@ -52,3 +52,13 @@ def atrophy_volumes(card: dict, n: int, levels=(2, 3, 4), data_dir=None, seed: i
         out.append({"x": torch.from_numpy(sim.image)[None, None], "label": level, "changed": sim.changed,
                     "file": f"{s} level {level}"})
     return out
+
+
+def inputs_with_reference(m, task: str, n: int, data_dir=None) -> tuple:
+    """(items, reference, mask) for an explanation check: MRI: simulated atrophy of the held-out subjects with the
+    MNI152 reference brain and the model mask; 2D: validation images (no reference, no mask)."""
+    if task != "mri":
+        return validation_images(task, n, data_dir), None, None
+    from nets.predictor import Predictor
+    from nets.transforms.brain_preprocessing import model_mask
+    return atrophy_volumes(m.card, n, data_dir=data_dir), Predictor()._reference_brain(None)[1], model_mask()

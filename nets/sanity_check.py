@@ -27,20 +27,13 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from nets.explanation_inputs import atrophy_volumes, validation_images
+    from nets.explanation_inputs import inputs_with_reference
     from nets.interpret.attribution import map_function
     from nets.interpret.sanity import FLAG_ABOVE, cascading_randomisation
     from nets.registry import REGISTRY
     m = REGISTRY.get(task=a.task)
     methods = a.methods.split(",") if a.methods else list(m.config.explainers)
-    reference = mask = None
-    if a.task == "mri":
-        from nets.predictor import Predictor
-        from nets.transforms.brain_preprocessing import model_mask
-        items = atrophy_volumes(m.card, a.n, data_dir=a.data)
-        reference, mask = Predictor()._reference_brain(None)[1], model_mask()
-    else:
-        items = validation_images(a.task, a.n, a.data)
+    items, reference, mask = inputs_with_reference(m, a.task, a.n, a.data)
     with torch.no_grad():
         inputs = [(it["x"], int(m.module(it["x"]).argmax())) for it in items]
     res = {"model": m.name, "flag_above": FLAG_ABOVE, "methods": {}}
