@@ -52,6 +52,7 @@ class PageContext:
         self.file_name = ""
         self.known_task = None  # an example's task: no question asked
         self.shown = []  # results on the page now (released when the user moves on, see release_results)
+        self.explaining = threading.Lock()  # one "explain another class" at a time: a double click runs it once
 
     def log(self, action, **kw):
         try:
@@ -270,13 +271,18 @@ def run_forced(ctx, raw, task, model):
 
 def explain_other(ctx, res, cls):
     """Explain another class: everything else stays (and "analyse another"), the new pictures come into view."""
-    out.toast(t("explaining_class", ctx.lang, c=cls), duration=2)
-    pred = default_predictor()
-    new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
-    ctx.log("explain_class", task=res.task, target=cls)
-    show_result(ctx, new, focus="explanation")
-    ctx.shown.append(new)
-    release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can no longer be asked
+    if not ctx.explaining.acquire(blocking=False):  # callbacks run in their own threads: clicks would overlap
+        return
+    try:
+        out.toast(t("explaining_class", ctx.lang, c=cls), duration=2)
+        pred = default_predictor()
+        new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
+        ctx.log("explain_class", task=res.task, target=cls)
+        show_result(ctx, new, focus="explanation")
+        ctx.shown.append(new)
+        release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can't be asked
+    finally:
+        ctx.explaining.release()
 
 
 def show_error(ctx, e: InputError):

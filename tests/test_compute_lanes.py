@@ -85,3 +85,21 @@ def test_pool_threads_of_a_slow_lane_run_at_lower_priority():
     got = lane.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)
     assert got == min(19, base + 5)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched
+
+
+def test_a_second_click_on_explain_another_class_while_one_runs_does_nothing(monkeypatch):
+    """Page callbacks run in their own threads: two overlapping runs drew the result twice (three "analyse another"
+    buttons on the page). While one runs, another click returns without touching the page or the model."""
+    from types import SimpleNamespace
+    import gui.app as app
+    calls = []
+    monkeypatch.setattr(app, "default_predictor", lambda: calls.append("model"))
+    monkeypatch.setattr(app.out, "toast", lambda *a, **k: calls.append("toast"))
+    ctx = SimpleNamespace(explaining=threading.Lock(), lang="en")
+    ctx.explaining.acquire()
+    app.explain_other(ctx, SimpleNamespace(task="chest"), "NORMAL")
+    assert calls == []
+    ctx.explaining.release()
+    with pytest.raises(AttributeError):  # free again: this call gets as far as the (fake) model
+        app.explain_other(ctx, SimpleNamespace(task="chest"), "NORMAL")
+    assert calls == ["toast", "model"] and not ctx.explaining.locked()

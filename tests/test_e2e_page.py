@@ -52,7 +52,7 @@ def test_desktop_demo_in_view_explain_another_pdf_then_chinese(server, browser):
     assert _in_viewport(page, heading), heading.bounding_box()
     assert "demo.nii" in page.inner_text("#pywebio-scope-result")  # the file name in the result
     # explain another class: the rest stays, the new pictures come into view
-    _click(page, page.get_by_role("button", name="EMCI", exact=True))
+    page.get_by_role("button", name="EMCI", exact=True).click()  # an output button: it stays until the redraw
     gallery = page.get_by_role("heading", name="Why EMCI?")
     gallery.wait_for(timeout=60000)
     page.get_by_role("button", name="analyse another").nth(1).wait_for(timeout=30000)
