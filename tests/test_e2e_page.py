@@ -70,6 +70,7 @@ def test_desktop_demo_in_view_explain_another_pdf_then_chinese(server, browser):
     page.get_by_role("button", name="中文").click()
     page.get_by_role("heading", name="结果").wait_for(timeout=30000)
     page.get_by_role("button", name="分析另一个").nth(1).wait_for(timeout=30000)  # the redraw's last element
+    page.wait_for_function("!document.querySelector('.toastify')", timeout=10000)  # the English PDF toast, gone
     page.wait_for_timeout(800)
     zh = page.inner_text("body")
     assert _english_left(zh) == [], _english_left(zh)
