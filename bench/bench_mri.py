@@ -55,8 +55,8 @@ def occlusion_timings(p, f, model) -> dict:
         out["every_cube" if full else "fast"] = {"first_s": times[0], "cached_s": times[1], "cubes": o["cubes"],
                                                   "top3_raise": [c["mni_mm"] for c in o["raise"][:3]],
                                                   "top3_lower": [c["mni_mm"] for c in o["lower"][:3]]}
-    fast, every = (m for k, m in sorted((k, m) for k, m in r._cache.items() if k[0] == "occlusion_map"))
-    inside = r._cache["x"][0, 0].numpy() > 0
+    fast, every = (m for _, m in sorted(r.handles.occlusion_maps.items(), key=lambda km: km[0][-1]))  # full last
+    inside = r.handles.model_input.x[0, 0].numpy() > 0
     out["pearson_r_in_brain"] = round(float(pearsonr(fast[inside], every[inside])[0]), 3)
     out["same_top3"] = {w: sum(c in out["every_cube"][f"top3_{w}"] for c in out["fast"][f"top3_{w}"])
                         for w in ("raise", "lower")}

@@ -28,7 +28,7 @@ def main(argv=None):
     ap.add_argument("--why", default="", help="the reason for this operating point, kept in the card")
     a = ap.parse_args(argv)
     from nets.registry import ModelRegistry
-    from nets.training.model_card import card_path_for, sha256_file
+    from nets.model_card import card_path_for, sha256_file
     m = ModelRegistry().get(a.model, task=a.task, weights=a.weights)  # a fresh load of the file as it is now
     if m.config.architecture != "BrainCNN3D":  # e.g. the older app's ADNI model: its class balance is not known
         raise SystemExit(f"{m.name}: only models trained by nets.train mri (equal volumes per level) have a known "

@@ -55,7 +55,7 @@ def main(argv=None):
                                progress=not a.no_progress)
         probs = predict_probs(m.module, ds.images, c.input)
         res = classification_metrics(ds.labels, probs, list(c.classes),
-                                     positive="PNEUMONIA" if a.task == "chest" else None)
+                                     positive=c.positive_class)
         res["plots"] = {
             "confusion_matrix": save_confusion_matrix(res["confusion_matrix"], list(c.classes),
                                                       out / "confusion_matrix.png"),

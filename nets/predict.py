@@ -75,11 +75,12 @@ def _main(argv=None) -> int:
         raise InputError("--int8 needs --runtime onnx.")
     if p.is_dir():
         return run_folder(p, a)
+    from nets import service
     from nets.batch import predictor_for, runtime_name
     opts = _options(a)
     pred = predictor_for(opts)
-    r = pred.predict_file(p, task=a.task, model=a.model, weights=a.weights, target=a.target,
-                          explain=not a.no_explain, save_relevance=a.save_relevance, force=a.force)
+    r = service.analyse(service.read_input(p), p.name, a.task, a.model, a.target, force=a.force, in_lane=False,
+                        predictor=pred, weights=a.weights, explain=not a.no_explain, save_relevance=a.save_relevance)
     for method in (a.methods.split(",") if a.methods and not a.no_explain else []):
         pred.explain(r, method.strip())
     print(json.dumps({**r.to_json(), **runtime_name(opts)}, indent=2, ensure_ascii=False))
