@@ -1,6 +1,6 @@
 """Benchmark the MRI path on demo.nii: time per stage (median of N runs after one warm-up) and peak RSS. Prints JSON.
 
-python bench/bench_mri.py [--runs 3] [--model NAME] [--file F] [--occlusion]
+python -m bench.bench_mri [--runs 3] [--model NAME] [--file F] [--occlusion]
 --occlusion also times one occlusion map as the page and python -m nets.occlusion make it (brain cubes, coarse to
 fine), its cached second call, and the map with every cube (--full), with how close the two maps are.
 """
@@ -8,11 +8,9 @@ import argparse
 import json
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main():

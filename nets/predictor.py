@@ -5,6 +5,7 @@ it through nets/service/ (page, REST API, CLI)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 from pathlib import Path
@@ -39,7 +40,7 @@ def neither_message(first, second) -> str:
 
 class Predictor:
     def __init__(self, imgs_root=None, registry=REGISTRY):
-        self.imgs_root = Path(imgs_root or PROJECT_ROOT / "imgs")
+        self.imgs_root = Path(imgs_root or os.environ.get("XAI_IMGS_DIR") or PROJECT_ROOT / "imgs")
         self.registry = registry
         self._prep = None
         self._mni_reference = None

@@ -11,11 +11,13 @@ import shutil
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from nets import PROJECT_ROOT
 
-UPLOAD_DIR = PROJECT_ROOT / "nii"
-IMGS_DIR = PROJECT_ROOT / "imgs"
+# XAI_UPLOADS_DIR / XAI_IMGS_DIR move them (the tests' servers write into temporary folders)
+UPLOAD_DIR = Path(os.environ.get("XAI_UPLOADS_DIR") or PROJECT_ROOT / "nii")
+IMGS_DIR = Path(os.environ.get("XAI_IMGS_DIR") or PROJECT_ROOT / "imgs")
 UPLOAD_SUBDIRS = ("uploads", "uploads_images")
 IMG_SUBDIRS = ("img_raw", "img_hot", "img_merge", "img_occlusion", "montage")  # and any other imgs/img_*
 CHECK_EVERY_S = 30

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nets import PROJECT_ROOT
 
-LOG_DIR = PROJECT_ROOT / "run_logs"
+LOG_DIR = Path(os.environ.get("XAI_RUN_LOGS") or PROJECT_ROOT / "run_logs")  # XAI_RUN_LOGS: elsewhere (tests)
 _lock = threading.Lock()
 
 
