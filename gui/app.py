@@ -332,7 +332,8 @@ def analyse_one(ctx, raw, name, is_demo) -> bool:
         where = service.prepare(raw, name, ctx.known_task, caller=ctx.caller, store=False)
         task = ctx.known_task or choose_task(ctx, where)
         model = choose_mri_model(ctx) if task == "mri" and not is_demo else None
-        res = run_analysis(ctx, raw, where.chosen(task), model)
+        where = where.chosen(task, model)  # a refusal's "analyse anyway" runs the same choice
+        res = run_analysis(ctx, raw, where, model)
         show_result(ctx, res)
         ctx.shown.append(res)
     except OutOfDistributionError as e:

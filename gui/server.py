@@ -17,7 +17,6 @@ from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import TASKS
 from nets.report.public_json import public_report
-from nets.service.analysis import PRECHECK_POOL  # noqa: F401 (the routing checks' pool; was defined here)
 from nets.service.compute_lanes import LANES, QueueFullError
 from nets.service.upload_store import clean
 from nets.service.visit_log import client_ip
