@@ -3,22 +3,19 @@ chest and skin models, the input gate's share of it (image statistics + feature 
 same forward pass), each further method on demand (LRP, occlusion: map + faithfulness + PNGs), and peak RSS.
 Prints JSON. The sample is noise, which the gates refuse: it runs with force=True so the whole path is timed.
 
-python bench/bench_2d.py [--runs 20]
+python -m bench.bench_2d [--runs 20]
 """
 import argparse
 import io
 import json
 import resource
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def sample(mode):

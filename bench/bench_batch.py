@@ -1,7 +1,7 @@
 """Benchmark folder mode: files/s for 1 vs N Dask workers, and torch vs ONNX float vs ONNX int8 (--no-explain).
 Prints JSON.
 
-python bench/bench_batch.py [--n 200] [--workers 2] [--source sample|shared] [--skip-dask] [--skip-runtimes]
+python -m bench.bench_batch [--n 200] [--workers 2] [--source sample|shared] [--skip-dask] [--skip-runtimes]
 
 Inputs: `sample` (default) makes N chest images from readme_static/test/chest_RG1_UNCR.png (small random crops,
 half mirrored) in a temp folder; `shared` takes the first N of ../shared/data/chest_xray/train (both classes).
@@ -13,7 +13,6 @@ cards' (python -m nets.export onnx --model NAME --int8).
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +21,6 @@ import numpy as np
 from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def make_inputs(folder: Path, n: int, source: str) -> Path:

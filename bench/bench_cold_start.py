@@ -1,6 +1,6 @@
 """Cold start of the demo.nii result in fresh processes. Prints JSON.
 
-python bench/bench_cold_start.py [--runs 3] [--file nii/demo.nii]
+python -m bench.bench_cold_start [--runs 3] [--file nii/demo.nii]
 
 - interpreter_s: `python -c pass` (the process start the target excludes);
 - cli_cold_s: `python -m nets.predict demo.nii` wall time minus interpreter_s (imports, templates, model, first
@@ -53,7 +53,6 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--file")
     a = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
     from nets.demo_volume import ensure_demo
     f = a.file or str(ensure_demo())
     out_dir = tempfile.mkdtemp()

@@ -3,7 +3,7 @@ chest and skin samples, a bad file), bounded in count and time. Prints JSON: sin
 concurrent p50/p95 per type and their ratios to single-client, bad-input latency under load, server RSS and thread
 count before, after each round and after idling.
 
-python bench/bench_load.py [--url http://127.0.0.1:PORT] [--clients 8] [--requests 8] [--rounds 2] [--single 4]
+python -m bench.bench_load [--url http://127.0.0.1:PORT] [--clients 8] [--requests 8] [--rounds 2] [--single 4]
                            [--idle 30] [--time-limit 900]
 
 Without --url it starts `python demo01.py` on a free loopback port (and stops it at the end). Only loopback
@@ -26,7 +26,6 @@ import numpy as np
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 TYPES = ("mri", "chest", "skin", "bad")
 
 

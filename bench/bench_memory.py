@@ -3,20 +3,18 @@ fixed pools running predict_bytes(...).to_json(), as /api/predict does), optiona
 sessions do. Prints JSON: RSS and Python-traced memory after each round and the source lines whose traced memory
 grew most between the first and the last round (tracemalloc).
 
-python bench/bench_memory.py [--rounds 4] [--per-round 12] [--keep-results 0] [--trace]
+python -m bench.bench_memory [--rounds 4] [--per-round 12] [--keep-results 0] [--trace]
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import json
-import sys
 import tempfile
 import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def rss_mb():

@@ -1,6 +1,6 @@
 """Benchmark the MRI path on demo.nii: time per stage (median of N runs after one warm-up) and peak RSS. Prints JSON.
 
-python bench/bench_mri.py [--runs 3] [--model NAME] [--file F] [--occlusion]
+python -m bench.bench_mri [--runs 3] [--model NAME] [--file F] [--occlusion]
 --occlusion also times one occlusion map as the page and python -m nets.occlusion make it (brain cubes, coarse to
 fine), its cached second call, and the map with every cube (--full), with how close the two maps are.
 """
@@ -8,11 +8,9 @@ import argparse
 import json
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main():
@@ -55,8 +53,8 @@ def occlusion_timings(p, f, model) -> dict:
         out["every_cube" if full else "fast"] = {"first_s": times[0], "cached_s": times[1], "cubes": o["cubes"],
                                                   "top3_raise": [c["mni_mm"] for c in o["raise"][:3]],
                                                   "top3_lower": [c["mni_mm"] for c in o["lower"][:3]]}
-    fast, every = (m for k, m in sorted((k, m) for k, m in r._cache.items() if k[0] == "occlusion_map"))
-    inside = r._cache["x"][0, 0].numpy() > 0
+    fast, every = (m for _, m in sorted(r.handles.occlusion_maps.items(), key=lambda km: km[0][-1]))  # full last
+    inside = r.handles.model_input.x[0, 0].numpy() > 0
     out["pearson_r_in_brain"] = round(float(pearsonr(fast[inside], every[inside])[0]), 3)
     out["same_top3"] = {w: sum(c in out["every_cube"][f"top3_{w}"] for c in out["fast"][f"top3_{w}"])
                         for w in ("raise", "lower")}

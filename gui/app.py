@@ -13,19 +13,17 @@ from pywebio.input import radio
 
 from gui.batch_page import run_batch
 from gui.card_view import model_table, put_model_card
-from gui.compute_queue import lane_for
 from gui.downloads import put_downloads
 from gui.examples import EXAMPLES, available, load_example
 from gui.explanation_sections import put_explanations
 from gui.i18n import t
 from gui.layout import ProgressLine, put_page_style, scroll_into_view
-from gui.visit_log import client_ip, log_event
-from gui.uploads import store_upload
+from nets import service
 from nets.errors import InputError, OutOfDistributionError
-from nets.io.nifti_loader import MAX_FILE_BYTES, check_header, parse_header
+from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import CONFIGS
-from nets.predictor import default_predictor, is_volume_bytes, modality_of_image
 from nets.registry import REGISTRY
+from nets.service.visit_log import client_ip, log_event
 from nets.render.cjk_font import enable_cjk_fallback
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import model_notice, plain_field
@@ -53,6 +51,7 @@ class PageContext:
         self.known_task = None  # an example's task: no question asked
         self.shown = []  # results on the page now (released when the user moves on, see release_results)
         self.explaining = threading.Lock()  # one "explain another class" at a time: a double click runs it once
+        self.caller = service.Caller("page", "predict", self.sid, self.ip, self.ua)  # for the service's log lines
 
     def log(self, action, **kw):
         try:
@@ -145,16 +144,13 @@ def choose_input(ctx):
         return files
 
 
-def choose_task(ctx, raw: bytes, name: str = ""):
-    low = (name or "").lower()
-    if is_volume_bytes(raw) or low.endswith(".nii") or low.endswith(".nii.gz"):
-        check_header(parse_header(raw)[0])  # header only: a bad file is refused before any further question
+def choose_task(ctx, where):
+    """The task of a routed input (nets/service/routing.py): a volume is MRI; for a 2D image the user confirms the
+    modality check's pick (with the input gates: may say "neither")."""
+    if where.task == "mri":
         return "mri"
-    from nets.io.image_loader import decode_image, sniff_image_kind
-    img = decode_image(raw)  # raises a typed error for bad images
-    detected = default_predictor().detect_image_task(raw)  # with the input gates: may be "neither"
-    pick = detected if detected != "neither" else ("chest" if sniff_image_kind(raw) == "dicom"
-                                                   else modality_of_image(img))
+    detected = service.detect_image_task(where)
+    pick = detected if detected != "neither" else where.task
     return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
                                                  {"label": t("skin", ctx.lang), "value": "skin"}],
                  value=pick, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
@@ -169,11 +165,11 @@ def choose_mri_model(ctx):
     return radio(t("model_q", ctx.lang), options=opts, value=names[0])
 
 
-def run_analysis(ctx, raw, task, model=None, force=False):
+def run_analysis(ctx, raw, where, model=None, force=False, store=True):
+    """The service's analysis of a routed input, with the progress line (step, bar, place in the queue)."""
     line = ProgressLine(ctx)
-    pred = default_predictor()
-    return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=line.step,
-                                                         force=force), on_wait=line.waiting)
+    return service.analyse(raw, ctx.file_name, model=model, where=where, force=force, caller=ctx.caller,
+                           progress=line.step, on_wait=line.waiting, store=store)
 
 
 def show_result(ctx, res, focus="result"):
@@ -242,29 +238,25 @@ def put_headline(ctx, j, names):
     out.put_markdown(f"## {t('result', ctx.lang)}: **{pred}** — {names.get(ctx.lang) or names.get('en', '')}")
 
 
-def show_refusal(ctx, e, raw, task, model):
+def show_refusal(ctx, e, raw, where, model):
     """The input gate said no: say why in plain words, and offer an explicit override."""
     out.clear("progress")
     with out.use_scope("result", clear=True):
         put_error_message(ctx, e, f"{t('refused', ctx.lang)}. ")
         out.put_text(t("force_hint", ctx.lang))
-        out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, e.task or task, model))
+        out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, where.chosen(e.task or where.task), model))
 
 
-def run_forced(ctx, raw, task, model):
-    ctx.log("force", task=task)
+def run_forced(ctx, raw, where, model):
+    ctx.log("force", task=where.task)
     try:
-        res = run_analysis(ctx, raw, task, model, force=True)
+        res = run_analysis(ctx, raw, where, model, force=True, store=False)  # stored before the refusal
     except InputError as e:
         return show_error(ctx, e)
     except SessionException:
         return
-    except Exception:
-        traceback.print_exc()
-        ctx.log("predict", error="internal_error", size=len(raw))
-        with out.use_scope("result", clear=True):
-            out.put_error(t("internal_error", ctx.lang))
-        return
+    except service.InternalError:  # printed and logged by the service
+        return show_internal_error(ctx)
     show_result(ctx, res)  # with its own "analyse another" buttons (the main loop's ctx.again)
     ctx.shown.append(res)
 
@@ -275,14 +267,20 @@ def explain_other(ctx, res, cls):
         return
     try:
         out.toast(t("explaining_class", ctx.lang, c=cls), duration=2)
-        pred = default_predictor()
-        new = lane_for(res.task).run(lambda: pred.explain_class(res, cls))
+        new = service.explain_class(res, cls)
         ctx.log("explain_class", task=res.task, target=cls)
         show_result(ctx, new, focus="explanation")
         ctx.shown.append(new)
         release_results(ctx.shown[:-1], keep_cache=True)  # the class shown before: its slices can't be asked
     finally:
         ctx.explaining.release()
+
+
+def show_internal_error(ctx):
+    """A bug, not the input: say so; this session (and the server) keep going."""
+    out.clear("progress")
+    with out.use_scope("result", clear=True):
+        out.put_error(t("internal_error", ctx.lang))
 
 
 def show_error(ctx, e: InputError):
@@ -301,14 +299,12 @@ def put_error_message(ctx, e: InputError, prefix: str):
 
 
 def release_results(results, keep_cache=False):
-    """Drop what a result holds for its page (slice renderer; unless keep_cache, the model input and occlusion maps,
-    which another class's explanation shares). PyWebIO keeps a session's callbacks, and the results they refer to,
-    until the tab closes: without this, every analysis of a long session stayed in memory (7.6 MB per MRI result:
-    renderer 4.7 MB, model input 2.9 MB; 0.4 MB per 2D result)."""
+    """Drop what a result holds for its page (nets/result.py Result.release: the slice view; unless keep_cache, the
+    model input and occlusion maps, which another class's explanation shares). PyWebIO keeps a session's callbacks,
+    and the results they refer to, until the tab closes: without this, every analysis of a long session stayed in
+    memory (7.6 MB per MRI result: renderer 4.7 MB, model input 2.9 MB; 0.4 MB per 2D result)."""
     for r in results:
-        r.renderer = None
-        if not keep_cache:
-            r._cache = {}
+        r.release(keep_shared=keep_cache)
 
 
 def wait_for_again(ctx) -> bool:
@@ -326,6 +322,33 @@ def back_to_start(ctx):
     out.clear("result")
     ctx.view = None
     scroll_into_view("page")
+
+
+def analyse_one(ctx, raw, name, is_demo) -> bool:
+    """One input through the service: routed (and refused at once when bad) before any question, then the task and
+    model questions, then the analysis; the answer, the gate's refusal or the error is shown. False: tab closed."""
+    where, model = None, None
+    try:
+        where = service.prepare(raw, name, ctx.known_task, caller=ctx.caller, store=False)
+        task = ctx.known_task or choose_task(ctx, where)
+        model = choose_mri_model(ctx) if task == "mri" and not is_demo else None
+        where = where.chosen(task, model)  # a refusal's "analyse anyway" runs the same choice
+        res = run_analysis(ctx, raw, where, model)
+        show_result(ctx, res)
+        ctx.shown.append(res)
+    except OutOfDistributionError as e:
+        show_refusal(ctx, e, raw, where, model)
+    except InputError as e:
+        show_error(ctx, e)
+    except SessionException:
+        return False
+    except service.InternalError:  # a bug, not the input (printed and logged by the service): say so, go on
+        show_internal_error(ctx)
+    except Exception:  # a bug on the page itself: the same policy
+        traceback.print_exc()
+        ctx.log("predict", error="internal_error", size=len(raw))
+        show_internal_error(ctx)
+    return True
 
 
 def main():
@@ -351,30 +374,8 @@ def main():
             continue
         raw, name, is_demo = picked
         ctx.file_name = name
-        try:
-            task = ctx.known_task or choose_task(ctx, raw, name)
-            model = choose_mri_model(ctx) if task == "mri" and not is_demo else None
-            ticket = store_upload(raw, task)
-            ctx.log("upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=task,
-                    model=model)
-            res = run_analysis(ctx, raw, task, model)
-            j = res.to_json()
-            ctx.log("predict", task=j["task"], input_type=j["input"].get("kind"), size=len(raw),
-                    sha256=j["input"].get("sha256"), prediction=j["prediction"], timings=j["timings_s"])
-            show_result(ctx, res)
-            ctx.shown.append(res)
-        except OutOfDistributionError as e:
-            ctx.log("predict", error=e.code, size=len(raw))
-            show_refusal(ctx, e, raw, task, model)
-        except InputError as e:
-            ctx.log("predict", error=e.code, size=len(raw))
-            show_error(ctx, e)
-        except Exception:  # a bug, not the input: say so, keep this session (and the server) going
-            traceback.print_exc()
-            ctx.log("predict", error="internal_error", size=len(raw))
-            out.clear("progress")
-            with out.use_scope("result", clear=True):
-                out.put_error(t("internal_error", ctx.lang))
+        if not analyse_one(ctx, raw, name, is_demo):
+            return  # tab closed while a question was asked
         again = wait_for_again(ctx)
         release_results(ctx.shown)  # the page shows it no more: its volumes go now, not when the tab closes
         ctx.shown = []

@@ -10,13 +10,14 @@ import zipfile
 from pywebio import output as out
 from pywebio import session
 
-from gui.compute_queue import lane_for
+from dataclasses import replace
+
 from gui.i18n import t
 from gui.layout import scroll_into_view
 from nets.errors import InputError
 from nets.report.error_text import error_text
+from nets import service
 from nets.report.warning_text import warning_text
-from nets.predictor import default_predictor
 
 SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
 MAX_FILES = 50
@@ -40,18 +41,18 @@ def expand(files: list) -> list:
     return items[:MAX_FILES]
 
 
-def analyse_one(name: str, raw: bytes):
-    """(result or None, InputError / "internal_error" / None); the task from the file itself (volume / radiograph /
-    photo)."""
-    low = name.lower()
-    task = "mri" if low.endswith((".nii", ".nii.gz")) else None
+def analyse_one(name: str, raw: bytes, caller=service.CLI):
+    """(result or None, InputError / "internal_error" / None) through the service (the task from the file itself:
+    volume / radiograph / photo; stored and logged as a "batch_item" for a page caller)."""
     try:
-        res = lane_for(task).run(lambda: default_predictor().predict_bytes(raw, task=task))
-        res.renderer, res._cache = None, {}  # the table and the PDFs need neither (as gui.app.release_results)
+        res = service.analyse(raw, name, caller=caller)
+        res.release()  # the table and the PDFs need neither view nor model input (as gui.app.release_results)
         return res, None
     except InputError as e:
         return None, e
-    except Exception:  # a bug: this file fails, the batch goes on
+    except service.InternalError:  # a bug: this file fails, the batch goes on
+        return None, "internal_error"
+    except Exception:
         traceback.print_exc()
         return None, "internal_error"
 
@@ -66,9 +67,11 @@ def run_batch(ctx, files: list):
     for i, (name, raw) in enumerate(items):
         with out.use_scope("progress_text", clear=True):
             out.put_text(t("batch_file", ctx.lang, i=i + 1, n=len(items), name=name)).style("color:#555")
-        res, err = analyse_one(name, raw) if raw else (None, t("batch_empty", ctx.lang))
-        ctx.log("batch_item", task=res.task if res else None, size=len(raw),
-                error=getattr(err, "code", err) if err else None)
+        if raw:
+            res, err = analyse_one(name, raw, replace(ctx.caller, action="batch_item"))
+        else:
+            res, err = None, t("batch_empty", ctx.lang)
+            ctx.log("batch_item", size=0, error="empty_file")
         ctx.batch.append((name, res, err))
         out.set_processbar("batch_bar", (i + 1) / len(items), label=f"{i + 1} / {len(items)}")
     out.clear("progress")

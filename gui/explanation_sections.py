@@ -10,11 +10,10 @@ from pywebio import output as out
 from pywebio import pin
 from pywebio.exceptions import SessionException
 
-from gui.compute_queue import lane_for
 from gui.i18n import t
+from nets import service
 from nets.errors import InputError
 from nets.interpret.attribution import METHOD_NAMES, expected_seconds
-from nets.predictor import default_predictor
 from nets.render.colour_scale import bar_has_words, words_for_html
 
 TILE_PX = {"mri": 230, "2d": 260}
@@ -26,13 +25,13 @@ def put_explanations(ctx, res):
     out.put_markdown(f"### {t('expl_title', ctx.lang, c=cls)}")
     out.put_text(t("expl_colours", ctx.lang, c=cls)).style("color:#333")
     for n, method in enumerate(res.model.config.explainers):
-        if method == "occlusion" and res.task == "mri" and not res.on_mni_grid:
+        if method == "occlusion" and res.is_volume and not res.on_mni_grid:
             continue
         out.put_markdown(f"#### {METHOD_NAMES[method]}")
         out.put_text(t(_how_key(res, method), ctx.lang, c=cls)).style("color:#555")
         out.put_scope(f"expl_{method}")
         if n == 0 and res.target is not None:
-            _show(ctx, res, method, default_predictor().explain(res, method, res.target))
+            _show(ctx, res, method, service.explain(res, method, res.target))
         else:
             label = t("expl_run", ctx.lang, m=method, s=expected_seconds(res.task, method))
             with out.use_scope(f"expl_{method}"):
@@ -41,7 +40,7 @@ def put_explanations(ctx, res):
 
 def _how_key(res, method):
     if method == "occlusion":
-        return "expl_occlusion_mri" if res.task == "mri" else "expl_occlusion_2d"
+        return "expl_occlusion_mri" if res.is_volume else "expl_occlusion_2d"
     return f"expl_{method}"
 
 
@@ -54,9 +53,9 @@ def _compute(ctx, res, method):
         out.set_processbar(f"bar_{method}", frac, label=f"{int(frac * 100)}%")
 
     try:
-        lane = lane_for("occlusion" if method == "occlusion" else res.task)  # slow maps wait in the long lane
-        e = lane.run(lambda: default_predictor().explain(res, method, res.target, progress=progress),
-                     on_wait=lambda n: out.set_processbar(f"bar_{method}", 0.0, label=t("queue", ctx.lang, n=n)))
+        e = service.explain(res, method, res.target, progress=progress,  # slow maps wait in the long lane
+                            on_wait=lambda n: out.set_processbar(f"bar_{method}", 0.0,
+                                                                 label=t("queue", ctx.lang, n=n)))
     except InputError as err:
         with out.use_scope(scope, clear=True):
             out.put_error(err.message)
@@ -74,11 +73,11 @@ def _compute(ctx, res, method):
 
 
 def _show(ctx, res, method, e):
-    view = res._cache[("view", method, res.classes.index(e["target"]))]
+    key = (method, res.class_index(e["target"]))
+    view = res.view(*key)
     with out.use_scope(f"expl_{method}", clear=True):
-        if res.task == "mri":
-            _volume_gallery(ctx, res, method, ("view", method, res.classes.index(e["target"])), view,
-                            e["images"]["slices"])
+        if res.is_volume:
+            _volume_gallery(ctx, res, key, view, e["images"]["slices"])
         else:
             px = TILE_PX["2d"]
             out.put_row([out.put_image(view.png(k), width=f"{px}px") for k in ("raw", "heatmap", "merged")]
@@ -88,17 +87,17 @@ def _show(ctx, res, method, e):
             out.put_text(t("expl_bar_words", ctx.lang, a=a, b=b))
         _faithfulness_text(ctx, res, e)
         _sanity_text(ctx, e)
-        if method == "occlusion" and res.task == "mri":
-            _occlusion_table(ctx, res, res.classes.index(e["target"]))
+        if method == "occlusion" and res.is_volume:
+            _occlusion_table(ctx, res, res.class_index(e["target"]))
 
 
-def _volume_gallery(ctx, res, method, key, view, slices):
-    """Sliders and buttons per plane. The callbacks look the view up in the result's cache at each call (not kept in
-    the closure), so a result the session has moved on from (gui/app.release_results) frees its slices."""
-    px = TILE_PX["mri"]
+def _volume_gallery(ctx, res, key, view, slices):
+    """Sliders and buttons per plane. The callbacks ask the result for the view at each call (not kept in the
+    closure), so a result the session has moved on from (gui/app.release_results) frees its slices."""
+    method = key[0]
     for plane in ("axial", "coronal", "sagittal"):
         idx = slices[plane]
-        n = view.volume.shape[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
+        n = view.n_slices(plane)
         out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
         out.put_scope(f"plane_{method}_{plane}")
         name = f"slider_{method}_{plane}"
@@ -110,13 +109,13 @@ def _volume_gallery(ctx, res, method, key, view, slices):
 
 
 def _set_slice(ctx, res, key, plane, i):
-    pin.pin[f"slider_{key[1]}_{plane}"] = i
+    pin.pin[f"slider_{key[0]}_{plane}"] = i
     _show_slice(ctx, res, key, plane, i)
 
 
 def _show_slice(ctx, res, key, plane, index):
-    """Cut from the cached map: no model call here."""
-    view, method = res._cache.get(key), key[1]
+    """Cut from the cached map: no model call here. key: (method, class index)."""
+    view, method = res.view(*key), key[0]
     if index is None or view is None:  # None: a result this session has moved on from (see release_results)
         return
     px = TILE_PX["mri"]
@@ -133,7 +132,7 @@ def _faithfulness_text(ctx, res, e):
     if not f:
         return
     better = f["deletion_auc"] < f["random_deletion_auc"]
-    unit = t("expl_voxels" if res.task == "mri" else "expl_pixels", ctx.lang)
+    unit = t("expl_voxels" if res.is_volume else "expl_pixels", ctx.lang)
     msg = t("expl_faith", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"], p10=f["p_deleted_10pct"],
             pr=f["p_random_10pct"], d=f["deletion_auc"], r=f["random_deletion_auc"],
             verdict=t("expl_better" if better else "expl_worse", ctx.lang))
@@ -152,7 +151,7 @@ def _sanity_text(ctx, e):
 
 
 def _occlusion_table(ctx, res, tgt):
-    occ = default_predictor().occlusion(res, tgt)
+    occ = service.occlusion(res, tgt)
     c = occ["target"]
     rows = [[t(f"occlusion_{way}", ctx.lang, c=c), f"{x['change']:+.2f}", x["region"],
              ", ".join(map(str, x["mni_mm"])), f"{x['ventricle_share']:.0%}", f"{x['medial_temporal_share']:.0%}"]

@@ -1,11 +1,8 @@
 """One tornado server: the PyWebIO page at /, the REST API at /api/*, PyWebIO's own static files (cdn=False)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 
 import tornado.httputil
 import tornado.ioloop
@@ -15,17 +12,15 @@ from pywebio.utils import STATIC_PATH
 
 from gui.api_base import ApiError, JsonHandler, JsonStaticFileHandler, NotFoundHandler, upload_limit_bytes
 from gui.app import main as page_main
-from gui.compute_queue import LANES, QueueFullError, lane_for
-from gui.uploads import clean, store_upload
-from gui.visit_log import client_ip, log_event
+from nets import service
 from nets.errors import InputError
-from nets.report.public_json import public_report
 from nets.io.nifti_loader import MAX_FILE_BYTES
-from nets.precheck import precheck
-from nets.predictor import default_predictor
+from nets.model_configs import TASKS
+from nets.report.public_json import public_report
+from nets.service.compute_lanes import LANES, QueueFullError
+from nets.service.upload_store import clean
+from nets.service.visit_log import client_ip
 
-# header / decode checks run here, outside the compute lanes, so a bad file never waits behind real work
-PRECHECK_POOL = ThreadPoolExecutor(2, thread_name_prefix="precheck")
 BAD_FILENAME_CHARS = ("\x00", "\n", "\r")
 
 
@@ -41,7 +36,7 @@ def rss_mb():
 class HealthHandler(JsonHandler):
     def get(self):
         from nets.registry import REGISTRY
-        models = {t: REGISTRY.get(task=t).summary() for t in ("mri", "chest", "skin")}
+        models = {t: REGISTRY.get(task=t).summary() for t in TASKS}
         self.write({"status": "ok", "threads": threading.active_count(), "rss_mb": rss_mb(),
                     "queues": {n: {"waiting": q.waiting(), "workers": q.workers, "max_waiting": q.max_waiting}
                                for n, q in LANES.items()},
@@ -56,7 +51,7 @@ class PredictHandler(JsonHandler):
         self.write({"error": code, "message": message})
 
     def _form(self):
-        """(file bytes, fields) from the multipart body, or a JSON 400."""
+        """(file bytes, file name, fields) from the multipart body, or a JSON 400."""
         files, args = {}, {}
         try:
             tornado.httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body(), args,
@@ -70,44 +65,44 @@ class PredictHandler(JsonHandler):
             raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field.")
         fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force")
                   if k in args}
-        return files["file"][0]["body"], fields
+        return files["file"][0]["body"], files["file"][0]["filename"], fields
+
+    action = "api_predict"  # the visit log's action
+
+    def answer(self, result):
+        """What the lane makes of the result (runs there, off the event loop): the public JSON."""
+        return result.to_json()
+
+    def send(self, answer):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.write(json.dumps(public_report(answer), ensure_ascii=False))  # no server paths
+
+    def caller(self) -> service.Caller:
+        ip = client_ip(dict(self.request.headers), self.request.remote_ip)
+        return service.Caller("api", self.action, "api", ip, self.request.headers.get("User-Agent", "")[:200])
 
     async def post(self):
+        """The form -> nets.service.analyse_async -> JSON; every failure as JSON {error, message} (422 for the file,
+        with a gate's task / can_force / verdict; 413, 503 + Retry-After, 500)."""
         if self._finished:  # answered 413 while the body streamed in
             return
-        ip = client_ip(dict(self.request.headers), self.request.remote_ip)
-        ua = self.request.headers.get("User-Agent", "")[:200]
-        raw, fields = self._form()
+        raw, filename, fields = self._form()
         task, target, model = fields.get("task"), fields.get("target"), fields.get("model")
         force = (fields.get("force") or "").lower() in ("1", "true", "yes", "on")
-        if task not in (None, "mri", "chest", "skin"):
-            return self._err(400, "bad_task", "task must be one of mri, chest, skin.")
-        pred = default_predictor()
-        loop = asyncio.get_running_loop()
+        if task not in (None, *TASKS):
+            return self._err(400, "bad_task", f"task must be one of {', '.join(TASKS)}.")
         try:
-            # the lane only needs volume vs image; the user's own task goes on, so that an image without one is
-            # routed by the input gates (chest, skin or neither) as on the page and in the CLI
-            lane_task = await loop.run_in_executor(PRECHECK_POOL, precheck, raw, task, model)
-            job = lane_for(lane_task).submit(lambda: pred.predict_bytes(raw, task=task, target=target, model=model,
-                                                                        force=force).to_json())
-            res = await asyncio.wrap_future(job)
+            answer = await service.analyse_async(raw, filename, task, model, target, force, caller=self.caller(),
+                                                 then=self.answer)
         except QueueFullError as e:
-            log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw), task=task)
             self.set_header("Retry-After", str(e.retry_after))
             return self._err(503, e.code, e.message)
         except InputError as e:
-            log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw))
             self.set_status(422 if e.code != "file_too_large" else 413)
             return self.write(e.to_dict())  # a gate's refusal adds task, can_force and the gate's verdict
-        except Exception:  # a bug, not the input: a JSON answer like every other error, and a log line
-            traceback.print_exc()
-            log_event("api_predict", "api", ip, ua, error="internal_error", size=len(raw))
-            return self._err(500, "internal_error", "Something went wrong on our side while analysing this file.")
-        store_upload(raw, res["task"])
-        log_event("api_predict", "api", ip, ua, task=res["task"], size=len(raw), sha256=res["input"].get("sha256"),
-                  prediction=res["prediction"], timings=res["timings_s"], input_type=res["input"].get("kind"))
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.write(json.dumps(public_report(res), ensure_ascii=False))  # no server paths
+        except service.InternalError as e:  # a bug, not the input: printed and logged by the service
+            return self._err(500, e.code, e.message)
+        self.send(answer)
 
 
 def make_app():
@@ -128,7 +123,7 @@ def make_app():
 
 def serve(host="0.0.0.0", port=6006, warm=True):
     if warm:
-        default_predictor().warm_up()
+        service.warm_up()
     clean()
     app = make_app()
     # bodies are streamed by the API handlers, which raise this per request and answer JSON 413 past their limit;

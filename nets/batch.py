@@ -73,14 +73,16 @@ def predict_record(path: str, opts: BatchOptions) -> dict:
     name = Path(path).name
     _STATS["files"] += 1
     try:
-        r = predictor_for(opts).predict_file(path, task=opts.task, model=opts.model, weights=opts.weights,
-                                             target=opts.target, explain=opts.explain,
-                                             force=opts.force).to_json()
+        from nets import service
+        r = service.analyse(service.read_input(path), name, opts.task, opts.model, opts.target, force=opts.force,
+                            in_lane=False, predictor=predictor_for(opts), weights=opts.weights,
+                            explain=opts.explain).to_json()
         return {"file": name, **r, **runtime_name(opts)}
     except InputError as e:
         return {"file": name, **e.to_dict()}
     except Exception as e:  # a bug must not stop a cohort of thousands: reported, and retried by --resume
-        return {"file": name, "error": "internal_error", "message": f"{type(e).__name__}: {e}"}
+        bug = e.__cause__ or e  # nets.service.InternalError keeps the bug as its cause
+        return {"file": name, "error": "internal_error", "message": f"{type(bug).__name__}: {bug}"}
 
 
 def predict_task(path: str, opts: BatchOptions) -> dict:

@@ -47,5 +47,6 @@ def run_cli(main, argv=None) -> int:
     except Exception as e:  # a bug, not the input
         if os.environ.get("XAI_DEBUG"):
             traceback.print_exc()
-        print_error("internal_error", f"Something went wrong on our side ({type(e).__name__}).")
+        cause = getattr(e, "cause", None) or type(e).__name__  # nets.service.InternalError names the bug's type
+        print_error("internal_error", f"Something went wrong on our side ({cause}).")
         return 1

@@ -2,7 +2,6 @@
 
 Run: python -m nets.demo_volume   (demo01.py also calls it at start-up when the file is missing).
 """
-import json
 import sys
 from pathlib import Path
 
@@ -35,7 +34,6 @@ def ensure_demo(path: Path = DEMO_PATH) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    p = ensure_demo()
-    print(json.dumps({"demo": str(p), "bytes": p.stat().st_size}))
-    sys.exit(0)
+if __name__ == "__main__":  # python -m nets.demo_volume: the CLI is nets/cli/demo_volume.py
+    from nets.cli.demo_volume import main
+    sys.exit(main())

@@ -3,7 +3,45 @@
 Metrics, sha256, dates and data splits are written by the training code into the JSON card next to the
 weights (data/model_save/<name>.card.json) and merged in by nets.registry at load time.
 """
-from dataclasses import dataclass, field
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class InputContract:
+    """What a model takes (timm's pretrained-config / MONAI bundle style). 2D: colour mode, square side, resize policy,
+    per-channel mean / std after x/255. MRI: the preprocessing ("engine": the MNI 2 mm grid of nets/transforms/;
+    "raw": the stored voxel array cut to `shape`), the space and the tensor shape. `normalisation` and `resize` say
+    it in words for people (model card view, JSON)."""
+    kind: str  # "nifti" | "image"
+    normalisation: str
+    mode: str | None = None  # 2D: "L" (greyscale) | "RGB"
+    size: int | None = None  # 2D: the square side the image is resized to
+    resize: str = ""
+    mean: tuple = ()
+    std: tuple = ()
+    preprocessing: str | None = None  # MRI: "engine" | "raw"
+    space: str = ""
+    shape: tuple = ()  # MRI: the tensor shape (1, 1, D, H, W)
+
+    @property
+    def is_volume(self) -> bool:
+        return self.kind == "nifti"
+
+    @property
+    def voxel_shape(self) -> tuple:
+        """MRI: (D, H, W) of the model input."""
+        return tuple(self.shape[2:])
+
+    def __getitem__(self, key):  # dict-style reading (older callers, image_to_tensor)
+        return getattr(self, key)
+
+    def get(self, key, default=None):
+        return getattr(self, key, default)
+
+    def to_json(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items() if v not in (None, "", ())}
 
 
 @dataclass(frozen=True)
@@ -14,7 +52,7 @@ class ModelConfig:
     arch_kwargs: dict
     classes: tuple
     class_names: dict  # class -> {"en": ..., "zh": ...}
-    input: dict  # the input contract, incl. normalisation
+    input: InputContract
     weights: str  # path relative to the project root
     training_data: str
     licence: str
@@ -25,6 +63,18 @@ class ModelConfig:
     # prediction, the others on demand
     explainers: tuple = ("lrp",)
     scope: dict = field(default_factory=dict)  # {"en", "zh"}: population and scope in one plain sentence
+    explainer_layers: dict = field(default_factory=dict)  # method -> layer name (Grad-CAM: the feature stage)
+    positive_class: str | None = None  # two-class models: the class sensitivity / AUC are reported for
+    external_weights: bool = False  # weights we do not ship (../shared): missing weights are an error, not untrained
+
+    def to_json(self) -> dict:
+        """The config as model cards store it (the keys cards have always had; the input contract as a dict)."""
+        d = {k: v for k, v in asdict(self).items() if k not in CARD_LESS_FIELDS}
+        d["input"] = self.input.to_json()
+        return d
+
+
+CARD_LESS_FIELDS = ("explainer_layers", "positive_class", "external_weights")  # read from the config, not cards
 
 
 ADNI_CLASSES = ("AD", "CN", "MCI", "EMCI", "LMCI")
@@ -46,13 +96,13 @@ CONFIGS = {
         arch_kwargs={"num_classes": 5, "channels": [8, 16, 32, 64], "input_shape": [80, 96, 80]},
         classes=SEVERITY_ORDER,
         class_names=ADNI_NAMES,
-        input={
-            "kind": "nifti",
-            "preprocessing": "engine",
-            "space": "MNI (Colin27 / ICBM152), RAS, 2 mm isotropic, 80x96x80, origin-centred grid",
-            "shape": [1, 1, 80, 96, 80],
-            "normalisation": "brain-masked; divided by the 99th percentile of brain voxels, clipped to [0, 1.5]",
-        },
+        input=InputContract(
+            kind="nifti",
+            preprocessing="engine",
+            space="MNI (Colin27 / ICBM152), RAS, 2 mm isotropic, 80x96x80, origin-centred grid",
+            shape=(1, 1, 80, 96, 80),
+            normalisation="brain-masked; divided by the 99th percentile of brain voxels, clipped to [0, 1.5]",
+        ),
         weights="data/model_save/brain_atrophy_3dcnn.pt",
         training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
                        "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
@@ -72,13 +122,14 @@ CONFIGS = {
         arch_kwargs={},
         classes=ADNI_CLASSES,
         class_names=ADNI_NAMES,
-        input={
-            "kind": "nifti",
-            "preprocessing": "raw",
-            "space": "voxel array as stored, first 160 slices along axis 0",
-            "shape": [1, 1, 160, 256, 256],
-            "normalisation": "none (raw ADNI MPRAGE intensities)",
-        },
+        input=InputContract(
+            kind="nifti",
+            preprocessing="raw",
+            space="voxel array as stored, first 160 slices along axis 0",
+            shape=(1, 1, 160, 256, 256),
+            normalisation="none (raw ADNI MPRAGE intensities)",
+        ),
+        external_weights=True,
         weights="../shared/data/adni_seed_weights/myModel_state_dict_130.pth",
         training_data="ADNI (held by the older app's authors; we do not hold these data)",
         licence="MIT (c) 2023 bytesc (weights)",
@@ -96,14 +147,16 @@ CONFIGS = {
         classes=("NORMAL", "PNEUMONIA"),
         class_names={"NORMAL": {"en": "Normal", "zh": "正常"},
                      "PNEUMONIA": {"en": "Pneumonia", "zh": "肺炎"}},
-        input={
-            "kind": "image",
-            "mode": "L",
-            "size": 160,
-            "resize": "whole image resized to 160x160, aspect ratio not kept (as the Kermany images)",
-            "normalisation": "x/255, then (x - 0.5) / 0.25",
-            "mean": [0.5], "std": [0.25],
-        },
+        input=InputContract(
+            kind="image",
+            mode="L",
+            size=160,
+            resize="whole image resized to 160x160, aspect ratio not kept (as the Kermany images)",
+            normalisation="x/255, then (x - 0.5) / 0.25",
+            mean=(0.5,), std=(0.25,),
+        ),
+        positive_class="PNEUMONIA",
+        explainer_layers={"grad-cam": "features"},
         weights="data/model_save/chest_xray_resnet.pt",
         training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
         licence="CC BY 4.0",
@@ -130,14 +183,15 @@ CONFIGS = {
             "SCC": {"en": "Squamous cell carcinoma", "zh": "鳞状细胞癌"},
             "VASC": {"en": "Vascular lesion", "zh": "血管病变"},
         },
-        input={
-            "kind": "image",
-            "mode": "RGB",
-            "size": 144,
-            "resize": "whole image resized to 144x144, aspect ratio not kept",
-            "normalisation": "x/255, then per-channel (x - mean) / std",
-            "mean": [0.70, 0.55, 0.55], "std": [0.15, 0.16, 0.18],
-        },
+        input=InputContract(
+            kind="image",
+            mode="RGB",
+            size=144,
+            resize="whole image resized to 144x144, aspect ratio not kept",
+            normalisation="x/255, then per-channel (x - mean) / std",
+            mean=(0.70, 0.55, 0.55), std=(0.15, 0.16, 0.18),
+        ),
+        explainer_layers={"grad-cam": "features"},
         weights="data/model_save/skin_isic_resnet.pt",
         training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
         licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
@@ -151,3 +205,4 @@ CONFIGS = {
 }
 
 DEFAULT_MODEL_FOR_TASK = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}
+TASKS = tuple(DEFAULT_MODEL_FOR_TASK)  # ("mri", "chest", "skin"): the one list of tasks

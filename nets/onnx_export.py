@@ -18,7 +18,7 @@ import torch
 from nets.onnx_runtime import KINDS, OnnxModule, export_command, export_path
 from nets.registry import LoadedModel
 from nets.training.metrics import classification_metrics
-from nets.training.model_card import card_path_for, sha256_file
+from nets.model_card import card_path_for, sha256_file
 from nets.transforms.image_to_tensor import image_to_tensor
 
 OPSET = 17
@@ -96,7 +96,7 @@ def compare(model: LoadedModel, onnx_path: Path, images, labels, contract) -> di
     """Answers (argmax of one forward, as the predictor gives them) and metrics, ONNX vs torch, same images.
     `metrics_tta` repeats the card's own procedure (flip-averaged logits) for both."""
     classes = list(model.config.classes)
-    positive = "PNEUMONIA" if model.config.task == "chest" else None
+    positive = model.config.positive_class
     ort_fwd = OnnxModule(onnx_path, torch.get_num_threads())
     res = {}
     for name, fwd in (("torch", model.module), ("onnx", ort_fwd)):

@@ -15,7 +15,7 @@ import numpy as np
 
 from nets.errors import ModelUnavailableError
 from nets.registry import REGISTRY, LoadedModel
-from nets.training.model_card import sha256_file
+from nets.model_card import sha256_file
 
 KINDS = {False: "float", True: "int8"}
 

@@ -1,12 +1,13 @@
-"""The predictor: keeps models loaded, runs one input through load -> preprocess -> forward -> explain -> render,
-and keeps the explanation with the result so any slice / plane / class can be cut later without recomputing.
-"""
+"""The predictor (inference engine): keeps models loaded, runs one routed input (nets/service/routing.py) through
+load -> preprocess -> forward -> gate -> explain -> render, and keeps the explanation with the result
+(nets/result.py: LiveHandles) so any slice / plane / class can be cut later without recomputing. Entry points call
+it through nets/service/ (page, REST API, CLI)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -15,23 +16,18 @@ import numpy as np
 import torch
 
 from nets import PROJECT_ROOT
-from nets.errors import InputError, UnreadableFileError, UnsupportedFormatError, WrongDimensionsError
-from nets.io.image_loader import decode_image, sniff_image_kind
+from nets.errors import InputError, WrongDimensionsError
+from nets.io.magic import is_volume_bytes  # noqa: F401 (re-exported for older callers)
 from nets.io.nifti_loader import load_nifti_bytes
-from nets.registry import REGISTRY, LoadedModel
+from nets.registry import REGISTRY
+from nets.result import LiveHandles, ModelInput, Result
+from nets.service.routing import Route, modality_of_image, route  # noqa: F401 (modality_of_image re-exported)
 from nets.render.slice_renderer import SliceRenderer, render_gallery
 from nets.transforms.engine_grid import ENGINE_AFFINE
 from nets.transforms.image_to_tensor import image_to_tensor
 from nets.transforms.resample import resample_to_grid
 
-STEPS = ("reading", "preprocessing", "classifying", "explaining", "rendering")
 Progress = Callable[[str, float], None]
-
-
-def is_volume_bytes(raw: bytes) -> bool:
-    if raw[:2] == b"\x1f\x8b":
-        return True
-    return len(raw) >= 348 and raw[344:348] in (b"n+1\x00", b"ni1\x00") or raw[4:8] in (b"n+2\x00",)
 
 
 def neither_message(first, second) -> str:
@@ -42,71 +38,9 @@ def neither_message(first, second) -> str:
             "it is one of them, choose the model and ask for an answer anyway (force).")
 
 
-def modality_of_image(img) -> str:
-    """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
-    a = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float32)
-    sat = (a.max(-1) - a.min(-1)).mean()
-    return "chest" if sat < 12 else "skin"
-
-
-@dataclass
-class Result:
-    run_id: str
-    task: str
-    model: LoadedModel
-    logits: np.ndarray
-    probabilities: np.ndarray
-    target: int | None
-    renderer: SliceRenderer | None
-    images: dict
-    regions: list
-    timings: dict
-    input_info: dict
-    warnings: list = field(default_factory=list)
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def classes(self):
-        return list(self.model.config.classes)
-
-    @property
-    def on_mni_grid(self) -> bool:
-        """An MRI result on the engine's MNI grid (not the raw ADNI contract): occlusion and regions apply."""
-        return self.task == "mri" and getattr(self, "_cache", {}).get("world_map") is not None
-
-    def to_json(self) -> dict:
-        from nets.trust.uncertainty import headline, uncertainty
-        cls = self.classes
-        pred = cls[int(np.argmax(self.probabilities))]
-        unsure = uncertainty(self.probabilities, cls)
-        return {
-            "run_id": self.run_id,
-            "task": self.task,
-            "model": self.model.name,
-            "model_trained": self.model.trained,
-            "classes": cls,
-            "logits": [float(x) for x in self.logits],
-            "probabilities": {c: float(p) for c, p in zip(cls, self.probabilities)},
-            "prediction": pred,
-            "prediction_name": self.model.config.class_names.get(pred, {}),
-            "explained_class": cls[self.target] if self.target is not None else None,
-            "images": self.images,
-            "regions": self.regions,
-            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
-            "input": self.input_info,
-            "warnings": self.warnings,
-            "notice": self.model.config.notice or "Research and teaching tool, not a medical device.",
-            "decision_prior": (self.model.card.get("decision_prior") or {}).get("prior"),
-            **unsure,
-            "headline": {lang: headline(pred, unsure, lang) for lang in ("en", "zh")},
-            "scope": self.model.card.get("scope") or self.model.config.scope,
-            **self.extras,
-        }
-
-
 class Predictor:
     def __init__(self, imgs_root=None, registry=REGISTRY):
-        self.imgs_root = Path(imgs_root or PROJECT_ROOT / "imgs")
+        self.imgs_root = Path(imgs_root or os.environ.get("XAI_IMGS_DIR") or PROJECT_ROOT / "imgs")
         self.registry = registry
         self._prep = None
         self._mni_reference = None
@@ -126,36 +60,24 @@ class Predictor:
 
     # -- entry points ------------------------------------------------------------------------------------------
     def predict_file(self, path, **kw) -> Result:
-        p = Path(path)
-        try:
-            if not p.is_file():
-                raise InputError(f"No such file: {p.name[:80]}")
-            raw = p.read_bytes()
-        except OSError as e:  # e.g. a name longer than the file system allows
-            raise UnreadableFileError(f"The file cannot be read: {e.strerror or type(e).__name__}.") from None
-        name = p.name.lower()
-        if kw.get("task") is None and kw.get("model") is None and (name.endswith(".nii") or name.endswith(".nii.gz")):
-            kw["task"] = "mri"  # the extension says volume: a renamed JPEG gets the NIfTI error, not a photo model
-        return self.predict_bytes(raw, **kw)
+        from nets.service.analysis import read_input
+        return self.predict_bytes(read_input(path), filename=Path(path).name, **kw)
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,
-                      save_relevance=None, force: bool = False) -> Result:
-        """force: answer even when the input gate refuses the input (the answer then carries a warning)."""
+                      save_relevance=None, force: bool = False, filename: str = "") -> Result:
+        """Route the input (nets/service/routing.py), then predict_routed."""
+        where = route(raw, filename, task, model, check_header=False)  # the volume reader checks the header itself
+        return self.predict_routed(raw, where, weights, target, explain, progress, save_relevance, force)
+
+    def predict_routed(self, raw: bytes, where: Route, weights=None, target=None, explain: bool = True,
+                       progress: Progress | None = None, save_relevance=None, force: bool = False) -> Result:
+        """Run an input the router has placed. force: answer even when the input gate refuses the input (the answer
+        then carries a warning)."""
         progress = progress or (lambda step, frac: None)
-        if model is not None:
-            from nets.model_configs import CONFIGS
-            if model in CONFIGS:
-                task = task or CONFIGS[model].task
-        if not raw:
-            from nets.errors import EmptyFileError
-            raise EmptyFileError("The file is empty.")
-        if task == "mri" or (task is None and is_volume_bytes(raw)):
-            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance, force)
-        if sniff_image_kind(raw) is None:
-            raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM "
-                                         "image.")
-        return self._predict_image(raw, task, model, weights, target, explain, progress, force)
+        if where.task == "mri":
+            return self._predict_volume(raw, where.model, weights, target, explain, progress, save_relevance, force)
+        return self._predict_image(raw, where, weights, target, explain, progress, force)
 
     @staticmethod
     def _classify(m, x, timings, progress):
@@ -180,21 +102,8 @@ class Predictor:
         progress("preprocessing", 0.2)
         t1 = time.perf_counter()
         warnings = []
-        if m.config.input["preprocessing"] == "raw":
-            d = vol.data
-            if d.shape[1:3] != (256, 256) or d.shape[0] < 160:
-                raise WrongDimensionsError(
-                    f"The {m.name} model needs a raw ADNI-style volume of at least 160x256x256 voxels "
-                    f"(got {'x'.join(map(str, d.shape))}); use the default model for other scans.")
-            image = np.ascontiguousarray(d[:160], dtype=np.float32)
-            grid_affine = vol.affine
-            world_map = None
-            mask = None
-        else:
-            pre = self.preprocessor()(vol)
-            image, grid_affine, world_map, mask = pre.image, ENGINE_AFFINE, pre.world_map, pre.mask
-            warnings += pre.warnings
-        x = torch.from_numpy(image)[None, None]
+        inp, pre = self._volume_input(m, vol, warnings)
+        image, world_map = inp.x[0, 0].numpy(), inp.world_map
         t["preprocess"] = time.perf_counter() - t1
         verdict = None
         if world_map is not None:
@@ -207,32 +116,31 @@ class Predictor:
             warnings += act_on("mri", verdict, force, refusal_message_t1(verdict) if verdict else None)
             if verdict is None and m.trained:
                 warnings.append(no_gate_warning("mri"))
-        logits, probs = self._classify(m, x, t, progress)
+        logits, probs = self._classify(m, inp.x, t, progress)
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
         extras = {}
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
-                   extras)
-        r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}
+                   extras, LiveHandles(inp))
         if explain:
             progress("explaining", 0.55)
             e = self.explain(r, "lrp", tgt)
-            a = r._cache[("attribution", "lrp", tgt)]
+            a = r.handles.attributions[("lrp", tgt)]
             t.update(e["timings_s"])
             extras["relevance_conservation"] = a.meta["conservation"]
             progress("rendering", 0.8)
-            r.renderer, r.images = r._cache[("view", "lrp", tgt)], e["images"]
+            r.renderer, r.images = r.view("lrp", tgt), e["images"]
             r.regions = region_table(a.map) if world_map is not None else []
             if save_relevance:
-                self.save_relevance_nifti(a.map, grid_affine, world_map, vol, save_relevance)
+                self.save_relevance_nifti(a.map, inp.grid_affine, world_map, vol, save_relevance)
                 extras["relevance_nifti"] = str(save_relevance)
         t["total"] = time.perf_counter() - t0
         progress("done", 1.0)
         info = {"kind": "nifti", "bytes": vol.n_bytes, "sha256": vol.sha256, **vol.header,
                 "voxel_mm": [round(z, 3) for z in vol.zooms]}
-        if world_map is not None:
+        if pre is not None:
             info["template"] = pre.template
             info["brain_similarity"] = round(pre.similarity, 3)
         from nets.trust.gate_service import temperature
@@ -242,6 +150,23 @@ class Predictor:
             extras["input_gate"]["tissue_contrast"] = verdict.contrast
         r.input_info = info
         return r
+
+    def _volume_input(self, m, vol, warnings) -> tuple:
+        """(ModelInput, preprocessing result or None) for a volume under the model's input contract: the raw ADNI
+        contract (the first slices of the stored array) or the engine's MNI grid (nets/transforms/)."""
+        contract = m.config.input
+        if contract.preprocessing == "raw":
+            d, (depth, *plane) = vol.data, contract.voxel_shape
+            if list(d.shape[1:3]) != plane or d.shape[0] < depth:
+                need = "x".join(map(str, contract.voxel_shape))
+                raise WrongDimensionsError(
+                    f"The {m.name} model needs a raw ADNI-style volume of at least {need} voxels "
+                    f"(got {'x'.join(map(str, d.shape))}); use the default model for other scans.")
+            image = np.ascontiguousarray(d[:depth], dtype=np.float32)
+            return ModelInput(torch.from_numpy(image)[None, None], grid_affine=vol.affine), None
+        pre = self.preprocessor()(vol)
+        warnings += pre.warnings
+        return ModelInput(torch.from_numpy(pre.image)[None, None], ENGINE_AFFINE, pre.world_map, pre.mask), pre
 
     def save_relevance_nifti(self, relevance, grid_affine, world_map, vol, out):
         """Relevance resampled onto the input scan's own voxel grid, so it overlays in any viewer."""
@@ -257,21 +182,22 @@ class Predictor:
     def explain_class(self, result: Result, target) -> Result:
         """Explain another class for an existing result (one more LRP / Grad-CAM pass, nothing else)."""
         tgt = self._class_index(result.model, target)
-        c = result._cache
+        h = result.handles
+        if h is None:
+            raise InputError("This result was released: analyse the file again to explain another class.")
         run_id = uuid.uuid4().hex[:12]
         extras = {k: v for k, v in result.extras.items() if k != "explanations"}
         r = Result(run_id, result.task, result.model, result.logits, result.probabilities, tgt, None, {}, [],
-                   dict(result.timings), result.input_info, result.warnings, extras)
-        r._cache = c
+                   dict(result.timings), result.input_info, result.warnings, extras, h)
         method = result.model.config.explainers[0]
         e = self.explain(r, method, tgt)
         r.timings.update(e["timings_s"])
         r.images = e["images"]
-        if result.task == "mri":
-            r.renderer = c[("view", method, tgt)]
-            extras["relevance_conservation"] = c[("attribution", method, tgt)].meta.get("conservation")
-            if c["world_map"] is not None:
-                r.regions = region_table(c[("attribution", method, tgt)].map)
+        if result.is_volume:
+            r.renderer = r.view(method, tgt)
+            extras["relevance_conservation"] = h.attributions[(method, tgt)].meta.get("conservation")
+            if r.on_mni_grid:
+                r.regions = region_table(h.attributions[(method, tgt)].map)
         return r
 
     def occlusion(self, result: Result, target=None, reference=None, top: int = 5, progress: Progress = None,
@@ -284,20 +210,21 @@ class Predictor:
         (exact: they change nothing). Fast by default: coarse to fine (the non-overlapping cubes, then every
         stride-spaced cube around the 8 strongest; README says how close to the full map); full=True tries every
         cube. Computed once per result and setting."""
-        from nets.interpret.occlusion import describe_cubes, volume_occlusion
+        from nets.interpret.attribution import build_explainer
+        from nets.interpret.occlusion import describe_cubes
         from nets.render.plots import save_occlusion_planes
         if not result.on_mni_grid:
             raise InputError("Occlusion needs an MRI result on the engine's MNI grid (not the raw ADNI contract).")
         tgt = self._class_index(result.model, "CN" if target is None else target)
-        key = ("occlusion", tgt, str(reference) if reference else "mni152", top, window, stride, full)
-        if key not in result._cache:
+        key = (tgt, str(reference) if reference else "mni152", top, window, stride, full)
+        h = result.handles
+        if key not in h.occlusions:
             ref_name, ref = self._reference_brain(reference)
-            image = result._cache["x"][0, 0].numpy()
-            mask = None if full else image != ref  # where the two agree a cube changes nothing: skipping is exact
+            image = h.model_input.x[0, 0].numpy()
             t0 = time.perf_counter()
-            a, base, changes = volume_occlusion(result.model.module, image, ref, tgt, mask=mask,
-                                                refine_top=None if full else 8, window=window, stride=stride,
-                                                progress=progress)
+            a = build_explainer("occlusion", result.model, ref, window=window, stride=stride, every=full,
+                                progress=progress).explain(h.model_input.x, tgt)
+            base, changes = a.extra["base"], a.extra["changes"]
             name = result.classes[tgt]
             figure = save_occlusion_planes(
                 image, a.map,
@@ -305,9 +232,9 @@ class Predictor:
                 f"Occlusion for {name}: each {window * 2} mm cube made like the reference brain. Red: the region "
                 f"speaks for {name} (made typical, P({name}) falls); blue: against {name}", name)
             if reference is None and (window, stride, full) == (12, 6, False):
-                result._cache[("occlusion_attribution", tgt)] = a
-            result._cache[("occlusion_map",) + key] = a.map
-            result._cache[key] = {
+                h.attributions[("occlusion", tgt)] = a
+            h.occlusion_maps[key] = a.map
+            h.occlusions[key] = {
                 "target": name, "log_odds": round(base, 2), "reference": ref_name,
                 "window_mm": window * 2, "stride_mm": stride * 2, "cubes": len(changes),
                 "forwards": a.meta["forwards"],
@@ -315,7 +242,7 @@ class Predictor:
                 "raise": describe_cubes(changes, window, image, top),
                 "lower": describe_cubes(changes[::-1], window, image, top),
                 "image": figure, "seconds": round(time.perf_counter() - t0, 1)}
-        return result._cache[key]
+        return h.occlusions[key]
 
     def _reference_brain(self, reference) -> tuple:
         """(name, engine-grid image) of a healthy reference brain: a NIfTI path, else the MNI152 template."""
@@ -337,18 +264,12 @@ class Predictor:
         raise InputError(f"Unknown class '{target}'. Classes: {', '.join(cls)}")
 
     # -- 2D ----------------------------------------------------------------------------------------------------
-    def _predict_image(self, raw, task, model_name, weights, target, explain, progress, force=False) -> Result:
+    def _predict_image(self, raw, where: Route, weights, target, explain, progress, force=False) -> Result:
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
-        img = decode_image(raw)
-        kind = sniff_image_kind(raw)
-        detected = modality_of_image(img)
-        auto = task is None
-        if task is None:
-            task = "chest" if kind == "dicom" else detected
-        if task not in ("chest", "skin"):
-            raise InputError(f"A 2D image cannot go to the '{task}' task.")
+        img, kind, task, model_name, auto = where.image, where.kind, where.task, where.model, where.auto
+        detected = where.detected
         m = self.registry.get(model_name, task=task, weights=weights)
         t["load"] = time.perf_counter() - t0
         progress("preprocessing", 0.2)
@@ -378,8 +299,7 @@ class Predictor:
         extras = {"input_gate": verdict.to_json() if verdict else None, "forced": bool(force),
                   "temperature": temperature(m)}
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, info,
-                   warnings, extras)
-        r._cache = {"x": x, "display": display, "img": img}
+                   warnings, extras, LiveHandles(ModelInput(x, image=img, display=display)))
         if explain:
             progress("explaining", 0.6)
             e = self.explain(r, m.config.explainers[0], tgt)
@@ -402,11 +322,13 @@ class Predictor:
             return (m2, x2, display2, logits2, verdict2, other), None
         return current, (neither_message(current[4], verdict2) if current[4].level == "refuse" else None)
 
-    def detect_image_task(self, raw: bytes) -> str:
+    def detect_image_task(self, raw_or_route) -> str:
         """The modality check with the gates: 'chest' or 'skin' when that model's gate does not refuse the image
-        (the colour check's pick first), else 'neither'. Forward passes only, no explanation."""
-        img = decode_image(raw)
-        first = "chest" if sniff_image_kind(raw) == "dicom" else modality_of_image(img)
+        (the colour check's pick first), else 'neither'. Forward passes only, no explanation. Takes the image's
+        bytes or its Route (nets/service/routing.py: decoded once)."""
+        where = raw_or_route if isinstance(raw_or_route, Route) else route(raw_or_route, task="chest")
+        img = where.image
+        first = "chest" if where.kind == "dicom" else where.detected
         for task in (first, "skin" if first == "chest" else "chest"):
             m = self.registry.get(task=task)
             x, _ = self._image_input(img, m, with_display=False)
@@ -418,7 +340,7 @@ class Predictor:
     @staticmethod
     def _image_input(img, m, with_display=True):
         c = m.config.input
-        arr = np.asarray(img.convert(c["mode"]).resize((c["size"], c["size"]), 2), dtype=np.uint8)
+        arr = np.asarray(img.convert(c.mode).resize((c.size, c.size), 2), dtype=np.uint8)
         return image_to_tensor(arr, c), (_display_image(img, c) if with_display else None)
 
     @staticmethod
@@ -452,13 +374,13 @@ class Predictor:
         from nets.interpret.attribution import METHOD_NAMES
         m = result.model
         method = method or m.config.explainers[0]
-        if method not in m.config.explainers or (method == "occlusion" and result.task == "mri"
+        if method not in m.config.explainers or (method == "occlusion" and result.is_volume
                                                  and not result.on_mni_grid):
             raise InputError(f"{m.name} offers no {method} explanation for this input.")
         tgt = self._class_index(m, target if target is not None else
                                 (result.target if result.target is not None else int(np.argmax(result.probabilities))))
-        c, key = result._cache, ("explanation", method, tgt)
-        if key not in c:
+        h, key = self._handles(result), (method, tgt)
+        if key not in h.explanations:
             t0 = time.perf_counter()
             a = self._attribution(result, method, tgt, progress)
             t1 = time.perf_counter()
@@ -466,35 +388,41 @@ class Predictor:
             t2 = time.perf_counter()
             view, images = self._render_attribution(result, a)
             t3 = time.perf_counter()
-            c[("attribution", method, tgt)], c[("view", method, tgt)] = a, view
-            c[key] = {"method": method, "method_name": METHOD_NAMES[method], "target": result.classes[tgt],
+            h.attributions[key], h.views[key] = a, view
+            h.explanations[key] = {"method": method, "method_name": METHOD_NAMES[method], "target": result.classes[tgt],
                       "signed": a.signed, "faithfulness": faith, "sanity": self._sanity(m, method),
                       "meta": a.meta, "images": images,
                       "timings_s": {"explain": round(t1 - t0, 4), "faithfulness": round(t2 - t1, 4),
                                     "render": round(t3 - t2, 4)}}
         entries = result.extras.setdefault("explanations", [])
-        if c[key] not in entries:
-            entries.append(c[key])
-        return c[key]
+        if h.explanations[key] not in entries:
+            entries.append(h.explanations[key])
+        return h.explanations[key]
+
+    @staticmethod
+    def _handles(result: Result):
+        if result.handles is None:
+            raise InputError("This result was released: analyse the file again to explain it further.")
+        return result.handles
 
     def _attribution(self, result, method, tgt, progress):
-        m, x = result.model, result._cache["x"]
-        if method == "occlusion" and result.task == "mri":
+        m, x = result.model, result.handles.model_input.x
+        if method == "occlusion" and result.is_volume:
             self.occlusion(result, tgt, progress=progress)
-            return result._cache[("occlusion_attribution", tgt)]
+            return result.handles.attributions[("occlusion", tgt)]
         return m.explainer(method).explain(x, tgt)
 
     def _faithfulness(self, result, a):
         """Deletion / insertion against a random order (nets/interpret/faithfulness.py); MRI: within the brain,
         towards the MNI152 reference brain; 2D: towards the training mean. None for the raw-contract MRI model."""
         from nets.interpret.faithfulness import deletion_insertion
-        x = result._cache["x"]
-        if result.task != "mri":
+        x = result.handles.model_input.x
+        if not result.is_volume:
             return deletion_insertion(result.model.module, x, torch.zeros_like(x), a.map, a.target)
         if not result.on_mni_grid:
             return None
         ref = torch.from_numpy(self._reference_brain(None)[1])[None, None]
-        mask = result._cache["mask"]
+        mask = result.handles.model_input.brain_mask
         return deletion_insertion(result.model.module, x, ref, a.map, a.target,
                                   region=None if mask is None else mask > 0)
 
@@ -505,21 +433,21 @@ class Predictor:
 
     def _render_attribution(self, result, a):
         name = result.classes[a.target]
-        c = result._cache
-        if result.task != "mri":
+        c = result.handles.model_input
+        if not result.is_volume:
             from nets.render.image_explanation import ImageExplanation
-            if c.get("display") is None:  # an answer made without explanation: the picture is drawn when first asked
-                c["display"] = _display_image(c["img"], result.model.config.input)
-            view = ImageExplanation(c["display"], a, name)
+            if c.display is None:  # an answer made without explanation: the picture is drawn when first asked
+                c.display = _display_image(c.image, result.model.config.input)
+            view = ImageExplanation(c.display, a, name)
             return view, view.save(self.imgs_root, result.run_id, f"_{a.method}_{name}")
-        ras_img, ras_map = _to_ras(c["x"][0, 0].numpy(), a.map, c["grid_affine"])
+        ras_img, ras_map = _to_ras(c.x[0, 0].numpy(), a.map, c.grid_affine)
         view = SliceRenderer(ras_img, ras_map, target=name, signed=a.signed, method=a.method)
         return view, render_gallery(view, f"{result.run_id}_{a.method}_{name}", self.imgs_root)
 
 
 def _display_image(img, contract):
     """The 2D picture the heatmaps are drawn on: RGB, twice the model's input size."""
-    return np.asarray(img.convert("RGB").resize((contract["size"] * 2, contract["size"] * 2), 2), dtype=np.uint8)
+    return np.asarray(img.convert("RGB").resize((contract.size * 2, contract.size * 2), 2), dtype=np.uint8)
 
 
 def _to_ras(image, relevance, affine):

@@ -1,9 +1,8 @@
 """Model registry: each model is loaded once per process (weights_only=True) and shared across threads."""
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -12,7 +11,7 @@ from nets import PROJECT_ROOT
 from nets import networks
 from nets.errors import ModelUnavailableError
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK, ModelConfig
-from nets.training.model_card import card_path_for, sha256_file
+from nets.model_card import read_card, sha256_file
 
 
 @dataclass
@@ -28,6 +27,12 @@ class LoadedModel:
     @property
     def name(self):
         return self.config.name
+
+    @property
+    def class_prior(self) -> dict | None:
+        """The class prior the model answers under ({class: probability}; python -m nets.calibrate writes it into
+        the card's decision_prior), None for the training prior."""
+        return (self.card.get("decision_prior") or {}).get("prior")
 
     def explainer(self, method: str | None = None):
         """The explainer for `method` (default: the config's first, shown with every prediction), built once;
@@ -45,8 +50,8 @@ class LoadedModel:
         return {"name": self.name, "task": self.config.task, "classes": list(self.config.classes),
                 "trained": self.trained, "training_data": self.config.training_data, "licence": self.config.licence,
                 "notice": self.config.notice, "explanation": self.config.explanation,
-                "input": self.config.input, "sha256": c.get("sha256"), "date": c.get("date"),
-                "decision_prior": (c.get("decision_prior") or {}).get("prior"), "metrics": m}
+                "input": self.config.input.to_json(), "sha256": c.get("sha256"), "date": c.get("date"),
+                "decision_prior": self.class_prior, "metrics": m}
 
 
 def _resolve(path) -> Path:
@@ -93,10 +98,7 @@ class ModelRegistry:
 
     def _load(self, cfg: ModelConfig, weights) -> LoadedModel:
         wpath = _resolve(weights or cfg.weights)
-        card = {}
-        cp = card_path_for(wpath)
-        if cp.exists():
-            card = json.loads(cp.read_text())
+        card = read_card(wpath)
         # the card declares the exact architecture its weights were trained with (timm-style); the config's
         # arch_kwargs are the fallback for weights without a card
         arch_kwargs = cfg.arch_kwargs
@@ -113,11 +115,11 @@ class ModelRegistry:
             trained = True
             if card.get("sha256") and weights is None and card["sha256"] != sha256_file(wpath):
                 raise ModelUnavailableError(f"{wpath.name} does not match the sha256 in its model card.")
-        elif weights is not None or cfg.name == "adni-seed-3dcnn":
+        elif weights is not None or cfg.external_weights:
             raise ModelUnavailableError(f"Weights not found: {wpath}")
         else:
             torch.manual_seed(0)  # untrained architecture, deterministic; flagged in every result
-            card = {**asdict(cfg), "trained": False, "metrics": {}}
+            card = {**cfg.to_json(), "trained": False, "metrics": {}}
         module.eval()
         for p in module.parameters():
             p.requires_grad_(False)

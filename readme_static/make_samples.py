@@ -1,8 +1,7 @@
 """Make the sample inputs in readme_static/test/ from files that ship in installable packages (never ../shared).
 
-python readme_static/make_samples.py
+python -m readme_static.make_samples
 """
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -10,7 +9,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "readme_static" / "test"
-sys.path.insert(0, str(ROOT))
 
 
 def main():

@@ -1,6 +1,6 @@
 """Refresh the README's screenshots of the page (an explicit command: tests never write into readme_static/).
 
-python readme_static/take_screenshots.py [--only NAME ...]
+python -m readme_static.take_screenshots [--only NAME ...]
 
 Starts the app on a free loopback port (python demo01.py) and drives it in headless Chromium (/usr/bin/chromium):
 page_demo.png (desktop, English, after "use demo.nii"), page_zh.png (desktop, Chinese, chest X-ray example),
@@ -8,12 +8,10 @@ page_phone.png (390x844 phone, English, dermoscopy example), page_batch.png (sev
 page_error.png (a file that is not what its name says).
 """
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 OUT = ROOT / "readme_static"
 SAMPLES = OUT / "test"
 CHROMIUM = "/usr/bin/chromium"

@@ -1,12 +1,7 @@
 """The real app with one planted bug, for the end-to-end test of the page's internal-error path: analysing a 2D
 image raises, as an unexpected bug in our code would. Production code has no hook for this; the test starts this
-script instead of demo01.py (same arguments)."""
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from nets.predictor import Predictor  # noqa: E402
+script (python -m tests.app_with_planted_bug) instead of demo01.py (same arguments)."""
+from nets.predictor import Predictor
 
 
 def _planted_bug(self, *args, **kwargs):

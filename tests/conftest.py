@@ -1,4 +1,5 @@
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -9,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = (ROOT.parent / "shared" / "data").resolve()
-sys.path.insert(0, str(ROOT))
 
 
 def need_shared(*parts):
@@ -45,15 +45,27 @@ def free_port():
     return port
 
 
+RUN_DIRS = {}  # a started app's url -> the temporary folder its visit log, uploads and images go to
+
+
+def run_dir(url) -> Path:
+    """The folder of the app at `url` (run_logs/, nii/ for uploads, imgs/): never the project's tracked folders."""
+    return RUN_DIRS[url]
+
+
 @contextlib.contextmanager
 def running_app(log_dir, script="demo01.py", *args):
-    """A Python script that starts the app, on a free loopback port, until the block ends. Its output goes to a
-    file (an undrained pipe could block the server once full; the file also stays for a failing test)."""
+    """A Python script (or "-m module") that starts the app, on a free loopback port, until the block ends. Its
+    output goes to a file (an undrained pipe could block the server once full; the file also stays for a failing
+    test); its visit log, uploads and images go under log_dir (XAI_RUN_LOGS, XAI_UPLOADS_DIR, XAI_IMGS_DIR)."""
     port = free_port()
-    log_path = Path(log_dir) / "server.log"
+    log_dir = Path(log_dir)
+    log_path = log_dir / "server.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, script, "--host", "127.0.0.1", "--port", str(port), *args], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    env = dict(os.environ, XAI_RUN_LOGS=str(log_dir / "run_logs"), XAI_UPLOADS_DIR=str(log_dir / "nii"),
+               XAI_IMGS_DIR=str(log_dir / "imgs"))
+    proc = subprocess.Popen([sys.executable, *script.split(), "--host", "127.0.0.1", "--port", str(port), *args],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     import urllib.request
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -64,8 +76,10 @@ def running_app(log_dir, script="demo01.py", *args):
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text())
             time.sleep(0.5)
+    url = f"http://127.0.0.1:{port}"
+    RUN_DIRS[url] = log_dir
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         proc.terminate()
         try:

@@ -113,6 +113,6 @@ def test_answer_only_2d_result_can_still_be_explained(tmp_path):
     from nets.predictor import Predictor
     p = Predictor(imgs_root=tmp_path)
     r = p.predict_file(SAMPLES / "chest_RG1_UNCR.png", explain=False)
-    assert r.images == {} and r._cache["display"] is None
+    assert r.images == {} and r.handles.model_input.display is None
     e = p.explain_class(r, "NORMAL")
     assert Path(e.images["merged"][0]).exists() and e.to_json()["explained_class"] == "NORMAL"

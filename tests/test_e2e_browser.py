@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from nets.registry import REGISTRY
-from tests.conftest import ROOT, need_shared
+from tests.conftest import ROOT, need_shared, run_dir
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -27,8 +27,9 @@ def browser():
         b.close()
 
 
-def _log_lines():
-    return sum(len(f.read_text().splitlines()) for f in (ROOT / "run_logs").glob("*.jsonl"))
+def _log_lines(url):
+    """Lines of the visit log of the app at `url` (a temporary folder, never the project's run_logs/)."""
+    return sum(len(f.read_text().splitlines()) for f in (run_dir(url) / "run_logs").glob("*.jsonl"))
 
 
 def _wait_for_text(page, text, timeout_ms):
@@ -74,7 +75,7 @@ def _images_on_page(page):
 
 
 def test_demo_flow(server, browser):
-    before = _log_lines()
+    before = _log_lines(server)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(server)
     page.get_by_text("Research and teaching tool").wait_for(timeout=30000)
@@ -88,8 +89,8 @@ def test_demo_flow(server, browser):
     assert _images_on_page(page) >= 10  # chart + 3 planes x (raw, heatmap, overlay)
     prior = REGISTRY.get(task="mri").summary()["decision_prior"]
     assert ("favours CN" in text) == bool(prior)  # the operating point said in words next to the answer
-    assert _log_lines() > before
-    merged = list((ROOT / "imgs" / "img_merge").rglob("*.png"))
+    assert _log_lines(server) > before
+    merged = list((run_dir(server) / "imgs" / "img_merge").rglob("*.png"))
     assert merged and max(p.stat().st_mtime for p in merged) > time.time() - 300
     # move a slice with a slice button: cut from the cached relevance
     page.get_by_role("button", name="axial").first.click()
@@ -334,10 +335,10 @@ def test_a_bug_in_our_code_shows_the_internal_error_message_and_the_page_keeps_w
     png = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
 
     def internal_errors():
-        return sum(f.read_text().count('"internal_error"') for f in (ROOT / "run_logs").glob("*.jsonl"))
+        return sum(f.read_text().count('"internal_error"') for f in (tmp_path / "run_logs").glob("*.jsonl"))
 
     before = internal_errors()
-    with running_app(tmp_path, "tests/app_with_planted_bug.py", "--no-warm") as url:
+    with running_app(tmp_path, "-m tests.app_with_planted_bug", "--no-warm") as url:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         _upload(page, url, png)
         _click(page, page.locator("button[type=submit]:not([disabled])").last)  # the task question

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from nets.interpret.attribution import Attribution, build_explainer
+from nets.model_configs import InputContract
 from nets.interpret.faithfulness import deletion_insertion
 from nets.interpret.lrp import LRPExplainer
 from nets.interpret.occlusion import ImageOcclusion
@@ -36,14 +37,16 @@ class RegionModel(torch.nn.Module):
 @pytest.mark.parametrize("method,signed", [("lrp", True), ("grad-cam", False), ("occlusion", True)])
 def test_every_method_returns_an_attribution_of_the_input_shape(method, signed):
     model = tiny_resnet()
+    contract = InputContract(kind="image", normalisation="none", mode="L", size=32)
     loaded = SimpleNamespace(module=model, config=SimpleNamespace(
-        name="tiny", task="chest", explainers=("grad-cam", "lrp", "occlusion"), input={"size": 32}))
+        name="tiny", task="chest", explainers=("grad-cam", "lrp", "occlusion"), input=contract,
+        explainer_layers={"grad-cam": "features"}))
     a = build_explainer(method, loaded).explain(torch.randn(1, 1, 32, 32), 1)
     assert isinstance(a, Attribution) and a.map.shape == (32, 32) and a.method == method and a.signed == signed
     assert a.target == 1 and np.isfinite(a.map).all() and np.abs(a.map).sum() > 0
     with pytest.raises(ValueError):
         build_explainer("lrp", SimpleNamespace(module=model, config=SimpleNamespace(
-            name="tiny", task="chest", explainers=("grad-cam",), input={"size": 32})))
+            name="tiny", task="chest", explainers=("grad-cam",), input=contract, explainer_layers={})))
 
 
 def test_lrp_conserves_relevance_through_residual_sums():

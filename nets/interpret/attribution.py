@@ -35,7 +35,8 @@ class Attribution:
     target: int
     method: str
     signed: bool
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # JSON-ready facts (layer, window, forwards, conservation, ...)
+    extra: dict = field(default_factory=dict, repr=False)  # by-products for the caller, not JSON (occlusion cubes)
 
     def limit(self) -> float:
         """Colour-scale limit: the 99.5th percentile of |map| (a few extreme pixels do not wash the rest out)."""
@@ -52,8 +53,10 @@ class Explainer:
         raise NotImplementedError
 
 
-def build_explainer(method: str, loaded) -> Explainer:
-    """The explainer for `method` on a LoadedModel (nets/registry.py); options come from its config."""
+def build_explainer(method: str, loaded, reference: np.ndarray | None = None, **options) -> Explainer:
+    """The explainer for `method` on a LoadedModel (nets/registry.py), built from its config (model card): the methods
+    it offers, the Grad-CAM layer, the input contract (2D occlusion window; a volume's occlusion needs the healthy
+    `reference` brain on the model's grid; options: window, stride, every, progress)."""
     cfg = loaded.config
     if method not in cfg.explainers:
         raise ValueError(f"{cfg.name} offers {', '.join(cfg.explainers)}, not {method}")
@@ -62,12 +65,14 @@ def build_explainer(method: str, loaded) -> Explainer:
         return LRPAttributor(loaded.module)
     if method == "grad-cam":
         from nets.interpret.grad_cam import GradCAMAttributor
-        return GradCAMAttributor(loaded.module, "features")
+        return GradCAMAttributor(loaded.module, cfg.explainer_layers.get("grad-cam", "features"))
     if method == "occlusion":
-        from nets.interpret.occlusion import ImageOcclusion
-        if cfg.task == "mri":
-            raise ValueError("MRI occlusion needs a reference brain: use Predictor.explain (nets/predictor.py)")
-        size = cfg.input["size"]
+        from nets.interpret.occlusion import ImageOcclusion, VolumeOcclusion
+        if cfg.input.is_volume:
+            if reference is None:
+                raise ValueError("Occlusion of a volume needs a reference brain (Predictor.occlusion passes one).")
+            return VolumeOcclusion(loaded.module, reference, **options)
+        size = cfg.input.size
         return ImageOcclusion(loaded.module, window=size // 8, stride=size // 16)
     raise ValueError(f"unknown method {method}; known: {METHODS}")
 
@@ -77,9 +82,8 @@ def map_function(method: str, task: str, reference: np.ndarray | None = None, ma
     evaluation, randomisation sanity check). MRI occlusion needs the healthy reference brain and the brain mask."""
     def explain(model, x, target):
         if method == "occlusion" and task == "mri":
-            from nets.interpret.occlusion import volume_occlusion
-            image = x[0, 0].numpy()
-            return volume_occlusion(model, image, reference, target, mask=image != reference)[0].map
+            from nets.interpret.occlusion import VolumeOcclusion
+            return VolumeOcclusion(model, reference).explain(x, target).map
         if method == "lrp":
             from nets.interpret.lrp import LRPAttributor
             return LRPAttributor(model).explain(x, target).map

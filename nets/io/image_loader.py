@@ -16,16 +16,7 @@ from nets.errors import (CorruptFileError, DecompressionBombError, EmptyFileErro
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; more is treated as a decompression bomb
 
-IMAGE_MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
-
-
-def sniff_image_kind(raw: bytes) -> str | None:
-    for magic, kind in IMAGE_MAGIC.items():
-        if raw.startswith(magic):
-            return kind
-    if len(raw) > 132 and raw[128:132] == b"DICM":
-        return "dicom"
-    return None
+from nets.io.magic import IMAGE_MAGIC, sniff_image_kind  # noqa: F401 (re-exported: callers import it from here)
 
 
 def _dicom_to_array(raw: bytes) -> np.ndarray:

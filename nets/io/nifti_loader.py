@@ -20,6 +20,7 @@ import numpy as np
 
 from nets.errors import (CorruptFileError, EmptyFileError, FileTooLargeError, InvalidVoxelSizeError,
                          NonFiniteValuesError, TooManyVoxelsError, UnsupportedFormatError, WrongDimensionsError)
+from nets.io.magic import NIFTI1_MAGIC, NIFTI2_MAGIC, is_gzip, is_jpeg_or_png
 
 MAX_FILE_BYTES = 300 * 1024 * 1024  # compressed or not, as uploaded
 MAX_VOXELS = 40_000_000  # e.g. 512 x 512 x 152; a 1 mm whole head is about 10 M
@@ -31,10 +32,6 @@ NIFTI1_MIN_OFFSET, NIFTI2_MIN_OFFSET = 352, 544  # header + the 4-byte extension
 
 # nibabel logs header fixes to stderr through its own handler; our typed errors say the same to the user
 logging.getLogger("nibabel.global").setLevel(logging.CRITICAL + 1)
-
-LIMITS = {"max_file_mb": MAX_FILE_BYTES // 2**20, "max_voxels": MAX_VOXELS,
-          "voxel_size_mm": [MIN_VOXEL_MM, MAX_VOXEL_MM], "min_side": MIN_SIDE}
-
 
 @dataclass
 class Volume:
@@ -56,11 +53,11 @@ def _decompressed_prefix(raw: bytes, n: int) -> bytes:
 
 def _header_class(hb: bytes, raw: bytes):
     sizeof = {int.from_bytes(hb[:4], "little"), int.from_bytes(hb[:4], "big")}
-    if 348 in sizeof and hb[344:348] in (b"n+1\x00", b"ni1\x00"):
+    if 348 in sizeof and hb[344:348] in NIFTI1_MAGIC:
         return nib.Nifti1Header, NIFTI1_MIN_OFFSET
-    if 540 in sizeof and len(hb) >= 540 and hb[4:8] in (b"n+2\x00", b"ni2\x00"):
+    if 540 in sizeof and len(hb) >= 540 and hb[4:8] in NIFTI2_MAGIC:
         return nib.Nifti2Header, NIFTI2_MIN_OFFSET
-    if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
+    if is_jpeg_or_png(raw):
         raise UnsupportedFormatError("This is a JPEG/PNG image renamed as a volume, not a NIfTI file.")
     raise UnsupportedFormatError("This is not a NIfTI-1/2 file (no NIfTI header found).")
 
@@ -88,14 +85,14 @@ def parse_header(raw: bytes):
         raise EmptyFileError("The file is empty.")
     if len(raw) > MAX_FILE_BYTES:
         raise FileTooLargeError(f"The file is {len(raw) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
-    is_gz = raw[:2] == b"\x1f\x8b"
+    is_gz = is_gzip(raw)
     hb = _decompressed_prefix(raw, NIFTI2_MIN_OFFSET) if is_gz else raw[:NIFTI2_MIN_OFFSET]
     if len(hb) < 348:
-        if raw[:3] == b"\xff\xd8\xff" or raw[:8] == b"\x89PNG\r\n\x1a\n":
+        if is_jpeg_or_png(raw):
             raise UnsupportedFormatError("This is a JPEG/PNG image, not a NIfTI volume.")
         raise CorruptFileError("The file is too short to be a NIfTI volume (truncated or not NIfTI).")
     klass, min_offset = _header_class(hb, raw)
-    if hb[344:348] == b"ni1\x00" or hb[4:8] == b"ni2\x00":
+    if hb[344:348] == NIFTI1_MAGIC[1] or hb[4:8] == NIFTI2_MAGIC[1]:
         raise UnsupportedFormatError("This is a two-file NIfTI (.hdr/.img); please upload a single .nii or .nii.gz.")
     offset = _declared_offset(klass, hb, min_offset)
     if offset > len(hb):

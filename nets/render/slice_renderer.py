@@ -67,6 +67,10 @@ class SliceRenderer:
         nz = r[r > 0]
         self.rmax = float(np.percentile(nz, 99.5)) if nz.size else 1.0
 
+    def n_slices(self, plane: str) -> int:
+        """How many slices the volume has across `plane` (the page's slider range)."""
+        return int(self.volume.shape[AXIS[plane]])
+
     def _upscale(self, rgb: np.ndarray) -> Image.Image:
         im = Image.fromarray(rgb)
         return im.resize((im.width * self.zoom, im.height * self.zoom), Image.BILINEAR)

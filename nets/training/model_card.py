@@ -1,26 +1,15 @@
-"""Write the JSON model card next to the weights: config + data + split + metrics + date + sha256."""
+"""Write the JSON model card next to the weights: config + data + split + metrics + date + sha256. Reading cards
+(and the two helpers below) lives in nets/model_card.py, which serving uses too."""
 import datetime as dt
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def card_path_for(weights_path) -> Path:
-    p = Path(weights_path)
-    return p.with_name(p.stem + ".card.json")
+from nets.model_card import card_path_for, read_card, sha256_file  # noqa: F401 (re-exported)
 
 
 def write_card(config, weights_path, metrics, split, training, extra=None) -> Path:
-    card = asdict(config)
+    card = config.to_json() if hasattr(config, "to_json") else asdict(config)
     card.update({
         "weights_file": Path(weights_path).name,
         "sha256": sha256_file(weights_path),

@@ -86,7 +86,7 @@ def _accepted(gate, c):
 def fit_brain_trust(data: Path, weights=None) -> dict:
     from nets.data.brain_subjects import load_subjects
     from nets.registry import ModelRegistry
-    from nets.training.model_card import card_path_for
+    from nets.model_card import card_path_for
     from nets.transforms.brain_preprocessing import BrainPreprocessor
     m = ModelRegistry().get(task="mri", weights=weights)
     card_file = card_path_for(Path(m.weights_path))

@@ -138,7 +138,7 @@ def extra_in_distribution(task: str, data: Path, contract: dict, n: int = 300) -
 def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sample: int = 2000) -> dict:
     from nets.registry import ModelRegistry
     from nets.training.group_split import group_split
-    from nets.training.model_card import card_path_for, sha256_file
+    from nets.model_card import card_path_for, sha256_file
     from nets.training.train_image_classifier import load_task_data
     m = ModelRegistry().get(task=task, weights=weights)
     cfg, c = m.config, m.config.input

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from gui.compute_queue import ComputeLane, QueueFullError, lane_for
+from nets.service.compute_lanes import ComputeLane, QueueFullError, lane_for
 
 
 def test_tasks_map_to_their_lanes():
@@ -63,19 +63,24 @@ def test_the_pool_keeps_a_fixed_number_of_threads():
 
 
 def test_page_results_are_released_when_the_session_moves_on():
-    """release_results drops the slice renderer (and, unless shared with a shown class, the model input); a slider
+    """release_results drops the slice view (and, unless shared with a shown class, the model input); a slider
     callback of a released result then does nothing instead of drawing an old result."""
     from types import SimpleNamespace
     from gui.app import release_results
     from gui.explanation_sections import _show_slice
-    shown = SimpleNamespace(renderer=object(), _cache={"x": 1})
-    old = SimpleNamespace(renderer=object(), _cache=shown._cache)
+    from nets.result import LiveHandles, ModelInput, Result
+    model = SimpleNamespace(config=SimpleNamespace(classes=("CN", "AD")))
+    handles = LiveHandles(ModelInput(x=1), views={("lrp", 0): object()})
+
+    def result():
+        return Result("r", "mri", model, None, None, 0, object(), {}, [], {}, {}, handles=handles)
+    shown, old = result(), result()
     release_results([old], keep_cache=True)
-    assert old.renderer is None and shown._cache == {"x": 1}
+    assert old.renderer is None and shown.handles is handles and shown.view("lrp", 0) is not None
     release_results([shown])
-    assert shown.renderer is None and shown._cache == {}
-    # the slider callback looks its view up in the released cache: no PyWebIO call (would raise outside a session)
-    assert _show_slice(None, shown, ("view", "lrp", 0), "axial", 3) is None
+    assert shown.renderer is None and shown.handles is None and shown.view("lrp", 0) is None
+    # the slider callback asks the released result for its view: no PyWebIO call (would raise outside a session)
+    assert _show_slice(None, shown, ("lrp", 0), "axial", 3) is None
 
 
 def test_pool_threads_of_a_slow_lane_run_at_lower_priority():
@@ -93,7 +98,7 @@ def test_a_second_click_on_explain_another_class_while_one_runs_does_nothing(mon
     from types import SimpleNamespace
     import gui.app as app
     calls = []
-    monkeypatch.setattr(app, "default_predictor", lambda: calls.append("model"))
+    monkeypatch.setattr(app.service, "explain_class", lambda res, cls: calls.append("model"))
     monkeypatch.setattr(app.out, "toast", lambda *a, **k: calls.append("toast"))
     ctx = SimpleNamespace(explaining=threading.Lock(), lang="en")
     ctx.explaining.acquire()

@@ -4,7 +4,7 @@ import json
 import shlex
 import sys
 
-from nets.training.model_card import card_path_for
+from nets.model_card import card_path_for
 
 
 def record(loaded, keys: tuple, value: dict, module: str) -> str:

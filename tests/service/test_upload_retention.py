@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from gui import uploads
+from nets.service import upload_store as uploads
 
 
 @pytest.fixture

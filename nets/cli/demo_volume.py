@@ -1,0 +1,16 @@
+"""CLI: python -m nets.demo_volume -> writes nii/demo.nii (nets/demo_volume.py) and prints {"demo", "bytes"}."""
+import json
+import sys
+
+from nets.cli_contract import run_cli
+
+
+def main(argv=None) -> int:
+    from nets.demo_volume import ensure_demo
+    p = ensure_demo()
+    print(json.dumps({"demo": str(p), "bytes": p.stat().st_size}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

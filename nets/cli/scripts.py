@@ -1,0 +1,17 @@
+"""Console scripts (pyproject.toml [project.scripts]): one function per CLI verb, run under the JSON error contract."""
+import importlib
+
+VERBS = ("predict", "train", "evaluate", "evaluate_faithfulness", "sanity_check", "skin_background", "occlusion",
+         "calibrate", "fit_trust", "export", "demo_volume")
+
+
+def _console_script(verb: str):
+    def run() -> int:
+        from nets.cli_contract import run_cli
+        return run_cli(importlib.import_module(f"nets.cli.{verb}").main)
+    run.__name__ = verb
+    run.__doc__ = f"The console script of python -m nets.{verb}."
+    return run
+
+
+globals().update({verb: _console_script(verb) for verb in VERBS})

@@ -1,0 +1,187 @@
+"""The analysis service: the one path from every entry point (page, REST API, CLI) to the models.
+
+    analyse(raw, filename, task=None, model=None, target=None, progress=None, force=False, age=None) -> Result
+
+In order: route the input once (nets/service/routing.py: the task and model, the cheap header / decode checks) before
+any queue; store the upload (servers only, nets/service/upload_store.py); wait for a place in the input's compute
+lane (nets/service/compute_lanes.py); run the predictor (nets/predictor.py); write the visit-log line
+(nets/service/visit_log.py). Errors: an input's typed error (nets/errors.py) is logged and raised as it is; anything
+else is a bug: its traceback is printed, it is logged as `internal_error` and raised as InternalError, which each
+entry point answers in its own way (page message, JSON 500, CLI exit 1). The server keeps serving."""
+from __future__ import annotations
+
+import asyncio
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from nets.errors import InputError, UnreadableFileError
+from nets.service.compute_lanes import QueueFullError, lane_for
+from nets.service.routing import Route, route
+
+# the routing checks of the REST API run here, outside the compute lanes, so a bad file never waits behind real work
+PRECHECK_POOL = ThreadPoolExecutor(2, thread_name_prefix="precheck")
+
+
+class InternalError(Exception):
+    """A bug on our side (not the input): `cause` names the exception type."""
+    code = "internal_error"
+    message = "Something went wrong on our side while analysing this file."
+
+    def __init__(self, cause: str):
+        super().__init__(f"internal error ({cause})")
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, for the visit log and the upload store. `action`: the log's action for the answer."""
+    channel: str = "cli"  # "page" | "api" | "cli"
+    action: str = "predict"
+    session: str = ""
+    ip: str = ""
+    user_agent: str = ""
+
+    @property
+    def is_server(self) -> bool:
+        """Page and API store uploads and write the visit log; the CLI does neither."""
+        return self.channel != "cli"
+
+
+CLI = Caller()
+
+
+def _log(caller: Caller, action: str | None = None, **fields) -> None:
+    if not caller.is_server:
+        return
+    from nets.service.visit_log import log_event
+    try:
+        log_event(action or caller.action, caller.session, caller.ip, caller.user_agent, **fields)
+    except OSError:
+        pass  # a full disk must not cost the user the answer
+
+
+def _bug(caller: Caller, exc: Exception, size: int) -> InternalError:
+    if caller.is_server:
+        traceback.print_exc()
+    _log(caller, error="internal_error", size=size)
+    return InternalError(type(exc).__name__)
+
+
+def read_input(path) -> bytes:
+    """A file's bytes, or the typed error a person can act on."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise InputError(f"No such file: {p.name[:80]}")
+        return p.read_bytes()
+    except OSError as e:  # e.g. a name longer than the file system allows
+        raise UnreadableFileError(f"The file cannot be read: {e.strerror or type(e).__name__}.") from None
+
+
+def prepare(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None,
+            caller: Caller = CLI, where: Route | None = None, store: bool = True) -> Route:
+    """Routing and the cheap checks, before any queue (skipped when `where` is given); a refused input is logged;
+    an accepted upload is stored (store=False: not yet, e.g. while the page asks the user for the task)."""
+    try:
+        where = where or route(raw, filename, task, model)
+    except InputError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    except Exception as e:
+        raise _bug(caller, e, len(raw)) from e
+    if caller.is_server and store:
+        from nets.service.upload_store import store_upload
+        ticket = store_upload(raw, where.task)
+        _log(caller, "upload", input_type=ticket["kind"], size=len(raw), sha256=ticket["sha256"], task=where.task,
+             model=where.model)
+    return where
+
+
+def compute(raw: bytes, where: Route, caller: Caller = CLI, target=None, progress=None, force: bool = False,
+            age=None, predictor=None, then=None, **options):
+    """The analysis of a routed input (runs inside its compute lane); `then(result)` runs there too (the API's JSON
+    or PDF). options: explain, weights, save_relevance (nets.predictor.Predictor.predict_routed)."""
+    from nets.predictor import default_predictor
+    try:
+        res = (predictor or default_predictor()).predict_routed(raw, where, target=target, progress=progress,
+                                                                force=force, **options)
+        if age is not None:
+            res.extras["subject_age"] = age
+        out = then(res) if then else res
+    except InputError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    except Exception as e:
+        raise _bug(caller, e, len(raw)) from e
+    j = res.to_json()
+    _log(caller, task=j["task"], input_type=j["input"].get("kind"), size=len(raw), sha256=j["input"].get("sha256"),
+         prediction=j["prediction"], timings=j["timings_s"])
+    return out
+
+
+def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None, target=None,
+            progress=None, force: bool = False, age=None, *, caller: Caller = CLI, where: Route | None = None,
+            on_wait=None, in_lane: bool = True, predictor=None, store: bool = True, **options):
+    """Route, check, store, queue, predict, log: one input from any entry point -> Result. `where`: the route from
+    prepare(..., store=False) (the page asks the user for the task and model in between; `task` / `model` given here
+    then override it); in_lane=False runs in the caller's thread without a lane (CLI, cohorts); on_wait(place)
+    while waiting."""
+    if where is not None:
+        where = where.chosen(task or where.task, model)
+    where = prepare(raw, filename, task, model, caller, where, store)
+
+    def job():
+        return compute(raw, where, caller, target, progress, force, age, predictor, **options)
+    if not in_lane:
+        return job()
+    try:
+        return lane_for(where.task).run(job, on_wait=on_wait)
+    except QueueFullError as e:
+        _log(caller, error=e.code, size=len(raw), task=where.task)
+        raise
+
+
+async def analyse_async(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None,
+                        target=None, force: bool = False, age=None, *, caller: Caller = CLI, then=None):
+    """analyse for the tornado handlers: the routing checks on a small pool, the analysis (and `then(result)`, e.g.
+    the JSON or the PDF) on the lane's fixed thread pool, so the thread count stays flat under load."""
+    loop = asyncio.get_running_loop()
+    where = await loop.run_in_executor(PRECHECK_POOL, prepare, raw, filename, task, model, caller)
+    try:
+        job = lane_for(where.task).submit(lambda: compute(raw, where, caller, target, None, force, age, then=then))
+    except QueueFullError as e:
+        _log(caller, error=e.code, size=len(raw), task=where.task)
+        raise
+    return await asyncio.wrap_future(job)
+
+
+def explain(result, method: str, target=None, progress=None, on_wait=None) -> dict:
+    """Another explanation method for a result (in the long lane for occlusion): its JSON entry."""
+    from nets.predictor import default_predictor
+    lane = lane_for("occlusion" if method == "occlusion" else result.task)  # slow maps wait in the long lane
+    return lane.run(lambda: default_predictor().explain(result, method, target, progress=progress), on_wait=on_wait)
+
+
+def explain_class(result, target):
+    """The same input explained for another class (a new Result sharing the input's live handles)."""
+    from nets.predictor import default_predictor
+    return lane_for(result.task).run(lambda: default_predictor().explain_class(result, target))
+
+
+def occlusion(result, target=None) -> dict:
+    """The MRI occlusion summary (cubes that most raise / lower the class), computed once per result."""
+    from nets.predictor import default_predictor
+    return default_predictor().occlusion(result, target)
+
+
+def detect_image_task(where: Route) -> str:
+    """The modality check with the input gates for a routed 2D image: 'chest', 'skin' or 'neither'."""
+    from nets.predictor import default_predictor
+    return default_predictor().detect_image_task(where)
+
+
+def warm_up() -> None:
+    from nets.predictor import default_predictor
+    default_predictor().warm_up()

@@ -1,0 +1,88 @@
+"""Routing, decided once per input: which task (and model) a file goes to, from its bytes, its name and what the
+caller asked for. The same cheap checks run here, before the input waits for compute: the NIfTI header (no data read
+or inflated) or the image decode, the model name and the task. A bad file is answered in milliseconds even when the
+compute lanes are full; what needs the data (NaN voxels, not-a-brain, the input gates) is checked by the predictor."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from nets.errors import EmptyFileError, InputError, ModelUnavailableError, UnsupportedFormatError
+from nets.io.magic import is_volume_bytes, sniff_image_kind
+from nets.model_configs import CONFIGS, TASKS
+
+VOLUME_SUFFIXES = (".nii", ".nii.gz")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one input goes. `auto`: nobody named the task or model, so an image whose gate refuses it may still go
+    to the other 2D model (the predictor decides, with the gates). `image`: the decoded 2D image (decoded once)."""
+    task: str  # "mri" | "chest" | "skin"
+    model: str | None  # the model asked for; None: the task's default
+    kind: str  # "nifti" | "jpeg" | "png" | "dicom"
+    auto: bool
+    detected: str | None = None  # 2D: the colour check's guess ("chest" for a greyscale radiograph, else "skin")
+    image: object = None  # 2D: the decoded PIL image
+
+    @property
+    def lane(self) -> str:
+        """The compute lane this input waits in (nets/service/compute_lanes.py)."""
+        return "3d" if self.task == "mri" else "2d"
+
+    def chosen(self, task: str, model: str | None = None) -> "Route":
+        """The same input with a task (and model) the user picked (page): no longer automatic."""
+        if (task == "mri") != (self.task == "mri"):
+            raise InputError(f"A {'volume' if self.task == 'mri' else '2D image'} cannot go to the '{task}' task.")
+        return replace(self, task=task, model=model or self.model, auto=False)
+
+
+def modality_of_image(img) -> str:
+    """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
+    a = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float32)
+    sat = (a.max(-1) - a.min(-1)).mean()
+    return "chest" if sat < 12 else "skin"
+
+
+def check_task_and_model(task: str | None, model: str | None) -> str | None:
+    """The task the caller's task / model name imply (None: still open); a typed error for unknown ones."""
+    if task is not None and task not in TASKS:
+        raise InputError(f"task must be one of {', '.join(TASKS)}.")
+    if model is not None:
+        if model not in CONFIGS:
+            raise ModelUnavailableError(f"Unknown model '{model}'. Known: {', '.join(CONFIGS)}")
+        task = task or CONFIGS[model].task
+    return task
+
+
+def route(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None,
+          check_header: bool = True) -> Route:
+    """Raise the input's typed error, or say where it goes. A name ending in .nii / .nii.gz means a volume (a renamed
+    JPEG gets the NIfTI error, not a photo model); otherwise the bytes decide."""
+    task = check_task_and_model(task, model)
+    if not raw:
+        raise EmptyFileError("The file is empty.")
+    auto = task is None
+    if auto and (filename or "").lower().endswith(VOLUME_SUFFIXES):
+        task = "mri"
+    if task == "mri" or (task is None and is_volume_bytes(raw)):
+        if check_header:
+            from nets.io.nifti_loader import check_header as check, parse_header
+            check(parse_header(raw)[0])
+        return Route("mri", model, "nifti", auto)
+    kind = sniff_image_kind(raw)
+    if kind is None:
+        raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM image.")
+    from nets.io.image_loader import decode_image
+    img = decode_image(raw)
+    detected = modality_of_image(img)
+    task = task or ("chest" if kind == "dicom" else detected)
+    if task not in ("chest", "skin"):
+        raise InputError(f"A 2D image cannot go to the '{task}' task.")
+    return Route(task, model, kind, auto, detected, img)
+
+
+def precheck(raw: bytes, task: str | None = None, model: str | None = None) -> str:
+    """The task an input will run as ('mri', 'chest' or 'skin'), or its typed error (the former nets.precheck)."""
+    return route(raw, task=task, model=model).task
