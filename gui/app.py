@@ -19,6 +19,7 @@ from gui.examples import EXAMPLES, available, load_example
 from gui.explanation_sections import put_explanations
 from gui.i18n import t
 from gui.layout import ProgressLine, put_page_style, scroll_into_view
+from gui.result_extras import put_result_extras
 from gui.visit_log import client_ip, log_event
 from gui.uploads import store_upload
 from nets.errors import InputError, OutOfDistributionError
@@ -215,6 +216,7 @@ def show_result(ctx, res, focus="result"):
                           header=[t("col_region", ctx.lang), t("col_share", ctx.lang)])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
+        put_result_extras(ctx, res)  # layer activations, feedback, other models (issue 23)
         put_model_card(ctx, m)
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
         put_downloads(ctx, res)

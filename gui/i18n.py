@@ -146,6 +146,18 @@ TEXT = {
                              "{r:.2f}), so it depends on what the model learned.",
                        "zh": "随机化检验通过：权重随机化后图明显改变（秩相关 {r:.2f}），说明它取决于模型学到的内容。"},
     "expl_bar_words": {"en": "top of the bar: {a}; bottom: {b}", "zh": "色条顶部：{a}；底部：{b}"},
+    # layer activations (gui/activation_section.py)
+    "act_title": {"en": "What each layer sees (layer activations)", "zh": "每一层看到了什么（层激活）"},
+    "act_intro": {"en": "The network reads the image in stages, from fine details to coarse, abstract maps. For each "
+                        "stage: its strongest feature maps for this input (by mean activation). They show what the "
+                        "network computes, not why it answered: that is what the explanations above are for.",
+                  "zh": "网络分阶段读取图像，从细节到粗略、抽象的特征图。每个阶段显示对该输入最强的特征图（按平均激活排序）。"
+                        "它们显示网络计算了什么，而不是它为何给出这个答案：那是上面的解释图的作用。"},
+    "act_run": {"en": "show the layers (about 1 s)", "zh": "显示各层（约 1 秒）"},
+    "act_scaling": {"en": "Each map is scaled to its own maximum: dark = no activation, yellow = strongest. "
+                          "#n: channel number; the value: its mean activation.",
+                    "zh": "每张图按自身最大值缩放：深色 = 无激活，黄色 = 最强。#n：通道编号；数值：平均激活。"},
+    "act_channels": {"en": "channels", "zh": "个通道"},
     "occlusion_raise": {"en": "made healthy-looking, raises P({c}): spoke against {c}",
                         "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
     "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",
