@@ -172,6 +172,7 @@ def choose_mri_model(ctx):
 
 def run_analysis(ctx, raw, task, model=None, force=False):
     line = ProgressLine(ctx)
+    ctx.last_input = raw  # what the feedback control keeps when the user says the answer is right or wrong
     pred = default_predictor()
     return lane_for(task).run(lambda: pred.predict_bytes(raw, task=task, model=model, progress=line.step,
                                                          force=force), on_wait=line.waiting)

@@ -158,6 +158,20 @@ TEXT = {
                           "#n: channel number; the value: its mean activation.",
                     "zh": "每张图按自身最大值缩放：深色 = 无激活，黄色 = 最强。#n：通道编号；数值：平均激活。"},
     "act_channels": {"en": "channels", "zh": "个通道"},
+    # feedback (gui/feedback_control.py)
+    "fb_title": {"en": "Is this answer right?", "zh": "这个答案对吗？"},
+    "fb_help": {"en": "Optional. Your answer and a copy of this input are kept (under feedback/, named by content, "
+                      "not by your file name) so that the model can later be retrained on corrected examples. "
+                      "Nothing is kept unless you click.",
+                "zh": "可选。您的回答和该输入的副本会被保存（在 feedback/ 下，按内容命名，而非您的文件名），以便日后用更正后的"
+                      "样本重新训练模型。不点击则不保存任何内容。"},
+    "fb_right": {"en": "this answer is right", "zh": "这个答案正确"},
+    "fb_should": {"en": "it should be the class chosen here", "zh": "应为此处所选类别"},
+    "fb_thanks": {"en": "Thank you: kept as {label}. A user's label is not a diagnosis; it is checked before any "
+                        "retraining.",
+                  "zh": "谢谢：已记录为 {label}。用户的标注不是诊断，重新训练前会经过核查。"},
+    "fb_gone": {"en": "This input is no longer held by the page; nothing was kept.",
+                "zh": "页面已不再保存该输入；未记录任何内容。"},
     "occlusion_raise": {"en": "made healthy-looking, raises P({c}): spoke against {c}",
                         "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
     "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",

@@ -1,4 +1,5 @@
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -45,6 +46,9 @@ def free_port():
     return port
 
 
+SERVER_FEEDBACK_DIRS = {}  # server URL -> the folder its feedback store writes into
+
+
 @contextlib.contextmanager
 def running_app(log_dir, script="demo01.py", *args):
     """A Python script that starts the app, on a free loopback port, until the block ends. Its output goes to a
@@ -52,8 +56,11 @@ def running_app(log_dir, script="demo01.py", *args):
     port = free_port()
     log_path = Path(log_dir) / "server.log"
     log = open(log_path, "w")
+    # the users' feedback (right / should be ...) goes into the test's folder, never into the project's feedback/
+    env = {**os.environ, "XAI_FEEDBACK_DIR": str(Path(log_dir) / "feedback")}
+    SERVER_FEEDBACK_DIRS[f"http://127.0.0.1:{port}"] = Path(log_dir) / "feedback"
     proc = subprocess.Popen([sys.executable, script, "--host", "127.0.0.1", "--port", str(port), *args], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     import urllib.request
     deadline = time.time() + 120
     while time.time() < deadline:
