@@ -33,6 +33,8 @@ def main(argv=None):
                          "the level-4 ventricle shift)")
     ap.add_argument("--stem", choices=["stride2", "blur"], help="mri: network stem (blur: anti-aliased)")
     ap.add_argument("--pool", choices=["max", "avg"], help="mri: pooling between blocks")
+    ap.add_argument("--arch", help="chest/skin: train the task's registered model of this architecture (e.g. "
+                                    "SmallConvNeXt2D; default: the default model's)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -40,7 +42,8 @@ def main(argv=None):
         from nets.training.train_image_classifier import train_image_classifier
         data = a.data or str(SHARED_DATA / ("chest_xray" if a.task == "chest" else "skin_lesions"))
         res = train_image_classifier(a.task, data, epochs=a.epochs or 20, out=a.out, seed=a.seed,
-                                     threads=a.threads, limit=a.limit, progress=not a.no_progress, **kw)
+                                     threads=a.threads, limit=a.limit, progress=not a.no_progress,
+                                     architecture=a.arch, **kw)
     else:
         from nets.training.train_brain_model import train_brain_model
         data = a.data or str(SHARED_DATA)
