@@ -172,6 +172,22 @@ TEXT = {
                   "zh": "谢谢：已记录为 {label}。用户的标注不是诊断，重新训练前会经过核查。"},
     "fb_gone": {"en": "This input is no longer held by the page; nothing was kept.",
                 "zh": "页面已不再保存该输入；未记录任何内容。"},
+    # other models of the task (gui/model_choice.py)
+    "mc_title": {"en": "Other models for this task", "zh": "该任务的其他模型"},
+    "mc_table": {"en": "How the models compare (same validation images)", "zh": "模型比较（相同的验证图像）"},
+    "mc_arch": {"en": "architecture", "zh": "架构"},
+    "mc_bacc": {"en": "balanced accuracy", "zh": "平衡准确率"},
+    "mc_auc": {"en": "AUC", "zh": "AUC"},
+    "mc_ece": {"en": "calibration error (ECE)", "zh": "校准误差（ECE）"},
+    "mc_ms": {"en": "ms per image", "zh": "每张图毫秒数"},
+    "mc_params": {"en": "parameters", "zh": "参数量"},
+    "mc_mb": {"en": "MB", "zh": "MB"},
+    "mc_split": {"en": "All models on the same {n} validation images (split {method}, never used for training; "
+                       "file list {fp}). The default model is {default}: the one with the highest balanced accuracy.",
+                 "zh": "所有模型使用相同的 {n} 张验证图像（划分方式：{method}，从未用于训练；文件列表 {fp}）。"
+                       "默认模型为 {default}：平衡准确率最高者。"},
+    "mc_run": {"en": "analyse with {m}", "zh": "用 {m} 分析"},
+    "mc_running": {"en": "Analysing with {m} …", "zh": "正在用 {m} 分析…"},
     "occlusion_raise": {"en": "made healthy-looking, raises P({c}): spoke against {c}",
                         "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
     "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",

@@ -1,8 +1,8 @@
 """CLI: python -m nets.compare {chest,skin} [--data DIR] [--out DIR] [--models A,B] [--limit N]
 
 Evaluates every registered model of the task whose weights are present (or --models) on the SAME validation split
-(nets/model_comparison.py: the trainer's group split by patient / lesion; the output says which, with a fingerprint
-of its file list) and prints JSON: per model balanced accuracy, per-class recall, AUC, ECE, ms per image,
+(nets/model_comparison.py: nets/training/splits_2d.py's, by patient / lesion; the output says which, with a
+fingerprint of its file list) and prints JSON: per model balanced accuracy, per-class recall, AUC, ECE, ms per image,
 parameters, MB. Writes comparison.json (the table the page shows), a Markdown table and ROC / reliability /
 confusion plots into --out (default data/model_save/comparison_<task>/). The default model stays the one
 DEFAULT_RULE picks (nets/model_configs.py).
@@ -15,9 +15,6 @@ from pathlib import Path
 from nets import SHARED_DATA
 from nets.cli_contract import JsonArgumentParser, run_cli
 from nets.errors import InputError
-
-DATA = {"chest": "chest_xray", "skin": "skin_lesions"}
-
 
 def markdown_table(result: dict) -> str:
     head = "| model | architecture | balanced acc. | AUC | ECE | per-class recall | ms / image | parameters | MB |"
@@ -34,7 +31,7 @@ def main(argv=None) -> int:
     ap = JsonArgumentParser(prog="python -m nets.compare", description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["chest", "skin"])
-    ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
+    ap.add_argument("--data", help="the shared data folder (default: ../shared/data)")
     ap.add_argument("--out", help="output folder (default: data/model_save/comparison_<task>/)")
     ap.add_argument("--models", help="comma-separated model names (default: every usable model of the task)")
     ap.add_argument("--limit", type=int, help="only the first N validation images (smoke runs)")
@@ -48,7 +45,7 @@ def main(argv=None) -> int:
         if n not in CONFIGS or CONFIGS[n].task != a.task:
             raise InputError(f"'{n}' is not a registered {a.task} model; known: {', '.join(REGISTRY.usable(a.task))}")
     models = [REGISTRY.get(n) for n in names]
-    data = Path(a.data or SHARED_DATA / DATA[a.task])
+    data = Path(a.data or SHARED_DATA)
     if not data.is_dir():
         raise InputError(f"No data folder {data}.")
     split = validation_split(a.task, data, list(CONFIGS[DEFAULT_MODEL_FOR_TASK[a.task]].classes), limit=a.limit)

@@ -1,8 +1,8 @@
 """Compare every registered model of a 2D task on the SAME validation images (python -m nets.compare).
 
-The split is the training code's group split (by patient / lesion: nets/training/group_split.py, the seed and
-fraction of the default model's card), computed once from the file list and shared by every model; each model then
-reads those images at its own input contract. Probabilities are what the page shows: one forward pass per image,
+The split is the one the models are trained on (nets/training/splits_2d.py: chest by patient, skin by lesion over
+both skin folders; seed 0, 20 %), computed once from the file list (no images decoded) and shared by every model;
+each model then reads those validation images at its own input contract. Probabilities are what the page shows: one forward pass per image,
 no flip averaging, the card's temperature when it has one. Per model: balanced accuracy, per-class recall, AUC,
 expected calibration error (15 equal-width bins of the top probability), ms per image (median of single-image
 forward passes on one thread), parameters, weights MB.
@@ -19,7 +19,7 @@ import torch
 
 from nets.data.image_folder import IMAGE_SUFFIXES, chest_patient_id, skin_groups
 from nets.io.image_loader import load_image_array
-from nets.training.group_split import group_split
+from nets.training.splits_2d import CHEST_FOLDER, SKIN_FOLDERS, chest_split, skin_split
 from nets.training.metrics import classification_metrics, roc_points
 from nets.transforms.image_to_tensor import image_to_tensor
 
@@ -37,42 +37,61 @@ class ValidationSplit:
 
 
 def _class_files(root: Path, classes) -> tuple:
-    """(files, labels) exactly as the trainer lists them (nets/data/image_folder.load_image_folder), duplicates out."""
+    """(files, labels) of one folder in the order the trainer lists them (nets/data/image_folder.load_image_folder)."""
     base = root / "images" if (root / "images").is_dir() else root
     if (root / "train").is_dir() and not any((root / c).is_dir() for c in classes):
         base = root / "train"
-    files, labels, seen = [], [], set()
+    files, labels = [], []
     for ci, c in enumerate(classes):
         d = base / c
         for p in sorted(d.iterdir()) if d.is_dir() else []:
-            if p.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            h = hashlib.md5(p.read_bytes()).hexdigest()
-            if h not in seen:
-                seen.add(h)
+            if p.suffix.lower() in IMAGE_SUFFIXES:
                 files.append(p)
                 labels.append(ci)
+    return files, labels
+
+
+def _task_files(task: str, data_root: Path, classes) -> tuple:
+    """(files, labels, groups, sources) as nets/training/splits_2d.py loads them, exact duplicates out (first kept)."""
+    folders = [CHEST_FOLDER] if task == "chest" else list(SKIN_FOLDERS)
+    files, labels, groups, sources, seen = [], [], [], [], set()
+    for name in folders:
+        root = data_root / name
+        if not root.is_dir():
+            continue
+        lesions = skin_groups(root) if task == "skin" else {}
+        for p, y in zip(*_class_files(root, classes)):
+            h = hashlib.md5(p.read_bytes()).hexdigest()
+            if h in seen:
+                continue
+            seen.add(h)
+            files.append(p)
+            labels.append(y)
+            groups.append(chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem))
+            sources.append(name)
     if not files:
-        raise FileNotFoundError(f"no images under {base}/<class> for classes {', '.join(classes)}")
-    return files, np.array(labels, np.int64)
+        raise FileNotFoundError(f"no {task} images under {data_root} ({', '.join(folders)})")
+    return files, np.array(labels, np.int64), np.array(groups), np.array(sources)
 
 
-def validation_split(task: str, data_dir, classes, val_fraction: float = 0.2, seed: int = 0,
+def validation_split(task: str, data_root, classes, val_fraction: float = 0.2, seed: int = 0,
                      limit: int | None = None) -> ValidationSplit:
-    """The trainer's validation part of data_dir (group split by patient / lesion), optionally its first `limit`."""
-    root = Path(data_dir)
-    files, labels = _class_files(root, classes)
-    lesions = skin_groups(root) if task == "skin" else {}
-    groups = np.array([chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem) for p in files])
-    _, va = group_split(groups, labels, val_fraction, seed)
-    if limit:  # a stratified-enough random subset, fixed by the seed (smoke runs)
+    """The validation part of the shared 2D split (nets/training/splits_2d.py: chest by patient, skin by lesion over
+    both skin folders), read from data_root (the shared data folder); optionally a fixed random `limit` of it."""
+    root = Path(data_root)
+    files, labels, groups, sources = _task_files(task, root, classes)
+    if task == "chest":
+        _, va = chest_split(groups, labels, val_fraction, seed)
+    else:
+        _, va = skin_split(groups, labels, sources, val_fraction, seed)
+    if limit:  # a fixed random subset (smoke runs)
         va = np.sort(np.random.default_rng(seed).permutation(va)[:limit])
     vfiles = [files[i] for i in va]
-    desc = {"method": "by patient" if task == "chest" else "by lesion (lesion_id; image id when unknown)",
-            "source": "nets.training.group_split (the trainer's split)", "data": str(root),
-            "val_fraction": val_fraction, "seed": seed, "n_val_images": len(va),
+    desc = {"method": "by patient" if task == "chest" else "by lesion over skin_lesions + skin_ham10000",
+            "source": "nets.training.splits_2d (the split the models are trained on)", "data": str(root),
+            "val_fraction": val_fraction, "seed": seed, "n_val_images": len(va), "limit": limit,
             "val_class_counts": dict(zip(classes, map(int, np.bincount(labels[va], minlength=len(classes))))),
-            "files_sha256": hashlib.sha256("\n".join(p.name for p in vfiles).encode()).hexdigest()}
+            "files_sha256": hashlib.sha256("\n".join(f"{sources[i]}/{files[i].name}" for i in va).encode()).hexdigest()}
     return ValidationSplit([str(p) for p in vfiles], [p.read_bytes() for p in vfiles], labels[va], desc)
 
 

@@ -1,5 +1,5 @@
 """python -m nets.compare's core (nets/model_comparison.py): two tiny models on a tiny synthetic folder, both on the
-same validation split (the trainer's group split), with the table's columns and the plots."""
+same validation split (nets/training/splits_2d.py), with the table's columns and the plots."""
 import json
 from dataclasses import replace
 
@@ -25,6 +25,10 @@ def _folder(root, n_patients=12):
     return root
 
 
+def res_source(split):
+    return split.description["source"].split()[0]
+
+
 def _tiny(architecture, kwargs, weights_path=None):
     torch.manual_seed(0)
     cfg = replace(CONFIGS["chest-xray-resnet"], name=f"tiny-{architecture}", architecture=architecture,
@@ -37,10 +41,12 @@ def _tiny(architecture, kwargs, weights_path=None):
 
 
 def test_two_tiny_models_on_the_same_split(tmp_path):
-    data = _folder(tmp_path / "data")
+    data = tmp_path / "data"
+    _folder(data / "chest_xray")
     split = validation_split("chest", data, ["NORMAL", "PNEUMONIA"], val_fraction=0.34)
     patients = {f.split("/")[-1].split("_")[0] for f in split.files}
     assert len(split.files) == 2 * len(patients) and set(split.labels) == {0, 1}  # whole patients, both classes
+    assert res_source(split) == "nets.training.splits_2d"
     models = [_tiny("SmallResNet2D", {"in_channels": 1, "num_classes": 2, "widths": [4, 8, 8, 8]},
                     tmp_path / "a.pt"),
               _tiny("SmallConvNeXt2D", {"in_channels": 1, "num_classes": 2, "widths": [4, 8, 8, 8]})]

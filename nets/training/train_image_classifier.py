@@ -59,7 +59,10 @@ def predict_probs(model, images, contract, batch=128, tta=True):
 
 def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batch_size: int = 64, lr: float = 2e-3,
                            seed: int = 0, val_fraction: float = 0.2, threads: int | None = None,
-                           limit: int | None = None, progress: bool = True, architecture: str | None = None) -> dict:
+                           limit: int | None = None, progress: bool = True, architecture: str | None = None,
+                           splits_2d: bool = False) -> dict:
+    """splits_2d: data_dir is the shared data folder and the split is nets/training/splits_2d.py's (skin: both
+    folders, by lesion)."""
     cfg = config_for(task, architecture)
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,11 +71,15 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    ds = load_task_data(task, data_dir, cfg, progress)
-    if limit:
-        idx = np.random.default_rng(seed).permutation(len(ds.labels))[:limit]
-        ds.images, ds.labels, ds.groups = ds.images[idx], ds.labels[idx], ds.groups[idx]
-    tr, va = group_split(ds.groups, ds.labels, val_fraction, seed)
+    if splits_2d:
+        from nets.training.splits_2d import train_val_split_2d
+        ds, tr, va = train_val_split_2d(task, data_dir, cfg, progress, val_fraction, seed)
+    else:
+        ds = load_task_data(task, data_dir, cfg, progress)
+        if limit:
+            idx = np.random.default_rng(seed).permutation(len(ds.labels))[:limit]
+            ds.images, ds.labels, ds.groups = ds.images[idx], ds.labels[idx], ds.groups[idx]
+        tr, va = group_split(ds.groups, ds.labels, val_fraction, seed)
     assert not set(ds.groups[tr]) & set(ds.groups[va]), "group leakage"
     k = len(cfg.classes)
     counts = np.bincount(ds.labels[tr], minlength=k)
@@ -147,6 +154,7 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
     }
     split = {
         "method": "by patient" if task == "chest" else "by lesion (lesion_id; image id when unknown)",
+        **({"source": "nets.training.splits_2d.train_val_split_2d"} if splits_2d else {}),
         "val_fraction": val_fraction, "seed": seed,
         "n_train_images": int(len(tr)), "n_val_images": int(len(va)),
         "n_train_groups": int(len(set(ds.groups[tr]))), "n_val_groups": int(len(set(ds.groups[va]))),
