@@ -74,16 +74,22 @@ def _task_files(task: str, data_root: Path, classes) -> tuple:
     return files, np.array(labels, np.int64), np.array(groups), np.array(sources)
 
 
+def split_files(task: str, data_root, classes, val_fraction: float = 0.2, seed: int = 0) -> tuple:
+    """(files, labels, sources, train_idx, val_idx) of nets/training/splits_2d.py's split, without decoding images."""
+    files, labels, groups, sources = _task_files(task, Path(data_root), classes)
+    if task == "chest":
+        tr, va = chest_split(groups, labels, val_fraction, seed)
+    else:
+        tr, va = skin_split(groups, labels, sources, val_fraction, seed)
+    return files, labels, sources, tr, va
+
+
 def validation_split(task: str, data_root, classes, val_fraction: float = 0.2, seed: int = 0,
                      limit: int | None = None) -> ValidationSplit:
     """The validation part of the shared 2D split (nets/training/splits_2d.py: chest by patient, skin by lesion over
     both skin folders), read from data_root (the shared data folder); optionally a fixed random `limit` of it."""
     root = Path(data_root)
-    files, labels, groups, sources = _task_files(task, root, classes)
-    if task == "chest":
-        _, va = chest_split(groups, labels, val_fraction, seed)
-    else:
-        _, va = skin_split(groups, labels, sources, val_fraction, seed)
+    files, labels, sources, _, va = split_files(task, root, classes, val_fraction, seed)
     if limit:  # a fixed random subset (smoke runs)
         va = np.sort(np.random.default_rng(seed).permutation(va)[:limit])
     vfiles = [files[i] for i in va]

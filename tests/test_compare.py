@@ -12,6 +12,15 @@ from nets.model_comparison import compare_models, expected_calibration_error, va
 from nets.model_configs import CONFIGS
 from nets.registry import LoadedModel
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread (two threads on a busy 2-core machine were 10x slower here)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 
 def _folder(root, n_patients=12):
     """Chest-style names (personN_...) so the split groups images by patient; 2 images per patient."""
@@ -47,9 +56,9 @@ def test_two_tiny_models_on_the_same_split(tmp_path):
     patients = {f.split("/")[-1].split("_")[0] for f in split.files}
     assert len(split.files) == 2 * len(patients) and set(split.labels) == {0, 1}  # whole patients, both classes
     assert res_source(split) == "nets.training.splits_2d"
-    models = [_tiny("SmallResNet2D", {"in_channels": 1, "num_classes": 2, "widths": [4, 8, 8, 8]},
+    models = [_tiny("SmallResNet2D", {"in_channels": 1, "num_classes": 2, "widths": [8, 16, 16, 16]},
                     tmp_path / "a.pt"),
-              _tiny("SmallConvNeXt2D", {"in_channels": 1, "num_classes": 2, "widths": [4, 8, 8, 8]})]
+              _tiny("SmallConvNeXt2D", {"in_channels": 1, "num_classes": 2, "widths": [8, 16, 16, 16]})]
     res = compare_models(models, split, tmp_path / "out", timing_runs=2)
     assert res["split"]["files_sha256"] == split.fingerprint and res["split"]["method"] == "by patient"
     rows = res["models"]
