@@ -169,8 +169,10 @@ def _convnext_variant(base: str, name: str, weights: str) -> ModelConfig:
 
 CONFIGS["chest-xray-convnext"] = _convnext_variant("chest-xray-resnet", "chest-xray-convnext",
                                                    "data/model_save/chest_xray_convnext.pt")
-CONFIGS["skin-isic-convnext"] = _convnext_variant("skin-isic-resnet", "skin-isic-convnext",
-                                                  "data/model_save/skin_isic_convnext.pt")
+CONFIGS["skin-isic-convnext"] = replace(
+    _convnext_variant("skin-isic-resnet", "skin-isic-convnext", "data/model_save/skin_isic_convnext.pt"),
+    training_data="ISIC Archive / HAM10000 dermoscopy: skin_lesions (2,101 images) + skin_ham10000 (6,927), "
+                  "CC BY-NC 4.0 / CC BY-NC-SA 4.0, split by lesion over both (nets/training/splits_2d.py)")
 
 DEFAULT_MODEL_FOR_TASK = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}
 # how a task's default is chosen among its registered models (recorded in every 2D card and in nets.compare's output)
