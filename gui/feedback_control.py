@@ -27,7 +27,7 @@ def put_feedback(ctx, res):
             pin.put_select(select, options=[{"label": c, "value": c} for c in others], value=others[0]),
             out.put_buttons([{"label": t("fb_should", ctx.lang), "value": "should", "color": "warning"}],
                             onclick=lambda _: _send(ctx, res, pin.pin[select], scope), small=True),
-        ], size="auto 160px auto")
+        ], size="max-content 170px max-content")
 
 
 def _send(ctx, res, label, scope):
