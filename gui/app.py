@@ -19,6 +19,7 @@ from gui.explanation_sections import put_explanations
 from gui.i18n import t
 from gui.layout import ProgressLine, put_page_style, scroll_into_view
 from nets import service
+from gui.result_extras import put_result_extras
 from nets.errors import InputError, OutOfDistributionError
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import CONFIGS
@@ -168,6 +169,7 @@ def choose_mri_model(ctx):
 def run_analysis(ctx, raw, where, model=None, force=False, store=True):
     """The service's analysis of a routed input, with the progress line (step, bar, place in the queue)."""
     line = ProgressLine(ctx)
+    ctx.last_input = raw  # what the feedback control keeps when the user says the answer is right or wrong
     return service.analyse(raw, ctx.file_name, model=model, where=where, force=force, caller=ctx.caller,
                            progress=line.step, on_wait=line.waiting, store=store)
 
@@ -211,6 +213,7 @@ def show_result(ctx, res, focus="result"):
                           header=[t("col_region", ctx.lang), t("col_share", ctx.lang)])
         out.put_markdown(f"### {t('other_class', ctx.lang)}")
         out.put_buttons([c for c in res.classes], onclick=lambda c: explain_other(ctx, res, c), small=True)
+        put_result_extras(ctx, res)  # layer activations, feedback, other models (issue 23)
         put_model_card(ctx, m)
         out.put_markdown(f"### {t('downloads', ctx.lang)}")
         put_downloads(ctx, res)

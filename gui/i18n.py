@@ -146,6 +146,48 @@ TEXT = {
                              "{r:.2f}), so it depends on what the model learned.",
                        "zh": "随机化检验通过：权重随机化后图明显改变（秩相关 {r:.2f}），说明它取决于模型学到的内容。"},
     "expl_bar_words": {"en": "top of the bar: {a}; bottom: {b}", "zh": "色条顶部：{a}；底部：{b}"},
+    # layer activations (gui/activation_section.py)
+    "act_title": {"en": "What each layer sees (layer activations)", "zh": "每一层看到了什么（层激活）"},
+    "act_intro": {"en": "The network reads the image in stages, from fine details to coarse, abstract maps. For each "
+                        "stage: its strongest feature maps for this input (by mean activation). They show what the "
+                        "network computes, not why it answered: that is what the explanations above are for.",
+                  "zh": "网络分阶段读取图像，从细节到粗略、抽象的特征图。每个阶段显示对该输入最强的特征图（按平均激活排序）。"
+                        "它们显示网络计算了什么，而不是它为何给出这个答案：那是上面的解释图的作用。"},
+    "act_run": {"en": "show the layers (about 1 s)", "zh": "显示各层（约 1 秒）"},
+    "act_scaling": {"en": "Each map is scaled to its own maximum: dark = no activation, yellow = strongest. "
+                          "#n: channel number; the value: its mean activation.",
+                    "zh": "每张图按自身最大值缩放：深色 = 无激活，黄色 = 最强。#n：通道编号；数值：平均激活。"},
+    "act_channels": {"en": "channels", "zh": "个通道"},
+    # feedback (gui/feedback_control.py)
+    "fb_title": {"en": "Is this answer right?", "zh": "这个答案对吗？"},
+    "fb_help": {"en": "Optional. Your answer and a copy of this input are kept (under feedback/, named by content, "
+                      "not by your file name) so that the model can later be retrained on corrected examples. "
+                      "Nothing is kept unless you click.",
+                "zh": "可选。您的回答和该输入的副本会被保存（在 feedback/ 下，按内容命名，而非您的文件名），以便日后用更正后的"
+                      "样本重新训练模型。不点击则不保存任何内容。"},
+    "fb_right": {"en": "this answer is right", "zh": "这个答案正确"},
+    "fb_should": {"en": "it should be the class chosen here", "zh": "应为此处所选类别"},
+    "fb_thanks": {"en": "Thank you: kept as {label}. A user's label is not a diagnosis; it is checked before any "
+                        "retraining.",
+                  "zh": "谢谢：已记录为 {label}。用户的标注不是诊断，重新训练前会经过核查。"},
+    "fb_gone": {"en": "This input is no longer held by the page; nothing was kept.",
+                "zh": "页面已不再保存该输入；未记录任何内容。"},
+    # other models of the task (gui/model_choice.py)
+    "mc_title": {"en": "Other models for this task", "zh": "该任务的其他模型"},
+    "mc_table": {"en": "How the models compare (same validation images)", "zh": "模型比较（相同的验证图像）"},
+    "mc_arch": {"en": "architecture", "zh": "架构"},
+    "mc_bacc": {"en": "balanced accuracy", "zh": "平衡准确率"},
+    "mc_auc": {"en": "AUC", "zh": "AUC"},
+    "mc_ece": {"en": "calibration error (ECE)", "zh": "校准误差（ECE）"},
+    "mc_ms": {"en": "ms per image", "zh": "每张图毫秒数"},
+    "mc_params": {"en": "parameters", "zh": "参数量"},
+    "mc_mb": {"en": "MB", "zh": "MB"},
+    "mc_split": {"en": "All models on the same {n} validation images (split {method}, never used for training; "
+                       "file list {fp}). The default model is {default}: the one with the highest balanced accuracy.",
+                 "zh": "所有模型使用相同的 {n} 张验证图像（划分方式：{method}，从未用于训练；文件列表 {fp}）。"
+                       "默认模型为 {default}：平衡准确率最高者。"},
+    "mc_run": {"en": "analyse with {m}", "zh": "用 {m} 分析"},
+    "mc_running": {"en": "Analysing with {m} …", "zh": "正在用 {m} 分析…"},
     "occlusion_raise": {"en": "made healthy-looking, raises P({c}): spoke against {c}",
                         "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
     "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",

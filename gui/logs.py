@@ -37,7 +37,13 @@ def summarise(log_dir=LOG_DIR, days=7) -> dict:
                 preds[r["prediction"]] += 1
     return {"days": days, "lines": n, "unreadable_lines": bad, "sessions": len(sessions - {None, ""}),
             "visits": actions.get("visit", 0), "actions": dict(actions), "tasks": dict(tasks),
-            "predictions": dict(preds), "errors": dict(errors)}
+            "predictions": dict(preds), "errors": dict(errors), "feedback": _feedback()}
+
+
+def _feedback():
+    """The feedback store (nets/feedback/store.py): how many, per task, corrections, size and limit."""
+    from nets.feedback.store import feedback_summary
+    return feedback_summary()
 
 
 def main(argv=None):

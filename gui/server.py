@@ -107,10 +107,12 @@ class PredictHandler(JsonHandler):
 
 def make_app():
     from gui.report_api import ReportHandler  # a PredictHandler that answers a PDF (imports this module)
+    from gui.feedback_api import FeedbackHandler  # the user's label for an input (issue 23)
     handlers = [
         (r"/api/health", HealthHandler),
         (r"/api/predict", PredictHandler),
         (r"/api/report", ReportHandler),
+        (r"/api/feedback", FeedbackHandler),
         (r"/api/.*", NotFoundHandler),
         (r"/", webio_handler(page_main, cdn=False)),
         (r"/(.*)", JsonStaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),

@@ -5,7 +5,7 @@ weights (data/model_save/<name>.card.json) and merged in by nets.registry at loa
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -204,5 +204,32 @@ CONFIGS = {
     ),
 }
 
+
+
+def _convnext_variant(base: str, name: str, weights: str) -> ModelConfig:
+    """The second architecture family for a 2D task (issue 23): a small ConvNeXt (nets/networks/small_convnext2d.py)
+    on the same data, split and normalisation as the task's ResNet, at 128 px (trained on one CPU thread in ~12
+    minutes: python -m nets.train TASK --arch SmallConvNeXt2D). Grad-CAM and occlusion (no LRP rules for its
+    LayerNorm / GELU). Never the default unless python -m nets.compare ranks it first (DEFAULT_RULE)."""
+    b = CONFIGS[base]
+    return replace(b, name=name, architecture="SmallConvNeXt2D",
+                   arch_kwargs={"in_channels": b.arch_kwargs["in_channels"], "num_classes": len(b.classes),
+                                "widths": [24, 48, 96, 192], "depths": [1, 1, 2, 1]},
+                   input=replace(b.input, size=128, resize="whole image resized to 128x128, aspect ratio not kept"),
+                   weights=weights, explainers=("grad-cam", "occlusion"),
+                   explanation="Grad-CAM on the last ConvNeXt stage; occlusion on demand",
+                   notice="Second architecture for comparison (python -m nets.compare); not the default model.")
+
+
+CONFIGS["chest-xray-convnext"] = _convnext_variant("chest-xray-resnet", "chest-xray-convnext",
+                                                   "data/model_save/chest_xray_convnext.pt")
+CONFIGS["skin-isic-convnext"] = replace(
+    _convnext_variant("skin-isic-resnet", "skin-isic-convnext", "data/model_save/skin_isic_convnext.pt"),
+    training_data="ISIC Archive / HAM10000 dermoscopy: skin_lesions (2,101 images) + skin_ham10000 (6,927), "
+                  "CC BY-NC 4.0 / CC BY-NC-SA 4.0, split by lesion over both (nets/training/splits_2d.py)")
+
 DEFAULT_MODEL_FOR_TASK = {"mri": "brain-atrophy-3dcnn", "chest": "chest-xray-resnet", "skin": "skin-isic-resnet"}
 TASKS = tuple(DEFAULT_MODEL_FOR_TASK)  # ("mri", "chest", "skin"): the one list of tasks
+# how a task's default is chosen among its registered models (recorded in every 2D card and in nets.compare's output)
+DEFAULT_RULE = ("the model with the highest validation balanced accuracy on the task's fixed validation split "
+                "(python -m nets.compare TASK); ties and differences within 1 point keep the current default")

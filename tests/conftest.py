@@ -53,6 +53,9 @@ def run_dir(url) -> Path:
     return RUN_DIRS[url]
 
 
+SERVER_FEEDBACK_DIRS = {}  # server URL -> the folder its feedback store writes into
+
+
 @contextlib.contextmanager
 def running_app(log_dir, script="demo01.py", *args):
     """A Python script (or "-m module") that starts the app, on a free loopback port, until the block ends. Its
@@ -63,7 +66,8 @@ def running_app(log_dir, script="demo01.py", *args):
     log_path = log_dir / "server.log"
     log = open(log_path, "w")
     env = dict(os.environ, XAI_RUN_LOGS=str(log_dir / "run_logs"), XAI_UPLOADS_DIR=str(log_dir / "nii"),
-               XAI_IMGS_DIR=str(log_dir / "imgs"))
+               XAI_IMGS_DIR=str(log_dir / "imgs"), XAI_FEEDBACK_DIR=str(log_dir / "feedback"))
+    SERVER_FEEDBACK_DIRS[f"http://127.0.0.1:{port}"] = log_dir / "feedback"  # users' feedback: never in feedback/
     proc = subprocess.Popen([sys.executable, *script.split(), "--host", "127.0.0.1", "--port", str(port), *args],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     import urllib.request

@@ -2,7 +2,7 @@
 import importlib
 
 VERBS = ("predict", "train", "evaluate", "evaluate_faithfulness", "sanity_check", "skin_background", "occlusion",
-         "calibrate", "fit_trust", "export", "demo_volume")
+         "calibrate", "fit_trust", "export", "demo_volume", "activations", "compare", "finetune")
 
 
 def _console_script(verb: str):

@@ -33,14 +33,20 @@ def main(argv=None):
                          "the level-4 ventricle shift)")
     ap.add_argument("--stem", choices=["stride2", "blur"], help="mri: network stem (blur: anti-aliased)")
     ap.add_argument("--pool", choices=["max", "avg"], help="mri: pooling between blocks")
+    ap.add_argument("--arch", help="chest/skin: train the task's registered model of this architecture (e.g. "
+                                    "SmallConvNeXt2D; default: the default model's)")
+    ap.add_argument("--splits-2d", action="store_true", help="chest/skin: the split of nets/training/splits_2d.py "
+                                                               "(--data: the shared data folder)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
     if a.task in ("chest", "skin"):
         from nets.training.train_image_classifier import train_image_classifier
-        data = a.data or str(SHARED_DATA / ("chest_xray" if a.task == "chest" else "skin_lesions"))
+        data = a.data or str(SHARED_DATA if a.splits_2d else
+                             SHARED_DATA / ("chest_xray" if a.task == "chest" else "skin_lesions"))
         res = train_image_classifier(a.task, data, epochs=a.epochs or 20, out=a.out, seed=a.seed,
-                                     threads=a.threads, limit=a.limit, progress=not a.no_progress, **kw)
+                                     threads=a.threads, limit=a.limit, progress=not a.no_progress,
+                                     architecture=a.arch, splits_2d=a.splits_2d, **kw)
     else:
         from nets.training.train_brain_model import train_brain_model
         data = a.data or str(SHARED_DATA)

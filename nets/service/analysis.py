@@ -144,13 +144,15 @@ def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str 
 
 
 async def analyse_async(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None,
-                        target=None, force: bool = False, age=None, *, caller: Caller = CLI, then=None):
+                        target=None, force: bool = False, age=None, *, caller: Caller = CLI, then=None,
+                        store: bool = True, **options):
     """analyse for the tornado handlers: the routing checks on a small pool, the analysis (and `then(result)`, e.g.
     the JSON or the PDF) on the lane's fixed thread pool, so the thread count stays flat under load."""
     loop = asyncio.get_running_loop()
-    where = await loop.run_in_executor(PRECHECK_POOL, prepare, raw, filename, task, model, caller)
+    where = await loop.run_in_executor(PRECHECK_POOL, prepare, raw, filename, task, model, caller, None, store)
     try:
-        job = lane_for(where.task).submit(lambda: compute(raw, where, caller, target, None, force, age, then=then))
+        job = lane_for(where.task).submit(lambda: compute(raw, where, caller, target, None, force, age, then=then,
+                                                          **options))
     except QueueFullError as e:
         _log(caller, error=e.code, size=len(raw), task=where.task)
         raise

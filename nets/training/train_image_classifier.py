@@ -13,7 +13,8 @@ from tqdm import tqdm
 
 from nets.data.image_folder import chest_patient_id, load_image_folder, skin_groups
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
-from nets.networks import SmallResNet2D
+from nets import networks
+from nets.errors import InputError
 from nets.render.plots import save_confusion_matrix, save_roc_curves, save_training_curves
 from nets.training.augment_2d import augment_batch
 from nets.training.group_split import group_split
@@ -32,6 +33,17 @@ def load_task_data(task: str, data_dir, cfg, progress=True):
                              group_fn=lambda p: lesions.get(p.stem, p.stem), progress=progress)
 
 
+def config_for(task: str, architecture: str | None = None):
+    """The task's registered model with this architecture (class name in nets.networks); default: the default model."""
+    if architecture is None:
+        return CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
+    found = [c for c in CONFIGS.values() if c.task == task and c.architecture == architecture]
+    if not found:
+        known = sorted({c.architecture for c in CONFIGS.values() if c.task == task})
+        raise InputError(f"no {task} model with architecture {architecture}; registered: {', '.join(known)}")
+    return found[0]
+
+
 @torch.no_grad()
 def predict_probs(model, images, contract, batch=128, tta=True):
     model.eval()
@@ -47,8 +59,11 @@ def predict_probs(model, images, contract, batch=128, tta=True):
 
 def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batch_size: int = 64, lr: float = 2e-3,
                            seed: int = 0, val_fraction: float = 0.2, threads: int | None = None,
-                           limit: int | None = None, progress: bool = True) -> dict:
-    cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
+                           limit: int | None = None, progress: bool = True, architecture: str | None = None,
+                           splits_2d: bool = False) -> dict:
+    """splits_2d: data_dir is the shared data folder and the split is nets/training/splits_2d.py's (skin: both
+    folders, by lesion)."""
+    cfg = config_for(task, architecture)
     out = Path(out or cfg.weights)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt_path = out.with_name(out.stem + ".checkpoint.pt")
@@ -56,16 +71,20 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    ds = load_task_data(task, data_dir, cfg, progress)
-    if limit:
-        idx = np.random.default_rng(seed).permutation(len(ds.labels))[:limit]
-        ds.images, ds.labels, ds.groups = ds.images[idx], ds.labels[idx], ds.groups[idx]
-    tr, va = group_split(ds.groups, ds.labels, val_fraction, seed)
+    if splits_2d:
+        from nets.training.splits_2d import train_val_split_2d
+        ds, tr, va = train_val_split_2d(task, data_dir, cfg, progress, val_fraction, seed)
+    else:
+        ds = load_task_data(task, data_dir, cfg, progress)
+        if limit:
+            idx = np.random.default_rng(seed).permutation(len(ds.labels))[:limit]
+            ds.images, ds.labels, ds.groups = ds.images[idx], ds.labels[idx], ds.groups[idx]
+        tr, va = group_split(ds.groups, ds.labels, val_fraction, seed)
     assert not set(ds.groups[tr]) & set(ds.groups[va]), "group leakage"
     k = len(cfg.classes)
     counts = np.bincount(ds.labels[tr], minlength=k)
     class_w = torch.tensor(counts.sum() / (k * np.maximum(counts, 1)), dtype=torch.float32)
-    model = SmallResNet2D(**cfg.arch_kwargs)
+    model = getattr(networks, cfg.architecture)(**cfg.arch_kwargs)
     steps_per_epoch = max(1, len(tr) // batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
@@ -135,6 +154,7 @@ def train_image_classifier(task: str, data_dir, epochs: int = 20, out=None, batc
     }
     split = {
         "method": "by patient" if task == "chest" else "by lesion (lesion_id; image id when unknown)",
+        **({"source": "nets.training.splits_2d.train_val_split_2d"} if splits_2d else {}),
         "val_fraction": val_fraction, "seed": seed,
         "n_train_images": int(len(tr)), "n_val_images": int(len(va)),
         "n_train_groups": int(len(set(ds.groups[tr]))), "n_val_groups": int(len(set(ds.groups[va]))),

@@ -1,0 +1,1 @@
+"""Feedback from users that can become a fine-tuning set (nets/feedback/store.py)."""
