@@ -4,6 +4,7 @@ from __future__ import annotations
 from pywebio import output as out
 
 from gui.i18n import t
+from nets.model_configs import TASKS
 from nets.registry import REGISTRY
 from nets.report.model_card_text import card_rows, plain_field, quality_text
 
@@ -17,7 +18,7 @@ def put_model_card(ctx, model, open_: bool = False):
 def model_table(ctx):
     """The landing's table of the three tasks' default models (collapsed: the landing stays compact)."""
     rows = []
-    for task in ("mri", "chest", "skin"):
+    for task in TASKS:
         m = REGISTRY.get(task=task)
         s = m.summary()
         rows.append([t(task, ctx.lang), m.name, plain_field(m.name, "data", ctx.lang, m.config.training_data),

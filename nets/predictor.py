@@ -19,6 +19,7 @@ from nets import PROJECT_ROOT
 from nets.errors import InputError, WrongDimensionsError
 from nets.io.magic import is_volume_bytes  # noqa: F401 (re-exported for older callers)
 from nets.io.nifti_loader import load_nifti_bytes
+from nets.model_configs import TASKS
 from nets.registry import REGISTRY
 from nets.result import LiveHandles, ModelInput, Result
 from nets.service.routing import Route, modality_of_image, route  # noqa: F401 (modality_of_image re-exported)
@@ -52,7 +53,7 @@ class Predictor:
             self._prep = BrainPreprocessor()
         return self._prep
 
-    def warm_up(self, tasks=("mri", "chest", "skin")):
+    def warm_up(self, tasks=TASKS):
         for t in tasks:
             self.registry.get(task=t)
         if "mri" in tasks:

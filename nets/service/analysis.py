@@ -81,11 +81,12 @@ def read_input(path) -> bytes:
 
 
 def prepare(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None,
-            caller: Caller = CLI, where: Route | None = None, store: bool = True) -> Route:
+            caller: Caller = CLI, where: Route | None = None, store: bool = True, check_header: bool = True) -> Route:
     """Routing and the cheap checks, before any queue (skipped when `where` is given); a refused input is logged;
-    an accepted upload is stored (store=False: not yet, e.g. while the page asks the user for the task)."""
+    an accepted upload is stored (store=False: not yet, e.g. while the page asks the user for the task).
+    check_header=False leaves a volume's header to the reader (no queue to protect: the CLI)."""
     try:
-        where = where or route(raw, filename, task, model)
+        where = where or route(raw, filename, task, model, check_header)
     except InputError as e:
         _log(caller, error=e.code, size=len(raw))
         raise
@@ -130,7 +131,7 @@ def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str 
     while waiting."""
     if where is not None:
         where = where.chosen(task or where.task, model)
-    where = prepare(raw, filename, task, model, caller, where, store)
+    where = prepare(raw, filename, task, model, caller, where, store, check_header=in_lane)
 
     def job():
         return compute(raw, where, caller, target, progress, force, age, predictor, **options)
