@@ -68,7 +68,7 @@ class PredictHandler(JsonHandler):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
         if not files.get("file"):
             raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field.")
-        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force")
+        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force", "age")
                   if k in args}
         return files["file"][0]["body"], fields
 
@@ -80,6 +80,7 @@ class PredictHandler(JsonHandler):
         raw, fields = self._form()
         task, target, model = fields.get("task"), fields.get("target"), fields.get("model")
         force = (fields.get("force") or "").lower() in ("1", "true", "yes", "on")
+        age = fields.get("age") or self.get_query_argument("age", None)  # MRI: brain-age gap (form or query)
         if task not in (None, "mri", "chest", "skin"):
             return self._err(400, "bad_task", "task must be one of mri, chest, skin.")
         pred = default_predictor()
@@ -89,7 +90,7 @@ class PredictHandler(JsonHandler):
             # routed by the input gates (chest, skin or neither) as on the page and in the CLI
             lane_task = await loop.run_in_executor(PRECHECK_POOL, precheck, raw, task, model)
             job = lane_for(lane_task).submit(lambda: pred.predict_bytes(raw, task=task, target=target, model=model,
-                                                                        force=force).to_json())
+                                                                        force=force, age=age).to_json())
             res = await asyncio.wrap_future(job)
         except QueueFullError as e:
             log_event("api_predict", "api", ip, ua, error=e.code, size=len(raw), task=task)

@@ -140,8 +140,9 @@ class Predictor:
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,
-                      save_relevance=None, force: bool = False) -> Result:
-        """force: answer even when the input gate refuses the input (the answer then carries a warning)."""
+                      save_relevance=None, force: bool = False, age=None) -> Result:
+        """force: answer even when the input gate refuses the input (the answer then carries a warning). age: the
+        person's age in years (MRI: the brain-age gap is reported beside the estimate)."""
         progress = progress or (lambda step, frac: None)
         if model is not None:
             from nets.model_configs import CONFIGS
@@ -151,7 +152,8 @@ class Predictor:
             from nets.errors import EmptyFileError
             raise EmptyFileError("The file is empty.")
         if task == "mri" or (task is None and is_volume_bytes(raw)):
-            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance, force)
+            return self._predict_volume(raw, model, weights, target, explain, progress, save_relevance, force,
+                                        age)
         if sniff_image_kind(raw) is None:
             raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM "
                                          "image.")
@@ -170,7 +172,9 @@ class Predictor:
 
     # -- MRI ---------------------------------------------------------------------------------------------------
     def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance,
-                        force=False) -> Result:
+                        force=False, age=None) -> Result:
+        from nets.inference.brain_age import parse_age
+        age = parse_age(age)  # a bad age is refused before any heavy work
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
@@ -213,6 +217,9 @@ class Predictor:
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
         extras = {}
+        if world_map is not None:
+            from nets.inference.brain_age import brain_age_extras
+            extras.update(brain_age_extras(image, age, t))
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
                    extras)
         r._cache = {"x": x, "grid_affine": grid_affine, "world_map": world_map, "mask": mask}

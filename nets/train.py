@@ -33,6 +33,8 @@ def main(argv=None):
                          "the level-4 ventricle shift)")
     ap.add_argument("--stem", choices=["stride2", "blur"], help="mri: network stem (blur: anti-aliased)")
     ap.add_argument("--pool", choices=["max", "avg"], help="mri: pooling between blocks")
+    ap.add_argument("--no-final-eval", action="store_true",
+                    help="mri: skip the card's held-out evaluation (run nets.evaluate mri --update-card later)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -46,6 +48,8 @@ def main(argv=None):
         data = a.data or str(SHARED_DATA)
         kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers, "init": a.init}.items()
                    if v is not None})
+        if a.no_final_eval:
+            kw["final_eval"] = False
         if a.full_nuisance is not None:
             kw["full_nuisance"] = a.full_nuisance
         if a.anatomy_warp is not None:

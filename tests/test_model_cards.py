@@ -98,7 +98,7 @@ def test_mri_card_metrics_were_measured_at_the_operating_point_the_card_declares
         pytest.skip("MRI model not trained yet")
     need_shared("brain_t1")
     from nets.data.brain_subjects import load_subjects
-    from nets.training.train_brain_model import real_brain_probabilities
+    from nets.evaluation.real_brains import real_brain_probabilities
     brains = load_subjects(ROOT.parent / "shared" / "data", progress=False)
     card = m.card["metrics"]["validation"]["real_brain_probabilities"]
     now = real_brain_probabilities(m.module, brains, list(card))

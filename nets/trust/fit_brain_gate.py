@@ -92,7 +92,8 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     card_file = card_path_for(Path(m.weights_path))
     split = m.card["split"]
     brains = load_subjects(data, progress=False)
-    train_s = [s for s in split["train_subjects"] if s.startswith("sub-") and s in brains]
+    from nets.data.brain_subjects import is_real_subject
+    train_s = [s for s in split["train_subjects"] if is_real_subject(s) and s in brains]
     train_c = {s: tissue_contrast(brains[s]) for s in train_s}
     low = {f: min(c[f] for c in train_c.values()) for f in FEATURES}
     gate = BrainGate({f: FACTORS[f][0] * low[f] for f in FEATURES},
@@ -110,7 +111,7 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     report = {"method": "tissue_contrast", "features": list(FEATURES),
               "flag_threshold": gate.flag,
               "refuse_threshold": {f: (v if np.isfinite(v) else None) for f, v in gate.refuse.items()},
-              "how_chosen": f"smallest contrast over the {len(train_s)} ds002748 training subjects' real scans x "
+              "how_chosen": f"smallest contrast over the {len(train_s)} real training subjects' scans (ds002748, IXI) x "
                             f"(flag, refuse) factors {FACTORS}",
               "training_minimum": low,
               "real_t1": {g: {"n": len(v), "refused": count(v, "refuse"), "flagged": count(v, "flag")}
