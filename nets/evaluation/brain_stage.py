@@ -17,7 +17,9 @@ from nets.evaluation.real_brains import (real_brain_probabilities, real_brains_c
 from nets.simulation.atrophy import LEVELS, simulate
 from nets.transforms.brain_preprocessing import model_mask
 
-PIPELINE_IXI = 4  # IXI subjects in the whole-pipeline checks (acquisition variants, native generator)
+# subjects of the costly checks (acquisition variants, native generator, per-mechanism curves): at most this many
+# ds002748 and IXI ones; with 22 validation subjects the full set took longer than a training run on a shared CPU
+PIPELINE_DS, PIPELINE_IXI = 3, 3
 
 
 def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
@@ -69,7 +71,7 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
                                                           "median": float(np.median(ratios)), "n": len(ratios),
                                                           "lrp_rule": lrp_rule,
                                                           "median_conservation": float(np.median(conservation))}
-    m["by_generator"], gen_probs = by_generator(model, brains, subjects)
+    m["by_generator"], gen_probs = by_generator(model, brains, subjects, data_dir=data_dir)
     m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
                                                  [s for s in subjects if is_real_subject(s)])
     m["real_brains_warped"] = real_brains_under_warps(model, brains, subjects)
@@ -89,14 +91,17 @@ def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=T
     return m
 
 
-def pipeline_subjects(subjects, data_dir, n_ixi=PIPELINE_IXI) -> list:
-    """The subjects of the checks that preprocess every volume again (3-6 s each): every ds002748 one and
-    `n_ixi` IXI ones spread over their ages (youngest to oldest)."""
+def pipeline_subjects(subjects, data_dir=None, n_ds=PIPELINE_DS, n_ixi=PIPELINE_IXI) -> list:
+    """The subjects of the costly checks (each volume preprocessed again, 3-20 s on a shared CPU): `n_ds` ds002748
+    and `n_ixi` IXI ones, each spread over their ages (youngest to oldest)."""
+    from nets import SHARED_DATA
     from nets.data.subject_ages import subject_ages
-    ages = subject_ages(data_dir)
-    ixi = sorted((s for s in subjects if s.startswith("IXI")), key=lambda s: (ages.get(s, 0.0), s))
-    pick = [ixi[int(round(k))] for k in np.linspace(0, len(ixi) - 1, n_ixi)] if len(ixi) > n_ixi else ixi
-    return [s for s in subjects if s.startswith("sub-")] + sorted(set(pick))
+    ages = subject_ages(data_dir or SHARED_DATA)
+    out = []
+    for prefix, n in (("sub-", n_ds), ("IXI", n_ixi)):
+        group = sorted((s for s in subjects if s.startswith(prefix)), key=lambda s: (ages.get(s, 0.0), s))
+        out += sorted({group[int(round(k))] for k in np.linspace(0, len(group) - 1, n)}) if len(group) > n else group
+    return out
 
 
 def _measure_levels(model, n_subjects, volume_at) -> tuple:
@@ -119,21 +124,26 @@ def _measure_levels(model, n_subjects, volume_at) -> tuple:
     return change, probs
 
 
-def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles")) -> tuple:
+def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles"),
+                 data_dir=None) -> tuple:
     """One pass per atrophy generator on the held-out real brains (no nuisance): how big each level's change is and
     what the model makes of it (`_measure_levels`, plus the mean expected severity). Generators: each training
     mechanism alone ("ventricles" = the push on the ventricles without any medial temporal change) and the
-    evaluation-only radial generator, whose probabilities also feed `severity_checks`."""
+    evaluation-only radial generator, whose probabilities also feed `severity_checks` (all subjects; the training
+    mechanisms on `pipeline_subjects` when there are more than six)."""
     from nets.simulation.radial_atrophy import radial_atrophy
     real = [s for s in subjects if is_real_subject(s)]
+    few = pipeline_subjects(real, data_dir) if len(real) > 6 else real
     gens = {m: (lambda img, lvl, i, m=m: simulate(img, lvl, np.random.default_rng([i, lvl]), augment=False,
                                                    mechanism=m).image) for m in mechanisms}
     gens["evaluation_radial_generator"] = lambda img, lvl, i: radial_atrophy(img, lvl)
     out, probs = {}, {}
     for name, gen in gens.items():
-        change, p = _measure_levels(model, len(real), lambda i, lvl: gen(brains[real[i]], lvl, i))
+        subs = real if name == "evaluation_radial_generator" else few
+        change, p = _measure_levels(model, len(subs), lambda i, lvl: gen(brains[subs[i]], lvl, real.index(subs[i])))
         probs[name] = p
-        out[name] = {**change, "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist()}
+        out[name] = {**change, "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist(),
+                     "subjects": len(subs)}
     return out, probs
 
 

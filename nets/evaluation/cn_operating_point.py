@@ -85,7 +85,7 @@ def cross_fitted_cn(real_logits, choose, decide) -> float:
     return float(np.mean(hits))
 
 
-def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=2) -> dict:
+def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=1, fixed_prior=None) -> dict:
     """Both designs on the same validation subjects: the unmodified real brains and `reps` simulated volumes per
     subject and level (SimulatedAtrophyDataset, with nuisance)."""
     from nets.data.brain_subjects import is_real_subject
@@ -108,6 +108,9 @@ def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=2) -> di
                                                levels, age),
                                    "cross_fitted_real_called_cn": cross_fitted_cn(real_logits, choose_boundary,
                                                                                   decide_severity)},
+           **({"at_fixed_prior": {"cn_prior": fixed_prior, **summarise(decide_prior(real_logits, fixed_prior),
+                                                                       decide_prior(sim_logits, fixed_prior),
+                                                                       levels, age)}} if fixed_prior else {}),
            "per_subject_p_cn_at_training_prior": {s: round(float(p), 3) for s, p in
                                                   zip(real, np.exp(real_logits[:, 0]) / np.exp(real_logits).sum(1))},
            "volumes": f"SimulatedAtrophyDataset seed {seed}, {reps} per subject and level"}
@@ -120,6 +123,7 @@ def main(argv=None):
     ap.add_argument("--weights", help="stage-model weights (default: the committed model)")
     ap.add_argument("--data", default=None)
     ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--reps", type=int, default=1, help="simulated volumes per subject and level")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     from nets import SHARED_DATA
@@ -129,13 +133,14 @@ def main(argv=None):
     from nets.training.brain_split import split_subjects
     data = a.data or SHARED_DATA
     m = ModelRegistry().get(task="mri", weights=a.weights)
-    offsets = (m.card.get("decision_prior") or {}).get("logit_offsets")
-    if offsets and not a.weights:  # judge the network at its training prior; the designs add their own rule
-        m.module.classifier.bias.data -= torch.tensor(offsets, dtype=torch.float32)
+    dp = m.card.get("decision_prior") or {}
+    if dp.get("logit_offsets"):  # judge the network at its training prior; the designs add their own rule
+        m.module.classifier.bias.data -= torch.tensor(dp["logit_offsets"], dtype=torch.float32)
     ages = subject_ages(data)
     brains = load_subjects(data, progress=False)
     _, val = split_subjects(list(brains), ages)
-    res = compare_designs(m.module.eval(), brains, val, ages)
+    res = compare_designs(m.module.eval(), brains, val, ages, reps=a.reps,
+                          fixed_prior=(dp.get("prior") or {}).get("CN"))
     text = json.dumps(res, indent=2)
     if a.out:
         from pathlib import Path
