@@ -129,6 +129,7 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     model.eval()
     torch.save(model.state_dict(), out)
     plot_dir = out.parent / (out.stem + "_plots")
+    plot_dir.mkdir(parents=True, exist_ok=True)
     ev = (evaluate_brain_model(model, brains, val_s, seed=CARD_EVAL_SEED, reps=card_eval_reps(len(val_s)),
                                faithfulness=True,
                                progress=progress, plot_dir=plot_dir, data_dir=data_dir)

@@ -102,7 +102,9 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     gate.save(gate_path_for(m.weights_path))
     prep = BrainPreprocessor()
     held = {s: {**tissue_contrast(brains[s])} for s in split["val_subjects"] if s in brains}
-    others = {k: _contrast_of_file(prep, p) for k, p in other_real_t1(data).items()}
+    # IXI scans already preprocessed into the subject cache (the same engine) are read from it
+    others = {k: tissue_contrast(brains[k]) if k in brains else _contrast_of_file(prep, p)
+              for k, p in other_real_t1(data).items()}
     bad = {k: _contrast_of_image(prep, img) for k, img in non_t1_inputs(data).items()}
     verdicts = {"held_out_subjects": {k: _accepted(gate, c) for k, c in held.items()},
                 "other_real_t1": {k: _accepted(gate, c) for k, c in others.items()},
