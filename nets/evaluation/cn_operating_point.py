@@ -118,7 +118,8 @@ def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=1, fixed
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.evaluation.cn_operating_point", description=__doc__,
+    from nets.cli_contract import JsonArgumentParser
+    ap = JsonArgumentParser(prog="python -m nets.evaluation.cn_operating_point", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", help="stage-model weights (default: the committed model)")
     ap.add_argument("--data", default=None)
@@ -150,4 +151,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from nets.cli_contract import run_cli
+    sys.exit(run_cli(main))

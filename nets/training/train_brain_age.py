@@ -8,7 +8,6 @@ Also reports out-of-fold predictions for all subjects (5 folds, the whole proced
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -185,7 +184,8 @@ def alignment_summary(similarity: dict, subjects) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m nets.training.train_brain_age", description=__doc__)
+    from nets.cli_contract import JsonArgumentParser
+    ap = JsonArgumentParser(prog="python -m nets.training.train_brain_age", description=__doc__)
     ap.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--seed", type=int, default=0)
@@ -199,4 +199,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from nets.cli_contract import run_cli
+    sys.exit(run_cli(main))
