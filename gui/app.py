@@ -50,6 +50,7 @@ class PageContext:
         self.again = None  # set by "analyse another"
         self.file_name = ""
         self.known_task = None  # an example's task: no question asked
+        self.age = None  # the person's age as typed with an MRI upload (optional): brain-age gap
         self.shown = []  # results on the page now (released when the user moves on, see release_results)
         self.explaining = threading.Lock()  # one "explain another class" at a time: a double click runs it once
         self.caller = service.Caller("page", "predict", self.sid, self.ip, self.ua)  # for the service's log lines
@@ -88,6 +89,7 @@ def draw_choices(ctx):
                                 max_size=MAX_FILE_BYTES, placeholder=t("pick_files", ctx.lang),
                                 help_text=t("upload_help", ctx.lang) + " " +
                                 t("limit", ctx.lang, mb=MAX_FILE_BYTES // 2**20))
+            pin.put_input("age", label=t("age_field", ctx.lang), placeholder=t("age_placeholder", ctx.lang))
             out.put_buttons([{"label": t("start", ctx.lang), "value": "start"},
                              {"label": t("back", ctx.lang), "value": "back", "color": "secondary"}],
                             onclick=ctx.choices.put)
@@ -123,6 +125,7 @@ def choose_input(ctx):
             return None
         if choice in EXAMPLES:
             raw, name, ctx.known_task = load_example(choice)
+            ctx.age = None
             ctx.log("demo" if choice == "demo" else "example", input_type=choice)
             ctx.state = "busy"
             draw_choices(ctx)
@@ -138,7 +141,7 @@ def choose_input(ctx):
             with out.use_scope("upload_hint", clear=True):
                 out.put_error(t("no_file", ctx.lang))
             continue
-        ctx.state, ctx.known_task = "busy", None
+        ctx.state, ctx.known_task, ctx.age = "busy", None, pin.pin["age"]
         draw_choices(ctx)
         if len(files) == 1 and not files[0]["filename"].lower().endswith(".zip"):
             return files[0]["content"], files[0]["filename"], False
@@ -171,7 +174,7 @@ def run_analysis(ctx, raw, where, model=None, force=False, store=True):
     line = ProgressLine(ctx)
     ctx.last_input = raw  # what the feedback control keeps when the user says the answer is right or wrong
     return service.analyse(raw, ctx.file_name, model=model, where=where, force=force, caller=ctx.caller,
-                           progress=line.step, on_wait=line.waiting, store=store)
+                           progress=line.step, on_wait=line.waiting, store=store, age=ctx.age)
 
 
 def show_result(ctx, res, focus="result"):
@@ -202,6 +205,7 @@ def show_result(ctx, res, focus="result"):
         if j.get("temperature"):
             out.put_text(t("calibrated", ctx.lang, t=j["temperature"])).style("color:#555")
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
+        put_brain_age(ctx, j)
         out.put_scope("explanation")  # brought into view after "explain another class"
         with out.use_scope("explanation"):
             put_explanations(ctx, res)
@@ -220,6 +224,15 @@ def show_result(ctx, res, focus="result"):
         put_again(ctx)
     if focus:
         scroll_into_view(focus)
+
+
+def put_brain_age(ctx, j):
+    """MRI: the estimated brain age (and the gap to the stated age), with the data it was validated on."""
+    if j.get("brain_age_sentence"):
+        out.put_markdown(f"### {t('brain_age', ctx.lang)}")
+        out.put_text(j["brain_age_sentence"][ctx.lang]).style("font-weight:bold")
+        out.put_text(t("brain_age_note", ctx.lang, mae=j["brain_age"]["validation_mae"],
+                                       n=j["brain_age"]["n_training"])).style("color:#555")
 
 
 def put_again(ctx, scope=None):

@@ -54,6 +54,14 @@ TEXT = {
     "pick_files": {"en": "Choose one file, several files or a .zip", "zh": "选择一个或多个文件，或一个 .zip"},
     "upload_help": {"en": "One file gives a full result; several files (or a .zip) give a table with one line per "
                           "file.", "zh": "一个文件给出完整结果；多个文件（或 .zip）给出每个文件一行的表格。"},
+    "age_field": {"en": "Age of the person in years (optional, brain MRI only: shows the brain-age gap)",
+                  "zh": "受检者年龄（岁，可选，仅脑部 MRI：显示脑龄差）"},
+    "age_placeholder": {"en": "e.g. 67", "zh": "例如 67"},
+    "brain_age": {"en": "Brain age", "zh": "脑龄"},
+    "brain_age_note": {"en": "A ridge-regression estimate trained on {n} healthy adults aged 20-82 (IXI, CC BY-SA 3.0; "
+                             "OpenNeuro ds002748, CC0); validation mean absolute error {mae} years. Not a diagnosis.",
+                       "zh": "岭回归估计，训练于 {n} 名 20-82 岁健康成人（IXI，CC BY-SA 3.0；OpenNeuro ds002748，CC0）；"
+                             "验证集平均绝对误差 {mae} 岁。这不是诊断。"},
     "no_file": {"en": "Choose at least one file first.", "zh": "请先选择至少一个文件。"},
     "col_task": {"en": "Task", "zh": "任务"}, "col_model": {"en": "Model", "zh": "模型"},
     "col_data": {"en": "Learned from", "zh": "训练数据"},

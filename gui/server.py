@@ -63,7 +63,7 @@ class PredictHandler(JsonHandler):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
         if not files.get("file"):
             raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field.")
-        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force")
+        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force", "age")
                   if k in args}
         return files["file"][0]["body"], files["file"][0]["filename"], fields
 
@@ -89,11 +89,12 @@ class PredictHandler(JsonHandler):
         raw, filename, fields = self._form()
         task, target, model = fields.get("task"), fields.get("target"), fields.get("model")
         force = (fields.get("force") or "").lower() in ("1", "true", "yes", "on")
+        age = fields.get("age") or self.get_query_argument("age", None)  # MRI: brain-age gap (form or query)
         if task not in (None, *TASKS):
             return self._err(400, "bad_task", f"task must be one of {', '.join(TASKS)}.")
         try:
-            answer = await service.analyse_async(raw, filename, task, model, target, force, caller=self.caller(),
-                                                 then=self.answer)
+            answer = await service.analyse_async(raw, filename, task, model, target, force, age,
+                                                 caller=self.caller(), then=self.answer)
         except QueueFullError as e:
             self.set_header("Retry-After", str(e.retry_after))
             return self._err(503, e.code, e.message)

@@ -53,6 +53,10 @@ class DecompressionBombError(InputError):
     code = "decompression_bomb"
 
 
+class InvalidAgeError(InputError):
+    code = "invalid_age"
+
+
 class NotABrainError(InputError):
     code = "not_a_brain"
 

@@ -104,16 +104,17 @@ CONFIGS = {
             normalisation="brain-masked; divided by the 99th percentile of brain voxels, clipped to [0, 1.5]",
         ),
         weights="data/model_save/brain_atrophy_3dcnn.pt",
-        training_data=("Simulated atrophy (5 severity levels) of 32 real adult brains without dementia "
-                       "(OpenNeuro ds002748, CC0) plus Colin27 and MNI152; not validated on patients."),
-        licence="CC0 (ds002748); Colin27 / MNI152 template licences",
+        training_data=("Simulated atrophy (5 severity levels) of 75 real adult brains without dementia, ages 20-82 "
+                       "(OpenNeuro ds002748, CC0; IXI, CC BY-SA 3.0) plus Colin27 and MNI152; not validated on "
+                       "patients."),
+        licence="CC BY-SA 3.0 (derived from IXI); CC0 (ds002748); Colin27 / MNI152 template licences",
         explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions; occlusion on demand",
         explainers=("lrp", "occlusion"),
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
-        scope={"en": "Adults aged 19-55 without dementia (ds002748), with atrophy simulated by our code; T1-weighted "
-                     "brain MRI only; never validated on patients.",
-               "zh": "19-55 岁无痴呆成人（ds002748），萎缩由本项目代码模拟；仅限 T1 加权脑部 MRI；从未在患者身上验证。"},
+        scope={"en": "Adults aged 20-82 without dementia (ds002748, IXI), with atrophy simulated by our code; "
+                     "T1-weighted brain MRI only; never validated on patients.",
+               "zh": "20-82 岁无痴呆成人（ds002748、IXI），萎缩由本项目代码模拟；仅限 T1 加权脑部 MRI；从未在患者身上验证。"},
     ),
     "adni-seed-3dcnn": ModelConfig(
         name="adni-seed-3dcnn",

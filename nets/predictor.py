@@ -66,18 +66,20 @@ class Predictor:
 
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,
-                      save_relevance=None, force: bool = False, filename: str = "") -> Result:
+                      save_relevance=None, force: bool = False, filename: str = "", age=None) -> Result:
         """Route the input (nets/service/routing.py), then predict_routed."""
         where = route(raw, filename, task, model, check_header=False)  # the volume reader checks the header itself
-        return self.predict_routed(raw, where, weights, target, explain, progress, save_relevance, force)
+        return self.predict_routed(raw, where, weights, target, explain, progress, save_relevance, force, age)
 
     def predict_routed(self, raw: bytes, where: Route, weights=None, target=None, explain: bool = True,
-                       progress: Progress | None = None, save_relevance=None, force: bool = False) -> Result:
+                       progress: Progress | None = None, save_relevance=None, force: bool = False,
+                       age=None) -> Result:
         """Run an input the router has placed. force: answer even when the input gate refuses the input (the answer
-        then carries a warning)."""
+        then carries a warning). age: the person's age in years (MRI: the brain-age gap beside the estimate)."""
         progress = progress or (lambda step, frac: None)
         if where.task == "mri":
-            return self._predict_volume(raw, where.model, weights, target, explain, progress, save_relevance, force)
+            return self._predict_volume(raw, where.model, weights, target, explain, progress, save_relevance, force,
+                                        age)
         return self._predict_image(raw, where, weights, target, explain, progress, force)
 
     @staticmethod
@@ -93,7 +95,9 @@ class Predictor:
 
     # -- MRI ---------------------------------------------------------------------------------------------------
     def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance,
-                        force=False) -> Result:
+                        force=False, age=None) -> Result:
+        from nets.inference.brain_age import parse_age
+        age = parse_age(age)  # a bad age is refused before any heavy work
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
@@ -123,6 +127,9 @@ class Predictor:
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
         extras = {}
+        if world_map is not None:
+            from nets.inference.brain_age import brain_age_extras
+            extras.update(brain_age_extras(image, age, t))
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
                    extras, LiveHandles(inp))
         if explain:

@@ -190,3 +190,11 @@ def test_threads_stay_a_fixed_pool_under_concurrent_requests(api):
     [t.join() for t in ts]
     assert sorted(codes) == [200] * 6 + [422] * 6
     assert requests.get(api + "/api/health", timeout=10).json()["threads"] <= before + 1
+
+
+def test_a_bad_age_with_a_brain_mri_is_json_422_invalid_age(api):
+    vol = (ROOT / "readme_static" / "test" / "colin27_2mm.nii.gz").read_bytes()
+    r = requests.post(api + "/api/predict", files={"file": ("b.nii.gz", vol)}, data={"age": "old"}, timeout=60)
+    assert json_error(r, 422)["error"] == "invalid_age"
+    r = requests.post(api + "/api/predict?age=200", files={"file": ("b.nii.gz", vol)}, timeout=60)
+    assert "between" in json_error(r, 422)["message"]

@@ -97,7 +97,7 @@ def test_one_pass_per_generator_measures_change_and_severity(template_brains):
     ventricles-only mechanism), and the model's expected severity is reported; severity_checks reads its
     probabilities."""
     import torch
-    from nets.training.train_brain_model import by_generator, severity_checks
+    from nets.evaluation.brain_stage import by_generator, severity_checks
 
     class VentricleReader(torch.nn.Module):
         """Expected severity grows with the share of dark (CSF-like) voxels near the centre."""
@@ -125,7 +125,7 @@ def test_one_pass_per_generator_measures_change_and_severity(template_brains):
 
 
 def test_severity_checks_on_known_probabilities():
-    from nets.training.train_brain_model import severity_checks
+    from nets.evaluation.brain_stage import severity_checks
     eye = np.eye(5)
     good = np.stack([eye, eye])  # two subjects, level k called class k
     c = severity_checks(good, ["a", "b"])

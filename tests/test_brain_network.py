@@ -8,7 +8,7 @@ from torch import nn
 
 from nets.interpret.lrp import LRPExplainer
 from nets.networks import BrainCNN3D
-from nets.training.train_brain_model import real_brains_under_shifts
+from nets.evaluation.real_brains import real_brains_under_shifts
 
 
 def test_anti_aliased_options_build_a_blurred_stem_and_average_pooling():

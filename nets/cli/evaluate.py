@@ -40,7 +40,7 @@ def main(argv=None):
         res = refresh_card_metrics(m, a.data or SHARED_DATA, progress=not a.no_progress)
     elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
-        from nets.training.train_brain_model import evaluate_brain_model
+        from nets.evaluation.brain_stage import evaluate_brain_model
         brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress)
         subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects") or list(brains)
         res = evaluate_brain_model(m.module, brains, subs, seed=2024, reps=1, progress=not a.no_progress,

@@ -1,6 +1,6 @@
 """CLI: python -m nets.predict FILE|DIR [--model NAME] [--weights PATH] [--target CLASS] [--out DIR] [--no-explain]
 [--save-relevance OUT.nii.gz] [--task {mri,chest,skin}] [--force] [--runtime {torch,onnx}] [--int8]
-[--workers N | --scheduler tcp://HOST:PORT] [--resume] [--report OUT.pdf [--lang zh]]
+[--workers N | --scheduler tcp://HOST:PORT] [--resume] [--report OUT.pdf [--lang zh]] [--age YEARS]
 
 Prints one JSON object per file (a folder: a progress bar, every file, and a summary.csv/summary.json in --out;
 --workers / --scheduler run the folder on Dask, see nets/batch.py).
@@ -64,6 +64,7 @@ def _main(argv=None) -> int:
     ap.add_argument("--int8", action="store_true", help="with --runtime onnx: the int8-quantised export")
     ap.add_argument("--force", action="store_true",
                     help="answer even when the input gate refuses the input (the answer carries a warning)")
+    ap.add_argument("--age", help="MRI: the person's age in years; the result then gives the brain-age gap")
     ap.add_argument("--methods", help="more explanation methods, comma-separated (e.g. lrp,occlusion; the model "
                                       "card lists what a model offers); each is added to `explanations`")
     a = ap.parse_args(argv)
@@ -79,7 +80,8 @@ def _main(argv=None) -> int:
     from nets.batch import predictor_for, runtime_name
     opts = _options(a)
     pred = predictor_for(opts)
-    r = service.analyse(service.read_input(p), p.name, a.task, a.model, a.target, force=a.force, in_lane=False,
+    r = service.analyse(service.read_input(p), p.name, a.task, a.model, a.target, force=a.force, age=a.age,
+                        in_lane=False,
                         predictor=pred, weights=a.weights, explain=not a.no_explain, save_relevance=a.save_relevance)
     for method in (a.methods.split(",") if a.methods and not a.no_explain else []):
         pred.explain(r, method.strip())

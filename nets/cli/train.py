@@ -37,6 +37,8 @@ def main(argv=None):
                                     "SmallConvNeXt2D; default: the default model's)")
     ap.add_argument("--splits-2d", action="store_true", help="chest/skin: the split of nets/training/splits_2d.py "
                                                                "(--data: the shared data folder)")
+    ap.add_argument("--no-final-eval", action="store_true",
+                    help="mri: skip the card's held-out evaluation (run nets.evaluate mri --update-card later)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
@@ -52,6 +54,8 @@ def main(argv=None):
         data = a.data or str(SHARED_DATA)
         kw.update({k: v for k, v in {"variants": a.variants, "workers": a.workers, "init": a.init}.items()
                    if v is not None})
+        if a.no_final_eval:
+            kw["final_eval"] = False
         if a.full_nuisance is not None:
             kw["full_nuisance"] = a.full_nuisance
         if a.anatomy_warp is not None:

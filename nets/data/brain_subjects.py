@@ -1,6 +1,9 @@
-"""The real brains used as anatomical basis for simulated atrophy, preprocessed once to the engine grid and cached."""
+"""The real brains used as anatomical basis for simulated atrophy and for brain age, preprocessed once to the engine
+grid and cached: ds002748 (`sub-XX`, skull-stripped, CC0), IXI (`IXIxxx`, whole heads, CC BY-SA 3.0), and the
+Colin27 / MNI152 templates."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,8 @@ def subject_files(data_dir) -> dict:
     d = Path(data_dir)
     t1 = d / "brain_t1" if (d / "brain_t1").is_dir() else d
     files = {p.name.split("_")[0]: p for p in sorted(t1.glob("sub-*_T1w.nii*"))}
+    ixi = d / "brain_t1_ixi"
+    files.update({p.name.split("_")[0]: p for p in sorted(ixi.glob("IXI*_T1w.nii*"))} if ixi.is_dir() else {})
     if COLIN27_HEAD.exists():
         files["colin27"] = COLIN27_HEAD
     mni = mni152_file()
@@ -32,8 +37,11 @@ def subject_files(data_dir) -> dict:
     return files
 
 
-def load_subjects(data_dir, progress=True, limit=None) -> dict:
+def load_subjects(data_dir, progress=True, limit=None, only=None) -> dict:
+    """{subject: engine-grid image}; only: these subjects (the others are neither preprocessed nor returned)."""
     files = subject_files(data_dir)
+    if only is not None:
+        files = {k: v for k, v in files.items() if k in set(only)}
     if limit:
         files = dict(list(files.items())[:limit])
     CACHE.mkdir(exist_ok=True)
@@ -42,10 +50,34 @@ def load_subjects(data_dir, progress=True, limit=None) -> dict:
     missing = [k for k in files if k not in have]
     if missing:
         prep = BrainPreprocessor()
+        sims = _read_similarity(cache)
         for k in tqdm(missing, desc="preprocessing brains", disable=not progress):
-            have[k] = prep(load_nifti(files[k])).image
+            pb = prep(load_nifti(files[k]))
+            have[k], sims[k] = pb.image, round(float(pb.similarity), 4)
         np.savez_compressed(cache, **have)
+        cache.with_suffix(".similarity.json").write_text(json.dumps(sims, indent=0, sort_keys=True))
     return {k: have[k] for k in files}
+
+
+def is_real_subject(name: str) -> bool:
+    """A real person's scan (ds002748 `sub-XX` or IXI `IXIxxx`), not a template."""
+    return name.startswith(("sub-", "IXI"))
+
+
+def source_of(name: str) -> str:
+    return "ixi" if name.startswith("IXI") else "ds002748" if name.startswith("sub-") else "template"
+
+
+def _read_similarity(cache: Path) -> dict:
+    p = cache.with_suffix(".similarity.json")
+    return json.loads(p.read_text()) if p.exists() else {}
+
+
+def similarity_to_template(data_dir) -> dict:
+    """Per subject, the engine's alignment measure (NCC with the MNI brain template inside its brain mask), as
+    recorded when the subject was preprocessed into the cache."""
+    load_subjects(data_dir, progress=False)
+    return _read_similarity(CACHE / f"brains_engine_grid_{_preprocessing_version()}.npz")
 
 
 def _preprocessing_version() -> str:

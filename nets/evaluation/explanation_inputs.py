@@ -29,13 +29,9 @@ def validation_images(task: str, n: int, data_dir=None, seed: int = 0) -> list:
 
 
 def held_out_brains(card: dict, data_dir=None) -> dict:
-    """The MRI card's held-out subjects, preprocessed onto the engine grid (only these, not all 32)."""
-    from nets.data.brain_subjects import subject_files
-    from nets.io.nifti_loader import load_nifti
-    from nets.transforms.brain_preprocessing import BrainPreprocessor
-    files = subject_files(Path(data_dir or SHARED_DATA))
-    prep = BrainPreprocessor()
-    return {s: prep(load_nifti(files[s])).image for s in card["split"]["val_subjects"] if s in files}
+    """The MRI card's held-out subjects on the engine grid (only these; from the subject cache, preprocessed once)."""
+    from nets.data.brain_subjects import load_subjects
+    return load_subjects(Path(data_dir or SHARED_DATA), progress=False, only=card["split"]["val_subjects"])
 
 
 def atrophy_volumes(card: dict, n: int, levels=(2, 3, 4), data_dir=None, seed: int = 2024) -> list:

@@ -126,6 +126,8 @@ def pdf_report(j: dict, summary: dict, lang: str = "en", class_names: dict | Non
     if j.get("temperature"):
         w.text(tr("calibrated", lang, t=j["temperature"]), size=9)
     w.image(probability_chart(j["probabilities"], lang, class_names), 120)
+    if j.get("brain_age_sentence"):  # MRI: estimated brain age (and the gap when the age was given)
+        w.text(j["brain_age_sentence"].get(lang) or j["brain_age_sentence"]["en"], size=10)
     _images_section(w, j, summary, lang)
     w.heading(tr("card", lang))
     for label, value in card_rows(summary, lang):

@@ -106,10 +106,10 @@ def compute(raw: bytes, where: Route, caller: Caller = CLI, target=None, progres
     or PDF). options: explain, weights, save_relevance (nets.predictor.Predictor.predict_routed)."""
     from nets.predictor import default_predictor
     try:
+        if age is not None and where.task == "mri":
+            options["age"] = age  # the brain-age gap (nets/inference/brain_age.py)
         res = (predictor or default_predictor()).predict_routed(raw, where, target=target, progress=progress,
                                                                 force=force, **options)
-        if age is not None:
-            res.extras["subject_age"] = age
         out = then(res) if then else res
     except InputError as e:
         _log(caller, error=e.code, size=len(raw))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from nets.simulation.smooth_zoom import smooth_zoom
 from nets.simulation.structures import voxel_grid
 from nets.transforms.engine_grid import SHAPE
 
@@ -20,8 +21,7 @@ CONTROL_POINTS = (5, 6, 5)  # ~32 mm apart on the 2 mm grid: gyral-scale and lar
 def displacement_field(rng, max_voxels: float, control_points=CONTROL_POINTS) -> np.ndarray:
     """(3, *SHAPE) float32: cubic interpolation of Gaussian control-point offsets, scaled so the largest
     displacement is max_voxels."""
-    d = np.stack([ndimage.zoom(rng.normal(0, 1, control_points).astype(np.float32),
-                               np.array(SHAPE) / np.array(control_points), order=3) for _ in range(3)])
+    d = np.stack([smooth_zoom(rng.normal(0, 1, control_points).astype(np.float32), SHAPE) for _ in range(3)])
     return (d * (max_voxels / max(float(np.abs(d).max()), 1e-6))).astype(np.float32)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import ndimage
 
 from nets.simulation.anatomy_warp import anatomy_warp
+from nets.simulation.smooth_zoom import smooth_zoom
 from nets.simulation.structures import (CSF_THRESHOLD, medial_temporal_mask, medial_temporal_soft, ventricle_mask,
                                        voxel_grid)
 from nets.transforms.brain_preprocessing import model_mask, normalise_intensity
@@ -57,7 +58,7 @@ class SimulatedBrain:
 
 def random_envelope(rng, low=0.6, high=1.4, coarse=(4, 5, 4)) -> np.ndarray:
     """A smooth random field in [low, high]: extent of atrophy varies from place to place."""
-    z = ndimage.zoom(rng.uniform(0, 1, coarse).astype(np.float32), np.array(SHAPE) / np.array(coarse), order=3)
+    z = smooth_zoom(rng.uniform(0, 1, coarse).astype(np.float32), SHAPE)
     return (low + (high - low) * np.clip(z, 0, 1)).astype(np.float32)
 
 
@@ -183,7 +184,7 @@ def _augment(img, rng):
         img = ndimage.gaussian_filter(img, rng.uniform(0.3, 0.9))
     # bias field: smooth multiplicative, +-15%
     low = rng.normal(0, 1, (4, 5, 4)).astype(np.float32)
-    bias = ndimage.zoom(low, np.array(SHAPE) / np.array(low.shape), order=3)
+    bias = smooth_zoom(low, SHAPE)
     img = img * (1 + 0.15 * bias / max(np.abs(bias).max(), 1e-6))
     # contrast and noise
     img = np.clip(img, 0, None) ** rng.uniform(0.8, 1.25)

@@ -17,13 +17,20 @@ from nets.model_configs import CONFIGS
 from nets.networks import BrainCNN3D
 from nets.networks.brain_cnn3d import load_weights
 from nets.data.simulated_atrophy_set import TensorAugment, build_set
-from nets.simulation.atrophy import LEVELS, simulate
+from nets.evaluation.brain_stage import evaluate_brain_model
+from nets.evaluation.real_brains import real_brains_called_cn
+from nets.simulation.atrophy import LEVELS
+from nets.training.brain_split import split_subjects
 from nets.training.model_card import card_path_for, sha256_file, write_card
-from nets.transforms.brain_preprocessing import model_mask
-from nets.transforms.engine_grid import VOXEL_MM
 
 NAME = "brain-atrophy-3dcnn"
-CARD_EVAL_SEED, CARD_EVAL_REPS = 12345, 2  # the held-out evaluation written into the model card
+CARD_EVAL_SEED = 12345  # the held-out evaluation written into the model card
+
+
+def card_eval_reps(n_subjects: int) -> int:
+    """Simulated volumes per subject and level in the card's evaluation: 2 for the six subjects of the first
+    models, 1 for the 22 validation subjects since IXI joined (the evaluation's cost grows with both)."""
+    return 2 if n_subjects <= 8 else 1
 
 
 def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
@@ -33,7 +40,7 @@ def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
     weights = Path(loaded.weights_path)
     brains = load_subjects(data_dir, progress)
     val_s = loaded.card["split"]["val_subjects"]
-    ev = evaluate_brain_model(loaded.module, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS,
+    ev = evaluate_brain_model(loaded.module, brains, val_s, seed=CARD_EVAL_SEED, reps=card_eval_reps(len(val_s)),
                               faithfulness=True, progress=progress,
                               plot_dir=weights.parent / (weights.stem + "_plots"), data_dir=data_dir)
     cp = card_path_for(weights)
@@ -43,35 +50,10 @@ def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
     return ev
 
 
-class SimulatedAtrophyDataset(torch.utils.data.Dataset):
-    """Simulated volumes generated on the fly (evaluation: every call draws fresh random atrophy)."""
-
-    def __init__(self, brains: dict, subjects: list, n: int, seed: int, augment=True):
-        self.brains, self.subjects, self.n, self.seed, self.augment = brains, subjects, n, seed, augment
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        rng = np.random.default_rng((self.seed, i))
-        subj = self.subjects[i % len(self.subjects)]
-        level = (i // len(self.subjects)) % LEVELS
-        s = simulate(self.brains[subj], level, rng, augment=self.augment)
-        return torch.from_numpy(s.image)[None], level, torch.from_numpy(s.changed)
-
-
-def split_subjects(names, val_n=6, seed=0):
-    real = sorted(n for n in names if n.startswith("sub-"))
-    rng = np.random.default_rng(seed)
-    val = sorted(rng.choice(real, size=min(val_n, len(real) // 3 or 1), replace=False).tolist())
-    train = [n for n in names if n not in val]
-    return train, val
-
-
 def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit=None, progress=True,
                       batch_size=8, lr=1e-3, variants=6, workers=2, severity_weight=0.3, init=None,
                       mechanisms=("push", "replace", "radial"), full_nuisance=True, arch=None,
-                      anatomy_warp_voxels=0.0, ventricle_variation=0.0) -> dict:
+                      anatomy_warp_voxels=0.0, ventricle_variation=0.0, final_eval=True) -> dict:
     """full_nuisance: the cached training volumes also get the simulation's own nuisance (small affine incl. global
     scale, blur, bias field, gamma, noise), not only the per-batch one; needed with the radial mechanism, or a
     globally scaled healthy brain looks like a radially enlarged one. arch: BrainCNN3D keyword arguments over the
@@ -80,7 +62,8 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     that many voxels, another plausible anatomy (nets/simulation/anatomy_warp.py); ventricle_variation > 0: then
     healthy ventricle size / asymmetry differences (signed, up to that share of the level-4 shift). Defaults: the
     committed model's training data (mechanisms, nuisance) and its first stage's length; its card lists all
-    stages."""
+    stages. final_eval=False: the card gets the per-epoch monitoring only (for a model whose operating point is set
+    afterwards with nets.calibrate; then `python -m nets.evaluate mri --update-card`)."""
     cfg = CONFIGS[NAME]
     base = dict(cfg.arch_kwargs)
     if init and card_path_for(Path(init)).exists():  # a fine-tune starts from the architecture of its weights
@@ -92,14 +75,16 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     brains = load_subjects(data_dir, progress, limit)
-    train_s, val_s = split_subjects(list(brains), seed=seed)
+    from nets.data.subject_ages import subject_ages
+    train_s, val_s = split_subjects(list(brains), subject_ages(data_dir), seed=seed)
     assert not set(train_s) & set(val_s)
     # training volumes: simulation without nuisance unless full_nuisance (cheap per-batch nuisance on top,
     # TensorAugment); monitoring volumes: fixed, with the full nuisance
     train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress,
                           augment=full_nuisance, mechanisms=mechanisms, anatomy_warp_voxels=anatomy_warp_voxels,
                           ventricle_variation=ventricle_variation)
-    val_set = build_set(brains, val_s, 2, seed + 1, workers=workers, progress=progress, augment=True)
+    val_set = build_set(brains, val_s, 1 if len(val_s) > 8 else 2, seed + 1, workers=workers, progress=progress,
+                        augment=True)  # per-epoch monitoring only
     x_all = torch.from_numpy(train_set["images"])  # float16, converted per batch
     y_all = torch.from_numpy(train_set["levels"])
     model = BrainCNN3D(**cfg.arch_kwargs)
@@ -144,8 +129,11 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     model.eval()
     torch.save(model.state_dict(), out)
     plot_dir = out.parent / (out.stem + "_plots")
-    ev = evaluate_brain_model(model, brains, val_s, seed=CARD_EVAL_SEED, reps=CARD_EVAL_REPS, faithfulness=True,
-                              progress=progress, plot_dir=plot_dir, data_dir=data_dir)
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    ev = (evaluate_brain_model(model, brains, val_s, seed=CARD_EVAL_SEED, reps=card_eval_reps(len(val_s)),
+                               faithfulness=True,
+                               progress=progress, plot_dir=plot_dir, data_dir=data_dir)
+          if final_eval else {"monitor_last_epoch": history[-1] if history else None})
     from nets.render.plots import save_training_curves
     save_training_curves(history, plot_dir / "training_curves.png")
     split = {"method": "by subject", "train_subjects": train_s, "val_subjects": val_s}
@@ -197,284 +185,3 @@ def monitor(model, val_set, brains, val_s) -> dict:
             "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m.get("auc"),
             "val_severity_mae": float(np.abs(sev - y).mean()),
             "val_real_brains_cn": real_brains_called_cn(model, brains, val_s)}
-
-
-def real_brain_probabilities(model, brains, subjects) -> dict:
-    """Class probabilities for each unmodified real brain (sub-*) among `subjects`."""
-    with torch.no_grad():
-        probs = {s: torch.softmax(model(torch.from_numpy(brains[s])[None, None]), 1)[0].double().numpy()
-                 for s in subjects if s.startswith("sub-")}
-    return {s: p.round(3).tolist() for s, p in probs.items()}
-
-
-def real_brains_called_cn(model, brains, subjects, probs=None):
-    """Share of the unmodified real brains (sub-*) among `subjects` that the model calls CN."""
-    probs = real_brain_probabilities(model, brains, subjects) if probs is None else probs
-    return float(np.mean([int(np.argmax(p)) == 0 for p in probs.values()])) if probs else None
-
-
-def real_brains_under_shifts(model, brains, subjects) -> dict:
-    """Each unmodified real brain (sub-*) among `subjects` moved by 0 or 1 voxel (2 mm) along each axis: 8 copies.
-    Registration puts a brain within about a voxel of where it lands, so an answer that flips under such a shift is
-    not to be trusted. Reports the share of all shifted copies called CN, each brain's lowest CN probability, and
-    the mean spread (highest - lowest) of the CN probability."""
-    import itertools
-    lows, spreads, called = {}, [], []
-    with torch.no_grad():
-        for s in (s for s in subjects if s.startswith("sub-")):
-            x = torch.from_numpy(brains[s])[None, None]
-            # the brain mask leaves a margin of zeros, so rolling (wrapping round) moves no tissue across an edge
-            xs = torch.cat([torch.roll(x, sh, dims=(2, 3, 4)) for sh in itertools.product((0, 1), repeat=3)])
-            p = torch.softmax(model(xs), 1).double().numpy()
-            called += (p.argmax(1) == 0).tolist()
-            lows[s] = round(float(p[:, 0].min()), 3)
-            spreads.append(float(p[:, 0].max() - p[:, 0].min()))
-    if not called:
-        return {}
-    return {"shifts": 8, "called_cn": float(np.mean(called)), "lowest_cn_probability": lows,
-            "mean_cn_probability_spread": float(np.mean(spreads))}
-
-
-def real_brains_under_warps(model, brains, subjects, amplitudes=(1.0, 2.0, 3.0), draws=2) -> dict:
-    """Each unmodified real brain (sub-*) among `subjects` warped by random smooth fields (nets/simulation/
-    anatomy_warp.py) whose largest displacement is 1, 2 or 3 voxels (2-6 mm): other plausible healthy anatomies,
-    no atrophy. Per amplitude: share called CN and mean expected severity. A model trained with --anatomy-warp saw
-    such warps on its training brains (not on these), so for it this is not an independent check."""
-    from nets.simulation.anatomy_warp import displacement_field, warp
-    real = [s for s in subjects if s.startswith("sub-")]
-    if not real:
-        return {}
-    out = {}
-    for amp in amplitudes:
-        p = []
-        for i, s in enumerate(real):
-            xs = np.stack([warp(brains[s], displacement_field(np.random.default_rng([i, k, int(amp * 10)]), amp))
-                           for k in range(draws)])
-            with torch.no_grad():
-                p.append(torch.softmax(model(torch.from_numpy(xs)[:, None]), 1).double().numpy())
-        p = np.concatenate(p)
-        out[f"{amp * VOXEL_MM:g} mm"] = {"called_cn": float(np.mean(p.argmax(1) == 0)),
-                                         "expected_severity": float((p @ np.arange(LEVELS)).mean())}
-    return {"draws_per_brain": draws, "by_largest_displacement": out}
-
-
-def real_brains_under_acquisition(model, data_dir, subjects) -> dict:
-    """Each unmodified real brain (sub-*) among `subjects` as another scanner or protocol might have stored it
-    (nets/simulation/acquisition_variants.py: gamma, coil bias field, Rician noise, thick slices, grey/white
-    contrast, blur, head tilt and size), taken through the engine's whole preprocessing. Reports the share called CN
-    per variant and over all, and each brain's lowest CN probability."""
-    from nets.data.brain_subjects import subject_files
-    from nets.io.nifti_loader import load_nifti
-    from nets.simulation.acquisition_variants import ACQUISITION_VARIANTS
-    from nets.transforms.brain_preprocessing import BrainPreprocessor
-    files = subject_files(data_dir)
-    real = [s for s in subjects if s.startswith("sub-") and s in files]
-    if not real:
-        return {}
-    prep = BrainPreprocessor()
-    called = {k: [] for k in ACQUISITION_VARIANTS}
-    lows = {}
-    for s in real:
-        vol = load_nifti(files[s])
-        xs = np.stack([prep(f(vol)).image for f in ACQUISITION_VARIANTS.values()])
-        with torch.no_grad():
-            p = torch.softmax(model(torch.from_numpy(xs)[:, None]), 1).double().numpy()
-        for k, pk in zip(ACQUISITION_VARIANTS, p):
-            called[k].append(int(pk.argmax() == 0))
-        lows[s] = round(float(p[:, 0].min()), 3)
-    return {"called_cn": float(np.mean(list(called.values()))),
-            "called_cn_by_variant": {k: float(np.mean(v)) for k, v in called.items()},
-            "lowest_cn_probability": lows}
-
-
-def real_brains_not_cn_occlusion(model, brains, subjects, top=3, probs=None) -> dict:
-    """For each unmodified real brain (sub-*) among `subjects` that is not called CN: which 24 mm cube, replaced by the
-    same cube of the mean of the other real brains (none of `subjects`), raises the CN log-odds most
-    (nets/interpret/occlusion.py). Reports the cubes as `describe_cubes` does (MNI centre, CN log-odds change,
-    AAL region, how much of each is lateral ventricle / medial temporal lobe), so a non-CN answer can be traced to anatomy. probs: the brains'
-    `real_brain_probabilities`, if already computed."""
-    from nets.interpret.occlusion import OcclusionSensitivity, cn_log_odds, describe_cubes
-    others = [s for s in brains if s.startswith("sub-") and s not in subjects]
-    probs = real_brain_probabilities(model, brains, subjects) if probs is None else probs
-    flagged = [s for s, p in probs.items() if int(np.argmax(p)) != 0]
-    if not flagged or not others:
-        return {}
-    reference = np.mean([brains[s] for s in others], 0).astype(np.float32)
-    occ = OcclusionSensitivity(model)
-    out = {}
-    for s in flagged:
-        base, changes = occ(brains[s], reference, cn_log_odds)
-        out[s] = {"cn_log_odds": round(base, 2), "reference": f"mean of {len(others)} other real brains",
-                  "cubes": describe_cubes(changes, occ.window, brains[s], top)}
-    return out
-
-
-def evaluate_brain_model(model, brains, subjects, seed=0, reps=1, faithfulness=True, progress=True,
-                         plot_dir=None, data_dir=None, lrp_rule="epsilon-plus") -> dict:
-    """Confusion matrix over severity levels, balanced accuracy, CN rate on unmodified brains, and explanation
-    faithfulness (share of positive relevance inside the changed-tissue mask / the mask's share of the brain, and
-    how much of the logit the relevance keeps) with the LRP rule `lrp_rule`."""
-    from nets.model_configs import SEVERITY_ORDER
-    from nets.training.metrics import classification_metrics
-    model.eval()
-    ds = SimulatedAtrophyDataset(brains, subjects, len(subjects) * LEVELS * reps, seed, augment=True)
-    ys, probs, ratios, conservation = [], [], [], []
-    explainer = None
-    if faithfulness:
-        from nets.interpret.lrp import LRPExplainer
-        explainer = LRPExplainer(model, rule=lrp_rule)
-    mask = model_mask()
-    examples = []
-    for i in tqdm(range(len(ds)), desc="evaluating", disable=not progress):
-        x, y, changed = ds[i]
-        with torch.no_grad():
-            p = torch.softmax(model(x[None]), 1)[0].numpy()
-        ys.append(y); probs.append(p)
-        if explainer is not None and y > 0 and changed.any():
-            rel, _, kept = explainer.explain(x[None], int(p.argmax()))
-            conservation.append(kept)
-            r = np.clip(rel[0, 0].numpy(), 0, None)
-            ch = changed.numpy()
-            if r.sum() > 0:
-                ratios.append(float((r[ch].sum() / r.sum()) / (ch.sum() / mask.sum())))
-                if len(examples) < 3 and y == LEVELS - 1:
-                    examples.append((x[0].numpy(), r, ch))
-    probs = np.array(probs)
-    m = classification_metrics(np.array(ys), probs, list(SEVERITY_ORDER))
-    m["loss"] = float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-8)), torch.tensor(ys)).item())
-    m["real_brain_probabilities"] = real_brain_probabilities(model, brains, subjects)
-    m["real_brains_called_cn"] = real_brains_called_cn(model, brains, subjects, m["real_brain_probabilities"])
-    m["real_brains_shifted"] = real_brains_under_shifts(model, brains, subjects)
-    sev = probs @ np.arange(LEVELS)
-    m["expected_severity_by_level"] = [float(sev[np.array(ys) == k].mean()) for k in range(LEVELS)]
-    lv = np.array(ys)
-    sel = (lv == 0) | (lv == LEVELS - 1)
-    if sel.any():
-        ad = probs[sel][:, LEVELS - 1] > probs[sel][:, 0]
-        truth = lv[sel] == LEVELS - 1
-        m["ad_vs_cn_balanced_accuracy"] = float((np.mean(ad[truth]) + np.mean(~ad[~truth])) / 2)
-    if ratios:
-        m["relevance_concentration_in_changed_tissue"] = {"mean": float(np.mean(ratios)),
-                                                          "median": float(np.median(ratios)), "n": len(ratios),
-                                                          "lrp_rule": lrp_rule,
-                                                          "median_conservation": float(np.median(conservation))}
-    m["by_generator"], gen_probs = by_generator(model, brains, subjects)
-    m["independent_generator"] = severity_checks(gen_probs["evaluation_radial_generator"],
-                                                 [s for s in subjects if s.startswith("sub-")])
-    m["real_brains_warped"] = real_brains_under_warps(model, brains, subjects)
-    m["real_brains_not_cn_occlusion"] = real_brains_not_cn_occlusion(model, brains, subjects,
-                                                                     probs=m["real_brain_probabilities"])
-    if data_dir is not None:
-        m["native_generator"], _ = native_generator(model, data_dir, subjects)
-        m["real_brains_acquisition"] = real_brains_under_acquisition(model, data_dir, subjects)
-    if plot_dir is not None:
-        from nets.render.plots import save_confusion_matrix
-        Path(plot_dir).mkdir(parents=True, exist_ok=True)
-        save_confusion_matrix(m["confusion_matrix"], list(SEVERITY_ORDER), Path(plot_dir) / "confusion_matrix.png",
-                              "simulated severity, held-out subjects")
-        if examples:
-            _plot_relevance_examples(examples, Path(plot_dir) / "relevance_vs_ground_truth.png")
-    return m
-
-
-def _measure_levels(model, n_subjects, volume_at) -> tuple:
-    """volume_at(i, level) -> engine-grid volume of subject i at that level. Per level: lateral ventricle volume
-    (per-subject segmentation) and medial temporal tissue (voxels brighter than 0.45 inside the AAL hippocampus /
-    amygdala / parahippocampal mask) as ratios to the unmodified brain, and the model's probabilities
-    (subjects, levels, classes)."""
-    from nets.simulation.structures import medial_temporal_mask, ventricle_mask
-    mtl = medial_temporal_mask()
-    vent, tissue = np.zeros((n_subjects, LEVELS)), np.zeros((n_subjects, LEVELS))
-    probs = np.zeros((n_subjects, LEVELS, LEVELS))
-    for i in range(n_subjects):
-        for lvl in range(LEVELS):
-            x = volume_at(i, lvl)
-            vent[i, lvl], tissue[i, lvl] = ventricle_mask(x).sum(), (x[mtl] > 0.45).sum()
-            with torch.no_grad():
-                probs[i, lvl] = torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].double().numpy()
-    change = {"ventricle_volume_ratio": (vent / vent[:, :1]).mean(0).round(3).tolist(),
-              "medial_temporal_tissue_ratio": (tissue / tissue[:, :1]).mean(0).round(3).tolist()}
-    return change, probs
-
-
-def by_generator(model, brains, subjects, mechanisms=("push", "replace", "radial", "ventricles")) -> tuple:
-    """One pass per atrophy generator on the held-out real brains (no nuisance): how big each level's change is and
-    what the model makes of it (`_measure_levels`, plus the mean expected severity). Generators: each training
-    mechanism alone ("ventricles" = the push on the ventricles without any medial temporal change) and the
-    evaluation-only radial generator, whose probabilities also feed `severity_checks`."""
-    from nets.simulation.radial_atrophy import radial_atrophy
-    real = [s for s in subjects if s.startswith("sub-")]
-    gens = {m: (lambda img, lvl, i, m=m: simulate(img, lvl, np.random.default_rng([i, lvl]), augment=False,
-                                                   mechanism=m).image) for m in mechanisms}
-    gens["evaluation_radial_generator"] = lambda img, lvl, i: radial_atrophy(img, lvl)
-    out, probs = {}, {}
-    for name, gen in gens.items():
-        change, p = _measure_levels(model, len(real), lambda i, lvl: gen(brains[real[i]], lvl, i))
-        probs[name] = p
-        out[name] = {**change, "expected_severity": (p @ np.arange(LEVELS)).mean(0).round(3).tolist()}
-    return out, probs
-
-
-def native_generator(model, data_dir, subjects):
-    """The evaluation-only morphological generator on the scans as stored (nets/simulation/native_atrophy.py), each
-    level taken through the engine's whole preprocessing. Returns (summary, probs (subjects, levels, classes))."""
-    from nets.data.brain_subjects import subject_files
-    from nets.io.nifti_loader import load_nifti
-    from nets.simulation.native_atrophy import native_atrophy
-    from nets.transforms.brain_preprocessing import BrainPreprocessor
-    files = subject_files(data_dir)
-    real = [s for s in subjects if s.startswith("sub-") and s in files]
-    if not real:
-        return {}, np.zeros((0, LEVELS, LEVELS))
-    prep = BrainPreprocessor()
-    loaded = {}
-
-    def volume_at(i, lvl):
-        if lvl == 0:  # levels run 0..4 per subject: load and preprocess the scan once
-            vol = load_nifti(files[real[i]])
-            loaded.clear()
-            loaded.update(vol=vol, base=prep(vol))
-            return loaded["base"].image
-        return prep(native_atrophy(loaded["vol"], lvl, loaded["base"])).image
-
-    change, probs = _measure_levels(model, len(real), volume_at)
-    summary = {**change, **severity_checks(probs, real, "ventricles dilated / medial temporal grey matter eroded in "
-                                                      "mm on the scan as stored, then the engine's whole "
-                                                      "preprocessing")}
-    return summary, probs
-
-
-def severity_checks(probs: np.ndarray, subjects,
-                    generator="radial expansion of the ventricles / contraction of the hippocampi about fixed MNI "
-                              "points") -> dict:
-    """The issue's targets measured with a generator written only for evaluation (nets/simulation/radial_atrophy.py:
-    fixed MNI centres; the "radial" training mechanism uses random centres in each subject's own structures) on
-    held-out real brains: expected severity per level, share of subjects whose severity rises with every level and
-    whose most severe level is called LMCI or AD, and AD-vs-CN balanced accuracy (unmodified vs. level 4).
-    probs: (subjects, levels, classes) from `by_generator`."""
-    if not len(subjects):
-        return {}
-    curves = probs @ np.arange(LEVELS)
-    called_ad_0 = np.mean(probs[:, 0, LEVELS - 1] > probs[:, 0, 0])
-    called_ad_4 = np.mean(probs[:, -1, LEVELS - 1] > probs[:, -1, 0])
-    return {"generator": generator, "subjects": list(subjects),
-            "expected_severity_by_level": curves.mean(0).tolist(),
-            "severity_rises_share": float(np.mean(curves[:, -1] > curves[:, 0])),
-            "severity_rises_every_level_share": float(np.mean(np.all(np.diff(curves, axis=1) > 0, axis=1))),
-            "most_severe_called_lmci_or_ad_share": float(np.mean(probs[:, -1].argmax(1) >= LEVELS - 2)),
-            "ad_vs_cn_balanced_accuracy": float((called_ad_4 + 1 - called_ad_0) / 2)}
-
-
-def _plot_relevance_examples(examples, path):
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(9, 3 * len(examples)), dpi=90)
-    for k, (img, rel, ch) in enumerate(examples):
-        z = int(np.argmax(rel.sum((0, 1))))
-        for j, (arr, title, cmap) in enumerate(((img, "input", "gray"), (rel, "LRP relevance", "hot"),
-                                                (ch.astype(float), "changed tissue (truth)", "gray"))):
-            ax = fig.add_subplot(len(examples), 3, k * 3 + j + 1)
-            ax.imshow(arr[:, :, z].T[::-1], cmap=cmap)
-            ax.set_title(f"{title}, axial {z}", fontsize=8)
-            ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path)

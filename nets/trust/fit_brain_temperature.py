@@ -18,7 +18,7 @@ SEED, REPS = 777, 2  # not the card evaluation's seed: fresh volumes
 
 def held_out_logits(model, brains, subjects, seed=SEED, reps=REPS):
     from nets.simulation.atrophy import LEVELS
-    from nets.training.train_brain_model import SimulatedAtrophyDataset
+    from nets.data.simulated_atrophy_dataset import SimulatedAtrophyDataset
     ds = SimulatedAtrophyDataset(brains, subjects, len(subjects) * LEVELS * reps, seed, augment=True)
     logits, labels, groups = [], [], []
     for i in range(len(ds)):

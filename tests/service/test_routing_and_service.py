@@ -81,16 +81,19 @@ class FakePredictor:
     def predict_routed(self, raw, where, **kw):
         if self.fail:
             raise RuntimeError("planted")
-        extras = {}
+        extras = {"got_age": kw.get("age")}
         return SimpleNamespace(extras=extras, to_json=lambda: {
             "task": where.task, "input": {"kind": where.kind}, "prediction": "NORMAL", "timings_s": {}, **extras})
 
 
-def test_the_age_is_passed_through_and_a_bug_becomes_an_internal_error(store):
+def test_the_age_goes_to_mri_only_and_a_bug_becomes_an_internal_error(store):
     _, lines = store
     api = service.Caller("api", "api_predict", "api")
     res = service.analyse(png(False), "x.png", age=71, caller=api, predictor=FakePredictor(), in_lane=False)
-    assert res.to_json()["subject_age"] == 71
+    assert res.to_json()["got_age"] is None  # an X-ray has no brain age: the field is not passed on
+    from nets.service.routing import Route
+    mri = service.compute(b"", Route("mri", None, "nifti", False), predictor=FakePredictor(), age=71)
+    assert mri.to_json()["got_age"] == 71
     with pytest.raises(service.InternalError) as e:
         service.analyse(png(False), "x.png", caller=api, predictor=FakePredictor(fail=True), in_lane=False)
     assert e.value.cause == "RuntimeError" and e.value.code == "internal_error"

@@ -1,0 +1,1 @@
+"""Serving-side helpers of models that are not stage classifiers (brain age)."""

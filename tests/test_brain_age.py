@@ -1,0 +1,81 @@
+"""Brain age: ridge fit and bias correction on synthetic data, the age field's validation, the gap's words, and the
+committed model against its card on real validation subjects (skips without ../shared/data)."""
+import json
+
+import numpy as np
+import pytest
+
+from nets.errors import InvalidAgeError
+from nets.inference.brain_age import (WEIGHTS, BrainAgeModel, brain_age_result, brain_age_sentence, gap_meaning,
+                                      load_brain_age_model, parse_age)
+from nets.training.ridge_age import corrected, fit_bias_correction, fit_ridge
+from tests.conftest import ROOT, need_shared
+
+
+def test_ridge_recovers_a_linear_age_signal():
+    rng = np.random.default_rng(0)
+    age = rng.uniform(20, 80, 60)
+    x = rng.normal(size=(60, 500)) + np.outer(age - 50, rng.normal(size=500)) * 0.05
+    m = fit_ridge(x[:40], age[:40], block=2, alpha=0.1)
+    assert np.mean(np.abs(m.predict(x[40:]) - age[40:])) < 5
+
+
+def test_bias_correction_undoes_regression_to_the_mean():
+    age = np.linspace(20, 80, 30)
+    pred = 0.6 * age + 20  # old brains read too young, young too old
+    slope, offset = fit_bias_correction(pred, age)
+    assert np.allclose(corrected(pred, age, slope, offset), age)
+    assert np.allclose(corrected(pred + 5, age, slope, offset), age + 5)  # a real gap survives the correction
+
+
+@pytest.mark.parametrize("bad", ["abc", "-3", "130", "nan"])
+def test_bad_age_is_refused_with_a_message(bad):
+    with pytest.raises(InvalidAgeError, match="age"):
+        parse_age(bad)
+
+
+def test_age_field_accepts_empty_and_numbers():
+    assert parse_age(None) is None and parse_age("  ") is None
+    assert parse_age("67") == 67.0 and parse_age("67,5") == 67.5
+
+
+def test_gap_words_follow_the_validation_error():
+    assert "about as old" in gap_meaning(3.0, 5.0)["en"] and "older" in gap_meaning(12.0, 5.0)["en"]
+    assert "younger" in gap_meaning(-12.0, 5.0)["en"]
+
+
+def _tiny_model(years_per_unit=10.0):
+    from nets.inference.brain_age_features import feature_mask
+    n = int(feature_mask(4).sum())
+    return BrainAgeModel(np.full(n, years_per_unit / n, np.float32), np.zeros(n, np.float32),
+                         np.ones(n, np.float32), 40.0, 4, 0.5, 25.0, 8.0, 0.9, 5.0, 4.0, {"name": "t"})
+
+
+def test_result_carries_interval_and_gap():
+    img = np.zeros((80, 96, 80), np.float32)
+    r = brain_age_result(img, age=60, model=_tiny_model())
+    # the model predicts 0.5 * 60 + 25 = 55 for healthy 60-year-olds: 40 is 15 years below that
+    assert r["years"] == 40.0 and r["interval"] == [32.0, 48.0] and r["gap"] == -15.0
+    assert "younger" in r["meaning"]["en"]
+    assert "estimated brain age 40" in brain_age_sentence(r) and "gap -15" in brain_age_sentence(r)
+    assert "gap" not in brain_age_result(img, model=_tiny_model())
+
+
+def test_committed_brain_age_model_matches_its_card():
+    """The card's validation predictions are what the committed weights give now, and they meet the card's MAE."""
+    if not WEIGHTS.exists():
+        pytest.skip("no brain-age model committed")
+    need_shared("brain_t1_ixi")
+    from nets.data.brain_subjects import load_subjects
+    model = load_brain_age_model()
+    card = model.card
+    preds = card["metrics"]["validation"]["predictions"]
+    few = sorted(preds)[::5]  # a handful of validation subjects: enough to catch stale weights or features
+    brains = load_subjects(ROOT.parent / "shared" / "data", progress=False, only=few)
+    for s in few:
+        assert abs(model.years(brains[s]) - preds[s][1]) < 0.05, s
+    v = card["metrics"]["validation"]["raw"]
+    errors = [abs(p - a) for a, p in preds.values()]
+    assert abs(np.mean(errors) - v["mae"]) < 0.01
+    from nets.training.model_card import sha256_file
+    assert json.loads(WEIGHTS.with_suffix(".card.json").read_text())["sha256"] == sha256_file(WEIGHTS)
