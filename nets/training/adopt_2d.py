@@ -139,7 +139,8 @@ def save_plots(task, cfg, ds, va, p, history) -> dict:
                                                        f"{cfg.name}: validation"),
              "roc": save_roc_curves(roc_points(ds.labels[va], p, classes), plot_dir / "roc.png")}
     if history:
-        files["training_curves"] = save_training_curves(history, plot_dir / "training_curves.png")
+        curves = [{**h, "val_loss": h.get("val_loss", float("nan"))} for h in history]  # fine-tuning logs no val loss
+        files["training_curves"] = save_training_curves(curves, plot_dir / "training_curves.png")
     return {k: str(Path(v).relative_to(plot_dir.parent)) for k, v in files.items()}
 
 

@@ -204,11 +204,9 @@ def _summary(r: dict) -> dict:
 
 def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
     """Temperature scaling, or BCTS (temperature + class offsets) when its cross-fitted ECE is lower by 0.005.
-    A model with a decision threshold folded into its bias (card `decision_prior`, e.g. chest) keeps it: T is fitted
-    on the logits without the offsets, which are added back after (gate_service.calibrated_probabilities)."""
-    off = (json.loads(card_file.read_text()).get("decision_prior") or {}).get("logit_offsets")
-    if off is not None:
-        return _calibration_keeping_offsets(task, logits, labels, groups, m, card_file, np.asarray(off, np.float64))
+    A model with a decision threshold folded into its bias (card `decision_prior`, e.g. chest) keeps it."""
+    if (json.loads(card_file.read_text()).get("decision_prior") or {}).get("logit_offsets") is not None:
+        return _calibration_keeping_offsets(task, logits, labels, groups, m, card_file)
     cf_t, cf_b = (ts.cross_fitted_ece(logits, labels, groups, with_bias=w) for w in (False, True))
     if cf_b < cf_t - 0.005:
         t, bias = ts.fit_bias_temperature(logits, labels)
@@ -235,19 +233,23 @@ def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
             "command": f"python -m nets.fit_trust {task}"}
 
 
-def _calibration_keeping_offsets(task, logits, labels, groups, m, card_file, off) -> dict:
-    z0 = np.asarray(logits, np.float64) - off
-    t = ts.fit_temperature(z0, labels)
-    before, after = (ts.reliability(ts.calibrated(z0, tt, off), labels) for tt in (1.0, t))
+def _calibration_keeping_offsets(task, logits, labels, groups, m, card_file) -> dict:
+    """One temperature on the logits as they are (threshold folded in): dividing by T > 0 keeps every argmax, so
+    the decision stays at the threshold chosen on validation; no class offsets (they would move it)."""
+    z = np.asarray(logits, np.float64)
+    t = ts.fit_temperature(z, labels)
+    before, after = (ts.reliability(ts.calibrated(z, tt), labels) for tt in (1.0, t))
     plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
     png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
                                       f"{m.name}: validation, {len(labels)} images")
-    return {"method": ("temperature scaling of the evidence (logits less the decision prior's offsets), NLL on the "
-                       "validation split; the offsets (the decision threshold) are added back after"),
-            "temperature": round(t, 4), "class_bias": None, "prior_offsets_kept": True,
+    return {"method": ("temperature scaling (one T), NLL on the validation split, of the logits with the decision "
+                       "threshold folded in (decision_prior): T keeps every decision"),
+            "temperature": round(t, 4), "class_bias": None, "prior_offsets_kept": False,
             "n_validation": int(len(labels)), "ece_before": round(before["ece"], 4),
-            "ece_after": round(after["ece"], 4), "nll_before": round(ts.nll(np.asarray(logits), labels, 1.0), 4),
-            **ts.decisions(ts.calibrated(z0, 1.0, off), ts.calibrated(z0, t, off), labels),
+            "ece_after": round(after["ece"], 4),
+            "ece_after_cross_fitted": round(ts.cross_fitted_ece(z, labels, groups), 4),
+            "nll_before": round(ts.nll(z, labels, 1.0), 4),
+            **ts.decisions(ts.calibrated(z, 1.0), ts.calibrated(z, t), labels),
             "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
             "logits": "one forward pass, no test-time augmentation (as the service answers)",
             "command": f"python -m nets.fit_trust {task}"}
