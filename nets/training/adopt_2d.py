@@ -200,7 +200,10 @@ def main(argv=None):
     res = compare(a.task, cfg, ds, va, a.candidate, a.target_sensitivity)
     p_new = res.pop("p_new")
     out = {"task": a.task, "candidate": a.candidate, **res, "installed": False}
-    if a.install and res["better"]:
+    # chest: the committed weights themselves may be re-installed with the validation threshold folded in
+    same = a.task == "chest" and sha256_file(a.candidate) == sha256_file(cfg.weights) and "decision_prior" not in \
+        json.loads(Path(cfg.weights).with_name(Path(cfg.weights).stem + ".card.json").read_text())
+    if a.install and (res["better"] or same):
         card_path = Path(cfg.weights).with_name(Path(cfg.weights).stem + ".card.json")
         card = json.loads(card_path.read_text())
         hist_path = Path(a.candidate).with_name(Path(a.candidate).stem + ".history.json")
