@@ -164,11 +164,11 @@ def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int 
 
 def validation_data(model: LoadedModel, data_dir) -> dict:
     """The card's train/validation split of the model's training data (same loader, group_split, seed, fraction)."""
-    from nets.training.group_split import group_split
-    from nets.training.train_image_classifier import load_task_data
+    from pathlib import Path
+    from nets.training.splits_2d import train_val_split_2d
     split = model.card.get("split") or {}
-    ds = load_task_data(model.config.task, data_dir, model.config, progress=False)
-    tr, va = group_split(ds.groups, ds.labels, split.get("val_fraction", 0.2), split.get("seed", 0))
+    ds, tr, va = train_val_split_2d(model.config.task, Path(data_dir).parent, model.config,  # data_dir: task folder
+                                    val_fraction=split.get("val_fraction", 0.2), seed=split.get("seed", 0))
     expected = split.get("n_val_images")
     if expected is not None and expected != len(va):
         raise SystemExit(f"the validation split has {len(va)} images, the card says {expected}: not the same data")

@@ -44,3 +44,33 @@ def test_image_source_names_the_folder():
     assert image_source("/x/shared/data/skin_ham10000/images/NV/ISIC_1.jpg") == "skin_ham10000"
     assert image_source("../shared/data/skin_lesions/images/NV/ISIC_1.jpg") == "skin_lesions"
     assert image_source("/tmp/a.jpg") == "unknown"
+
+
+def _tiny_skin_tree(root):
+    import csv
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for folder, ids in (("skin_lesions", range(0, 40)), ("skin_ham10000", range(30, 90))):
+        rows = []
+        for i in ids:
+            label = ["MEL", "NV", "BCC"][i % 3]
+            d = root / folder / "images" / label
+            d.mkdir(parents=True, exist_ok=True)
+            name = f"ISIC_{i:07d}" if folder == "skin_lesions" else f"ISIC_{i + 1000:07d}"
+            Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(d / f"{name}.jpg")
+            rows.append({"isic_id": name, "lesion_id": f"HAM_{i // 2}"})
+        with open(root / folder / "labels.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, ["isic_id", "lesion_id"])
+            w.writeheader()
+            w.writerows(rows)
+
+
+def test_file_listing_split_equals_the_loaded_split(tmp_path):
+    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+    from nets.training.splits_2d import split_files_2d, train_val_split_2d
+    _tiny_skin_tree(tmp_path)
+    ds, tr, va = train_val_split_2d("skin", tmp_path, CONFIGS[DEFAULT_MODEL_FOR_TASK["skin"]])
+    trf, vaf = split_files_2d("skin", tmp_path)
+    assert [str(f) for f in vaf] == [ds.files[i] for i in va] and [str(f) for f in trf] == [ds.files[i] for i in tr]
+    assert len(ds.files) == 100 and len(va) > 0
+    assert not {ds.groups[i] for i in tr} & {ds.groups[i] for i in va}

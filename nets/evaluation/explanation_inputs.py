@@ -16,13 +16,11 @@ DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
 
 def validation_images(task: str, n: int, data_dir=None, seed: int = 0) -> list:
     """n random images of the model's validation split: dicts with x (1, C, H, W), label, file, image (uint8)."""
-    from nets.training.group_split import group_split
-    from nets.training.train_image_classifier import load_task_data
+    from nets.training.splits_2d import train_val_split_2d
     from nets.transforms.image_to_tensor import image_to_tensor
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
-    root = Path(data_dir or SHARED_DATA / DATA_DIRS[task])
-    ds = load_task_data(task, root, cfg, progress=False)
-    _, va = group_split(ds.groups, ds.labels, 0.2, 0)  # val_fraction and seed as in the cards' split
+    root = Path(data_dir).parent if data_dir else SHARED_DATA  # data_dir: the task's folder in the shared data
+    ds, _, va = train_val_split_2d(task, root, cfg)  # the cards' split (nets/training/splits_2d.py)
     pick = np.random.default_rng(seed).permutation(va)[:n]
     return [{"x": image_to_tensor(ds.images[i], cfg.input), "label": int(ds.labels[i]), "file": ds.files[i],
              "image": ds.images[i]} for i in pick]

@@ -7,7 +7,7 @@ sees a validation image and old and new models are compared on the same held-out
   that is also in `skin_ham10000/` follows it; lesions only in `skin_ham10000/` are split by `group_split` on
   their own (stratified on the lesion's label).
 Stable names (another branch trains on exactly these splits): chest_split, skin_split, load_chest_set,
-load_skin_set, train_val_split_2d, image_source.
+load_skin_set, train_val_split_2d, image_source, split_files_2d.
 """
 from __future__ import annotations
 
@@ -99,3 +99,40 @@ def train_val_split_2d(task: str, data_root, cfg, progress: bool = False, val_fr
         raise ValueError(f"no 2D split for task {task!r}")
     assert not set(ds.groups[tr]) & set(ds.groups[va]), "group leakage"
     return ds, tr, va
+
+
+def list_files_2d(task: str, data_root):
+    """(files, labels, groups) as the loaders above list them (class folders in the config's order, sorted names,
+    exact duplicates dropped, first copy kept), without decoding any image."""
+    import hashlib
+    from nets.data.image_folder import IMAGE_SUFFIXES
+    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+    classes = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]].classes
+    folders = (CHEST_FOLDER,) if task == "chest" else SKIN_FOLDERS
+    files, labels, groups, seen = [], [], [], set()
+    for name in folders:
+        root = Path(data_root) / name
+        base = root / "train" if task == "chest" else root / "images"
+        lesions = skin_groups(root) if task == "skin" else {}
+        for ci, c in enumerate(classes):
+            for p in sorted((base / c).iterdir()) if (base / c).is_dir() else []:
+                if p.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                h = hashlib.md5(p.read_bytes()).hexdigest()
+                if h in seen:
+                    continue
+                seen.add(h)
+                files.append(p)
+                labels.append(ci)
+                groups.append(chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem))
+    return files, np.array(labels, dtype=np.int64), np.array(groups)
+
+
+def split_files_2d(task: str, data_root, val_fraction: float = 0.2, seed: int = 0):
+    """(train_files, val_files): the same split as train_val_split_2d, from the file listing alone."""
+    files, labels, groups = list_files_2d(task, data_root)
+    if task == "chest":
+        tr, va = chest_split(groups, labels, val_fraction, seed)
+    else:
+        tr, va = skin_split(groups, labels, [image_source(f) for f in files], val_fraction, seed)
+    return [files[i] for i in tr], [files[i] for i in va]

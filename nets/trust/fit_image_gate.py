@@ -17,7 +17,6 @@ REFUSE_FACTOR = 2.0  # refuse only beyond twice the farthest in-distribution val
 
 DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
 CROSS_TASK_IMAGES = 80
-HAM_VALIDATION = 400  # skin: HAM10000 photos (first half by lesion) added to the validation images  # the other task's images, half validation, half test
 METHODS = ("mahalanobis_all_layers", "mahalanobis_penultimate", "knn_penultimate", "energy")
 
 
@@ -98,16 +97,18 @@ def _forward(module, arrays, contract):
 
 
 def ham10000_halves(data: Path) -> tuple:
-    """skin_ham10000 photos (never read by training; another resize) split by lesion into two halves: the first
-    joins the validation images the thresholds are chosen on, the second is only reported."""
+    """The skin_ham10000 photos of the skin validation split (nets.training.splits_2d: training never read them;
+    another resize) split by lesion into two halves: the first joins the validation images the thresholds are
+    chosen on, the second is only reported."""
     import csv
     import hashlib
+    from nets.training.splits_2d import split_files_2d
     root = data / "skin_ham10000"
     if not (root / "labels.csv").exists():
         return [], []
     with open(root / "labels.csv", newline="") as f:
         lesion = {r["isic_id"]: r["lesion_id"] or r["isic_id"] for r in csv.DictReader(f)}
-    files = sorted((root / "images").glob("*/*.jpg"))
+    files = sorted(p for p in split_files_2d("skin", data)[1] if "skin_ham10000" in p.parts)
     half = lambda p: int(hashlib.md5(lesion.get(p.stem, p.stem).encode()).hexdigest(), 16) % 2
     a, b = [p for p in files if half(p) == 0], [p for p in files if half(p) == 1]
     random.Random(0).shuffle(a)
@@ -137,24 +138,21 @@ def extra_in_distribution(task: str, data: Path, contract: dict, n: int = 300) -
 
 def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sample: int = 2000) -> dict:
     from nets.registry import ModelRegistry
-    from nets.training.group_split import group_split
     from nets.model_card import card_path_for, sha256_file
-    from nets.training.train_image_classifier import load_task_data
+    from nets.training.splits_2d import train_val_split_2d
     m = ModelRegistry().get(task=task, weights=weights)
     cfg, c = m.config, m.config.input
     card_file = card_path_for(Path(m.weights_path))
     split = json.loads(card_file.read_text()).get("split", {})
-    ds = load_task_data(task, data / DATA_DIRS[task], cfg, progress=False)
-    tr, va = group_split(ds.groups, ds.labels, split.get("val_fraction", 0.2), split.get("seed", 0))
+    ds, tr, va = train_val_split_2d(task, data, cfg, val_fraction=split.get("val_fraction", 0.2),
+                                    seed=split.get("seed", 0))
+    if task == "skin":  # the second half of the HAM10000 validation photos is only reported (extra_in_distribution)
+        held = {p.name for p in ham10000_halves(data)[1]}
+        va = np.array([i for i in va if Path(ds.files[i]).name not in held])
     tr_fit = np.random.default_rng(0).permutation(tr)[:train_sample]
     train = (*fd.batched_logits_and_features(m.module, ds.images[tr_fit], c), ds.labels[tr_fit])
     val = fd.batched_logits_and_features(m.module, ds.images[va], c)
     val_items = [("validation", Path(ds.files[i]).name, image_statistics(_open(ds.files[i])), None) for i in va]
-    if task == "skin":  # other photos of the same kind (another resize) join the threshold choice
-        more = _items(ham10000_halves(data)[0][:HAM_VALIDATION], "ham10000_first_half", c)
-        mo = _forward(m.module, [x[3] for x in more], c)
-        val = (np.concatenate([val[0], mo[0]]), np.concatenate([val[1], mo[1]]))
-        val_items += more
     colour = colour_thresholds(task, np.array([s[2]["colourfulness"] for s in val_items]))
     ood = ood_sets(task, corpus, data, c)
     ood_fw = {k: _forward(m.module, [x[3] for x in ood[k]], c) for k in ("validation", "test")}
@@ -180,8 +178,9 @@ def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sam
                              "images' scores, refuse beyond %.0fx the largest; colour limits from the validation "
                              "images' range; method = the one refusing or flagging most of the corpus's validation "
                              "part%s" % (len(tr_fit), FLAG_QUANTILE * 100, REFUSE_FACTOR,
-                                         "; skin: validation images = the validation split plus %d HAM10000 photos "
-                                         "(first half by lesion)" % HAM_VALIDATION if task == "skin" else "")),
+                                         "; skin: validation images = the validation split of both skin folders "
+                                         "(nets.training.splits_2d) less the second half by lesion of its HAM10000 "
+                                         "photos, which is only reported" if task == "skin" else "")),
               "in_distribution_validation": _summary(rates(g, val_items, *val)),
               "in_distribution_extra": _summary(rates(g, extra, *extra_fw)) if extra else None,
               "ood_validation": _summary(rates(g, ood["validation"], *ood_fw["validation"])),
@@ -204,7 +203,10 @@ def _summary(r: dict) -> dict:
 
 
 def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
-    """Temperature scaling, or BCTS (temperature + class offsets) when its cross-fitted ECE is lower by 0.005."""
+    """Temperature scaling, or BCTS (temperature + class offsets) when its cross-fitted ECE is lower by 0.005.
+    A model with a decision threshold folded into its bias (card `decision_prior`, e.g. chest) keeps it."""
+    if (json.loads(card_file.read_text()).get("decision_prior") or {}).get("logit_offsets") is not None:
+        return _calibration_keeping_offsets(task, logits, labels, groups, m, card_file)
     cf_t, cf_b = (ts.cross_fitted_ece(logits, labels, groups, with_bias=w) for w in (False, True))
     if cf_b < cf_t - 0.005:
         t, bias = ts.fit_bias_temperature(logits, labels)
@@ -226,6 +228,28 @@ def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
             "cross_fitted_ece_candidates": {"temperature": round(cf_t, 4), "temperature_and_class_bias": round(cf_b, 4)},
             "nll_before": round(ts.nll(logits, labels, 1.0), 4),
             **ts.decisions(ts.calibrated(logits, 1.0), ts.calibrated(logits, t, bias), labels),
+            "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
+            "logits": "one forward pass, no test-time augmentation (as the service answers)",
+            "command": f"python -m nets.fit_trust {task}"}
+
+
+def _calibration_keeping_offsets(task, logits, labels, groups, m, card_file) -> dict:
+    """One temperature on the logits as they are (threshold folded in): dividing by T > 0 keeps every argmax, so
+    the decision stays at the threshold chosen on validation; no class offsets (they would move it)."""
+    z = np.asarray(logits, np.float64)
+    t = ts.fit_temperature(z, labels)
+    before, after = (ts.reliability(ts.calibrated(z, tt), labels) for tt in (1.0, t))
+    plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
+    png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
+                                      f"{m.name}: validation, {len(labels)} images")
+    return {"method": ("temperature scaling (one T), NLL on the validation split, of the logits with the decision "
+                       "threshold folded in (decision_prior): T keeps every decision"),
+            "temperature": round(t, 4), "class_bias": None, "prior_offsets_kept": False,
+            "n_validation": int(len(labels)), "ece_before": round(before["ece"], 4),
+            "ece_after": round(after["ece"], 4),
+            "ece_after_cross_fitted": round(ts.cross_fitted_ece(z, labels, groups), 4),
+            "nll_before": round(ts.nll(z, labels, 1.0), 4),
+            **ts.decisions(ts.calibrated(z, 1.0), ts.calibrated(z, t), labels),
             "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
             "logits": "one forward pass, no test-time augmentation (as the service answers)",
             "command": f"python -m nets.fit_trust {task}"}

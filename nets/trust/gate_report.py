@@ -30,29 +30,10 @@ def _tally(results: dict) -> dict:
 
 
 def validation_files(task: str, data: Path) -> list:
-    """The files of a 2D model's validation split, exactly as the training code splits them (same listing, exact
-    duplicates dropped, groups by patient / lesion, nets.training.group_split with the card's seed), without
-    decoding any image."""
-    import hashlib
-    import numpy as np
-    from nets.data.image_folder import IMAGE_SUFFIXES, chest_patient_id, skin_groups
-    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
-    from nets.training.group_split import group_split
-    root = data / ("chest_xray" if task == "chest" else "skin_lesions")
-    base = root / "train" if task == "chest" else root / "images"
-    lesions = skin_groups(root) if task == "skin" else {}
-    files, labels, seen = [], [], set()
-    for ci, c in enumerate(CONFIGS[DEFAULT_MODEL_FOR_TASK[task]].classes):
-        for p in sorted((base / c).iterdir()) if (base / c).is_dir() else []:
-            if p.suffix.lower() in IMAGE_SUFFIXES:
-                h = hashlib.md5(p.read_bytes()).hexdigest()
-                if h not in seen:
-                    seen.add(h)
-                    files.append(p)
-                    labels.append(ci)
-    groups = [chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem) for p in files]
-    _, va = group_split(np.array(groups), np.array(labels), 0.2, 0)
-    return [files[i] for i in va]
+    """The files of a 2D model's validation split, exactly as the training code splits them
+    (nets.training.splits_2d), without decoding any image."""
+    from nets.training.splits_2d import split_files_2d
+    return split_files_2d(task, data)[1]
 
 
 def in_distribution_files(data: Path) -> dict:
