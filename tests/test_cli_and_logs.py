@@ -115,13 +115,14 @@ def test_train_mri_cli_prints_one_json_and_writes_a_card(tmp_path):
 
 def test_train_mri_fine_tune_records_where_it_started(tmp_path):
     """--init / --full-nuisance / --mechanisms: the card says which weights the run started from (sha256 and that
-    stage's recipe), so a chain of stages can be reproduced."""
+    stage's recipe), so a chain of stages can be reproduced (--no-final-eval: the other two runs cover the
+    held-out evaluation)."""
     need_shared("brain_t1")
     from nets.training.model_card import sha256_file
     init = ROOT / "data" / "model_save" / "brain_atrophy_3dcnn.pt"
     r = subprocess.run([sys.executable, "-m", "nets.train", "mri", "--limit", "4", "--epochs", "1", "--variants", "1",
                         "--init", str(init), "--full-nuisance", "--mechanisms", "push,radial", "--anatomy-warp", "2",
-                        "--out", str(tmp_path / "f.pt"), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                        "--no-final-eval", "--out", str(tmp_path / "f.pt"), "--no-progress"], cwd=ROOT, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     t = json.loads(Path(json.loads(r.stdout)["card"]).read_text())["training"]

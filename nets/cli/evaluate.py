@@ -41,8 +41,9 @@ def main(argv=None):
     elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
         from nets.evaluation.brain_stage import evaluate_brain_model
-        brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress)
-        subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects") or list(brains)
+        subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects")
+        brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress, only=subs)  # None: all
+        subs = subs or list(brains)
         res = evaluate_brain_model(m.module, brains, subs, seed=2024, reps=1, progress=not a.no_progress,
                                    plot_dir=out, data_dir=a.data or SHARED_DATA, lrp_rule=a.lrp_rule)
     else:

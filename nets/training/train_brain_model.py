@@ -38,8 +38,8 @@ def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
     repetitions as at the end of training) and write it into its card and plots: for cards written before a metric
     existed. The weights and their sha256 are untouched."""
     weights = Path(loaded.weights_path)
-    brains = load_subjects(data_dir, progress)
     val_s = loaded.card["split"]["val_subjects"]
+    brains = load_subjects(data_dir, progress, only=val_s)  # only these: the others would be preprocessed for nothing
     ev = evaluate_brain_model(loaded.module, brains, val_s, seed=CARD_EVAL_SEED, reps=card_eval_reps(len(val_s)),
                               faithfulness=True, progress=progress,
                               plot_dir=weights.parent / (weights.stem + "_plots"), data_dir=data_dir)
