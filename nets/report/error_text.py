@@ -5,6 +5,7 @@ from __future__ import annotations
 ERRORS_ZH = {
     "invalid_input": "该输入无法分析。",
     "empty_file": "文件是空的。",
+    "invalid_age": "年龄必须是 0 到 120 之间的年数（可以不填）。",
     "file_too_large": "文件太大。",
     "unsupported_format": "不支持的文件格式：请上传 NIfTI 体数据（.nii、.nii.gz）或 JPEG/PNG/DICOM 图像。",
     "corrupt_file": "文件已损坏或不完整，无法读取。",
