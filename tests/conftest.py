@@ -98,3 +98,13 @@ def server(tmp_path_factory):
     """The real app, started as a user would (python demo01.py)."""
     with running_app(tmp_path_factory.mktemp("server")) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one torch thread for the module (two threads on a busy 2-core machine were 10x slower)."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

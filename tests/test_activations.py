@@ -13,14 +13,7 @@ from nets.interpret.activations import LayerActivations, result_activations
 from nets.networks import BrainCNN3D, SmallConvNeXt2D, SmallResNet2D
 from nets.render.activation_grid import save_stage_grids
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread (two threads on a busy 2-core machine were 10x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_2d_stages_give_the_top_k_maps_strongest_first():

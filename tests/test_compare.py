@@ -12,14 +12,7 @@ from nets.model_comparison import compare_models, expected_calibration_error, va
 from nets.model_configs import CONFIGS
 from nets.registry import LoadedModel
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread (two threads on a busy 2-core machine were 10x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _folder(root, n_patients=12):

@@ -12,14 +12,7 @@ from nets.transforms.image_to_tensor import image_to_tensor
 CONTRACT = {"mode": "L", "size": 16, "mean": [0.5], "std": [0.25]}
 CLASSES = ["NORMAL", "PNEUMONIA"]
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread (two threads on a busy 2-core machine were 10x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(n, seed):
