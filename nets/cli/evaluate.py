@@ -41,8 +41,11 @@ def main(argv=None):
     elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
         from nets.evaluation.brain_stage import evaluate_brain_model
-        subs = a.subjects.split(",") if a.subjects else m.card.get("split", {}).get("val_subjects")
-        brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress, only=subs)  # None: all
+        split = m.card.get("split", {})
+        subs = a.subjects.split(",") if a.subjects else split.get("val_subjects")
+        # those subjects and the card's training ones (the occlusion check's reference); no card split: all brains
+        only = None if subs is None else subs + [s for s in split.get("train_subjects", []) if s not in subs]
+        brains = load_subjects(a.data or SHARED_DATA, progress=not a.no_progress, only=only)
         subs = subs or list(brains)
         res = evaluate_brain_model(m.module, brains, subs, seed=2024, reps=1, progress=not a.no_progress,
                                    plot_dir=out, data_dir=a.data or SHARED_DATA, lrp_rule=a.lrp_rule)

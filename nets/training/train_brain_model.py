@@ -38,8 +38,10 @@ def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
     repetitions as at the end of training) and write it into its card and plots: for cards written before a metric
     existed. The weights and their sha256 are untouched."""
     weights = Path(loaded.weights_path)
-    val_s = loaded.card["split"]["val_subjects"]
-    brains = load_subjects(data_dir, progress, only=val_s)  # only these: the others would be preprocessed for nothing
+    split = loaded.card["split"]
+    val_s = split["val_subjects"]
+    # the card's own subjects only (the training ones are the occlusion check's reference): not all 97 brains
+    brains = load_subjects(data_dir, progress, only=val_s + list(split.get("train_subjects", [])))
     ev = evaluate_brain_model(loaded.module, brains, val_s, seed=CARD_EVAL_SEED, reps=card_eval_reps(len(val_s)),
                               faithfulness=True, progress=progress,
                               plot_dir=weights.parent / (weights.stem + "_plots"), data_dir=data_dir)
