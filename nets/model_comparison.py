@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nets.data.image_folder import IMAGE_SUFFIXES, chest_patient_id, skin_groups
 from nets.io.image_loader import load_image_array
-from nets.training.splits_2d import CHEST_FOLDER, SKIN_FOLDERS, chest_split, skin_split
+from nets.training.splits_2d import chest_split, image_source, list_files_2d, skin_split
 from nets.training.metrics import classification_metrics, roc_points
 from nets.transforms.image_to_tensor import image_to_tensor
 
@@ -36,47 +35,10 @@ class ValidationSplit:
         return self.description["files_sha256"]
 
 
-def _class_files(root: Path, classes) -> tuple:
-    """(files, labels) of one folder in the order the trainer lists them (nets/data/image_folder.load_image_folder)."""
-    base = root / "images" if (root / "images").is_dir() else root
-    if (root / "train").is_dir() and not any((root / c).is_dir() for c in classes):
-        base = root / "train"
-    files, labels = [], []
-    for ci, c in enumerate(classes):
-        d = base / c
-        for p in sorted(d.iterdir()) if d.is_dir() else []:
-            if p.suffix.lower() in IMAGE_SUFFIXES:
-                files.append(p)
-                labels.append(ci)
-    return files, labels
-
-
-def _task_files(task: str, data_root: Path, classes) -> tuple:
-    """(files, labels, groups, sources) as nets/training/splits_2d.py loads them, exact duplicates out (first kept)."""
-    folders = [CHEST_FOLDER] if task == "chest" else list(SKIN_FOLDERS)
-    files, labels, groups, sources, seen = [], [], [], [], set()
-    for name in folders:
-        root = data_root / name
-        if not root.is_dir():
-            continue
-        lesions = skin_groups(root) if task == "skin" else {}
-        for p, y in zip(*_class_files(root, classes)):
-            h = hashlib.md5(p.read_bytes()).hexdigest()
-            if h in seen:
-                continue
-            seen.add(h)
-            files.append(p)
-            labels.append(y)
-            groups.append(chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem))
-            sources.append(name)
-    if not files:
-        raise FileNotFoundError(f"no {task} images under {data_root} ({', '.join(folders)})")
-    return files, np.array(labels, np.int64), np.array(groups), np.array(sources)
-
-
 def split_files(task: str, data_root, classes, val_fraction: float = 0.2, seed: int = 0) -> tuple:
     """(files, labels, sources, train_idx, val_idx) of nets/training/splits_2d.py's split, without decoding images."""
-    files, labels, groups, sources = _task_files(task, Path(data_root), classes)
+    files, labels, groups = list_files_2d(task, data_root, classes)
+    sources = np.array([image_source(f) for f in files])
     if task == "chest":
         tr, va = chest_split(groups, labels, val_fraction, seed)
     else:

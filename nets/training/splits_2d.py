@@ -101,18 +101,22 @@ def train_val_split_2d(task: str, data_root, cfg, progress: bool = False, val_fr
     return ds, tr, va
 
 
-def list_files_2d(task: str, data_root):
+def list_files_2d(task: str, data_root, classes=None):
     """(files, labels, groups) as the loaders above list them (class folders in the config's order, sorted names,
-    exact duplicates dropped, first copy kept), without decoding any image."""
+    exact duplicates dropped, first copy kept), without decoding any image. A folder without train/ (chest) or
+    images/ (skin) holds the class folders itself (small test folders)."""
     import hashlib
     from nets.data.image_folder import IMAGE_SUFFIXES
     from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
-    classes = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]].classes
+    classes = classes or CONFIGS[DEFAULT_MODEL_FOR_TASK[task]].classes
     folders = (CHEST_FOLDER,) if task == "chest" else SKIN_FOLDERS
     files, labels, groups, seen = [], [], [], set()
     for name in folders:
         root = Path(data_root) / name
+        if not root.is_dir():
+            continue
         base = root / "train" if task == "chest" else root / "images"
+        base = base if base.is_dir() else root
         lesions = skin_groups(root) if task == "skin" else {}
         for ci, c in enumerate(classes):
             for p in sorted((base / c).iterdir()) if (base / c).is_dir() else []:
@@ -125,6 +129,8 @@ def list_files_2d(task: str, data_root):
                 files.append(p)
                 labels.append(ci)
                 groups.append(chest_patient_id(p.name) if task == "chest" else lesions.get(p.stem, p.stem))
+    if not files:
+        raise FileNotFoundError(f"no {task} images under {data_root} ({', '.join(folders)})")
     return files, np.array(labels, dtype=np.int64), np.array(groups)
 
 
