@@ -6,8 +6,6 @@ without explanation (one forward pass) to record the model's answer beside the l
 store is full), 503 (queue full), 500 (a bug)."""
 from __future__ import annotations
 
-import tornado.httputil
-
 from gui.api_base import ApiError
 from gui.server import PredictHandler
 from nets import service
@@ -29,20 +27,15 @@ def _record(raw, res, label, run_id):
 class FeedbackHandler(PredictHandler):
     action = "api_feedback"
 
+    form_fields = ("task", "model", "label", "run_id")
+    missing_file_message = "POST a multipart form with a 'file' field and a 'label' field."
+
     def _fields(self):
-        files, args = {}, {}
-        try:
-            tornado.httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body(), args,
-                                                  files, self.request.headers)
-        except tornado.httputil.HTTPInputError as e:
-            raise ApiError(400, "malformed_request", f"The request body is not a valid multipart form ({e}).")
-        if not files.get("file"):
-            raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field and a 'label' field.")
-        fields = {k: args[k][0].decode("utf-8", "replace").strip() or None
-                  for k in ("task", "model", "label", "run_id") if k in args}
+        raw, _, fields = self._form()
+        fields = {k: v.strip() or None for k, v in fields.items() if v}
         if not fields.get("label"):
             raise ApiError(400, "missing_label", "POST a 'label' field: one of the task's classes.")
-        return files["file"][0]["body"], fields
+        return raw, fields
 
     async def post(self):
         """The form -> nets.service.analyse_async (no explanation, forced past the gate: the label is about this

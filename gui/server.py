@@ -50,6 +50,9 @@ class PredictHandler(JsonHandler):
         self.set_status(status)
         self.write({"error": code, "message": message})
 
+    form_fields = ("task", "target", "model", "force", "age")  # the text fields read besides `file`
+    missing_file_message = "POST a multipart form with a 'file' field."
+
     def _form(self):
         """(file bytes, file name, fields) from the multipart body, or a JSON 400."""
         files, args = {}, {}
@@ -62,9 +65,8 @@ class PredictHandler(JsonHandler):
             if any(c in f["filename"] for c in BAD_FILENAME_CHARS):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
         if not files.get("file"):
-            raise ApiError(400, "missing_file", "POST a multipart form with a 'file' field.")
-        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in ("task", "target", "model", "force", "age")
-                  if k in args}
+            raise ApiError(400, "missing_file", self.missing_file_message)
+        fields = {k: args[k][0].decode("utf-8", "replace") or None for k in self.form_fields if k in args}
         return files["file"][0]["body"], files["file"][0]["filename"], fields
 
     action = "api_predict"  # the visit log's action
