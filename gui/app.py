@@ -196,9 +196,7 @@ def show_result(ctx, res, focus="result"):
             out.put_info(f"{t('scope', ctx.lang)}: {j['scope'].get(ctx.lang) or j['scope'].get('en')}")
         if m.config.notice:
             out.put_info(model_notice(m.name, m.config.notice, ctx.lang))
-        if j["decision_prior"]:
-            c, p = max(j["decision_prior"].items(), key=lambda kv: kv[1])
-            out.put_info(t("prior_note", ctx.lang, c=c, p=p))
+        put_operating_point(ctx, m, j)
         for w in j["warnings"]:
             out.put_warning(f"{t('warning', ctx.lang)}: {warning_text(w, ctx.lang)}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
@@ -240,6 +238,16 @@ def put_again(ctx, scope=None):
     if ctx.again is not None:
         out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
                         onclick=lambda _: ctx.again.set(), scope=scope)
+
+
+def put_operating_point(ctx, m, j):
+    """How the model decides, when its card sets it: a decision threshold (chest) or a class prior (MRI)."""
+    th = m.card.get("decision_threshold")
+    if th:
+        out.put_info(t("threshold_note", ctx.lang, c=th["class"], p=th["threshold"], s=th["target_sensitivity"]))
+    elif j["decision_prior"]:
+        c, p = max(j["decision_prior"].items(), key=lambda kv: kv[1])
+        out.put_info(t("prior_note", ctx.lang, c=c, p=p))
 
 
 def put_headline(ctx, j, names):

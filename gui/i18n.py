@@ -40,6 +40,11 @@ TEXT = {
     "prior_note": {"en": "This model favours {c}: it names a disease stage only when the changes are clear, so mild "
                          "changes read as {c} (it assumes {p:.0%} of the brains it sees are {c}).",
                    "zh": "该模型偏向 {c}：只有变化明显时才判为疾病阶段，轻微变化会判为 {c}（它假定 {p:.0%} 的脑扫描属于 {c}）。"},
+    "threshold_note": {"en": "This model answers {c} from a probability of {p:.0%} on: the threshold chosen on "
+                             "validation films (with shifted copies) to find at least {s:.0%} of {c} cases, at the "
+                             "cost of some false alarms. The probabilities below include this shift: 50% there is this threshold.",
+                       "zh": "本模型在 {c} 概率达到 {p:.0%} 时即判为 {c}：该阈值在验证集胸片（含变换后的副本）上选定，"
+                             "以找出至少 {s:.0%} 的 {c} 病例，代价是部分误报。下方概率已包含此调整：其中的 50% 即对应该阈值。"},
     "occlusion": {"en": "Which regions would change the answer? (occlusion)", "zh": "哪些脑区会改变结果？（遮挡分析）"},
     "error": {"en": "This input cannot be analysed", "zh": "无法分析该输入"},
     "internal_error": {"en": "Something went wrong on our side while analysing this file. It has been logged; "

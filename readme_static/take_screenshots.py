@@ -50,6 +50,15 @@ def phone(browser, url):
     page.close()
 
 
+def phone_zh(browser, url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    page.goto(url)
+    page.get_by_role("button", name="胸部 X 光示例").click()
+    _ready(page, "下载")
+    page.screenshot(path=str(OUT / "page_phone_zh.png"))
+    page.close()
+
+
 def batch(browser, url):
     tmp = Path(tempfile.mkdtemp())
     bad = tmp / "not_an_image.png"
@@ -79,7 +88,7 @@ def error(browser, url):
     page.close()
 
 
-SHOTS = {"demo": demo, "zh": chinese, "phone": phone, "batch": batch, "error": error}
+SHOTS = {"demo": demo, "zh": chinese, "phone": phone, "phone_zh": phone_zh, "batch": batch, "error": error}
 
 
 def main():

@@ -158,3 +158,20 @@ def test_gate_reasons_inside_warnings_read_in_chinese():
     zh = warning_text(w, "zh")
     assert zh == "对该模型来说这是不寻常的输入（其特征与训练图像不同寻常（得分 943 > 392）；图像带有一些颜色（色彩度 12））：请谨慎看待结果。"
     assert "features" not in zh and warning_text(w, "en") == w
+
+
+def test_a_model_with_a_decision_threshold_states_it_instead_of_a_brain_prior(monkeypatch):
+    """The chest card folds a decision threshold into the weights (decision_prior): the page must say "threshold",
+    not the MRI sentence about brain scans and disease stages."""
+    from types import SimpleNamespace
+    import gui.app as app
+    shown = []
+    monkeypatch.setattr(app.out, "put_info", lambda text: shown.append(text))
+    ctx = SimpleNamespace(lang="zh")
+    chest = SimpleNamespace(card={"decision_threshold": {"class": "PNEUMONIA", "threshold": 0.236,
+                                                         "target_sensitivity": 0.95}})
+    app.put_operating_point(ctx, chest, {"decision_prior": {"NORMAL": 0.236, "PNEUMONIA": 0.764}})
+    assert len(shown) == 1 and "24%" in shown[0] and "脑" not in shown[0]
+    mri = SimpleNamespace(card={})
+    app.put_operating_point(ctx, mri, {"decision_prior": {"CN": 0.36, "AD": 0.16}})
+    assert "脑扫描" in shown[1]
