@@ -16,7 +16,7 @@ def test_ridge_recovers_a_linear_age_signal():
     rng = np.random.default_rng(0)
     age = rng.uniform(20, 80, 60)
     x = rng.normal(size=(60, 500)) + np.outer(age - 50, rng.normal(size=500)) * 0.05
-    m = fit_ridge(x[:40], age[:40], block=2, alpha=0.1)
+    m = fit_ridge(x[:40], age[:40], alpha=0.1)
     assert np.mean(np.abs(m.predict(x[40:]) - age[40:])) < 5
 
 
@@ -46,9 +46,36 @@ def test_gap_words_follow_the_validation_error():
 
 def _tiny_model(years_per_unit=10.0):
     from nets.inference.brain_age_features import feature_mask
+    from nets.networks.ridge_age import RidgeAge
     n = int(feature_mask(4).sum())
-    return BrainAgeModel(np.full(n, years_per_unit / n, np.float32), np.zeros(n, np.float32),
-                         np.ones(n, np.float32), 40.0, 4, 0.5, 25.0, 8.0, 0.9, 5.0, 4.0, {"name": "t"})
+    member = RidgeAge("gm_blocks", 4, 0.1, np.zeros(n, np.float32), np.ones(n, np.float32),
+                      np.full(n, years_per_unit / n, np.float32), 40.0)
+    return BrainAgeModel((member,), 0.5, 25.0, 8.0, 0.9, 5.0, 4.0, {"name": "t"})
+
+
+def test_histogram_feature_ignores_background_and_the_mask_rim():
+    """Skull-stripped zeros and the template mask's rim (IXI skull) do not move the histogram."""
+    from nets.inference.brain_age_features import histogram_region, intensity_histogram
+    from nets.transforms.brain_preprocessing import model_mask
+    img = np.where(model_mask(), 0.6, 0.0).astype(np.float32)
+    h = intensity_histogram(img, 20)
+    assert h.sum() == pytest.approx(1.0) and h.argmax() == int((0.6 - 0.02) / (1.08 / 20))
+    stripped = img.copy()
+    stripped[model_mask() & ~histogram_region()] = 0.0  # zeros in the rim
+    bright = img.copy()
+    bright[model_mask() & ~histogram_region()] = 1.0  # skull-like rim
+    assert np.allclose(intensity_histogram(stripped, 20), h) and np.allclose(intensity_histogram(bright, 20), h)
+    holes = img.copy()
+    holes[::3] = 0.0  # background zeros inside are left out, not counted as CSF
+    assert np.allclose(intensity_histogram(holes, 20), h)
+
+
+def test_model_averages_its_members():
+    m = _tiny_model()
+    img = np.zeros((80, 96, 80), np.float32)
+    from dataclasses import replace
+    two = replace(m, members=m.members + (replace(m.members[0], intercept=60.0),))
+    assert two.years(img) == pytest.approx(50.0)
 
 
 def test_result_carries_interval_and_gap():

@@ -17,6 +17,12 @@ def record(loaded, keys: tuple, value: dict, module: str) -> str:
         for k in keys[:-1]:
             node = node.setdefault(k, {})
         node[keys[-1]] = value
+        if keys[0] in card.get("superseded_by_retraining", []):  # measured again on these weights
+            card["superseded_by_retraining"].remove(keys[0])
+            if not card["superseded_by_retraining"]:
+                del card["superseded_by_retraining"]
+        if isinstance(card.get(keys[0]), dict):
+            card[keys[0]].pop("stale", None)
         if card is not loaded.card:
             cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
     return str(cp)

@@ -1,4 +1,4 @@
-"""Brain age at inference: the committed ridge model (data/model_save/brain_age_ridge.npz, card beside it) on the
+"""Brain age at inference: the committed ridge models (data/model_save/brain_age_ridge.npz, card beside it) on the
 engine-grid image, its bias correction, a validated interval, and - when the person's age is given - the gap and
 what it means, with the model's validation error beside it."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from nets import PROJECT_ROOT
 from nets.errors import InvalidAgeError
-from nets.inference.brain_age_features import age_features
+from nets.inference.brain_age_features import features
 
 WEIGHTS = PROJECT_ROOT / "data" / "model_save" / "brain_age_ridge.npz"
 MIN_AGE, MAX_AGE = 0.0, 120.0
@@ -20,11 +20,7 @@ MIN_AGE, MAX_AGE = 0.0, 120.0
 
 @dataclass(frozen=True)
 class BrainAgeModel:
-    weights: np.ndarray
-    mean: np.ndarray
-    scale: np.ndarray
-    intercept: float
-    block: int
+    members: tuple  # nets.networks.ridge_age.RidgeAge, averaged
     slope: float
     offset: float
     half_width: float
@@ -35,7 +31,7 @@ class BrainAgeModel:
 
     def years(self, image: np.ndarray) -> float:
         """The raw estimate (no age needed)."""
-        return float(((age_features(image, self.block) - self.mean) / self.scale) @ self.weights + self.intercept)
+        return float(np.mean([m.predict(features(m.kind, m.param, image))[0] for m in self.members]))
 
     def corrected(self, years: float, age: float) -> float:
         """Beheshti et al. 2019: the estimate moved by the model's own bias at that age."""
@@ -44,15 +40,18 @@ class BrainAgeModel:
 
 @lru_cache(maxsize=2)
 def load_brain_age_model(path: str = str(WEIGHTS)) -> BrainAgeModel | None:
+    from nets.networks.ridge_age import RidgeAge
     p = Path(path)
     if not p.exists():
         return None
     d = np.load(p)
     card_path = p.with_suffix(".card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
-    return BrainAgeModel(d["weights"], d["mean"], d["scale"], float(d["intercept"]), int(d["block"]),
-                         float(d["slope"]), float(d["offset"]), float(d["half_width"]), float(d["interval_level"]),
-                         float(d["validation_mae"]), float(d["validation_gap_mae"]), card)
+    members = tuple(RidgeAge(str(d[f"m{i}_kind"]), int(d[f"m{i}_param"]), float(d[f"m{i}_alpha"]), d[f"m{i}_mean"],
+                             d[f"m{i}_scale"], d[f"m{i}_weights"], float(d[f"m{i}_intercept"]))
+                    for i in range(int(d["n_members"])))
+    return BrainAgeModel(members, float(d["slope"]), float(d["offset"]), float(d["half_width"]),
+                         float(d["interval_level"]), float(d["validation_mae"]), float(d["validation_gap_mae"]), card)
 
 
 def parse_age(value) -> float | None:

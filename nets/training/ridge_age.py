@@ -1,31 +1,18 @@
 """Ridge regression of age on brain-age features, solved in its dual form (subjects << features), with the
-hyper-parameters (block size, penalty) chosen by cross-validation inside the training subjects only."""
+hyper-parameters (feature parameter, penalty) chosen by cross-validation inside the training subjects only."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
+from nets.networks.ridge_age import RidgeAge
 from nets.training.brain_split import age_folds
 
-BLOCKS = (3, 4, 5)  # 6, 8, 10 mm cubes
-ALPHAS = (0.001, 0.01, 0.1, 1.0)  # penalty relative to the mean kernel diagonal
+# per feature kind: the parameters tried (gm_blocks: 6, 8, 10 mm cubes; intensity_histogram: bin counts)
+PARAMS = {"gm_blocks": (3, 4, 5), "intensity_histogram": (12, 20, 40)}
+ALPHAS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # penalty relative to the mean kernel diagonal
 
 
-@dataclass
-class RidgeAge:
-    block: int
-    alpha: float
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    intercept: float
-
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        return ((np.atleast_2d(features) - self.mean) / self.scale) @ self.weights + self.intercept
-
-
-def fit_ridge(x: np.ndarray, y: np.ndarray, block: int, alpha: float) -> RidgeAge:
+def fit_ridge(x: np.ndarray, y: np.ndarray, alpha: float, kind: str = "gm_blocks", param: int = 4) -> RidgeAge:
     """z-scored features; w = Z^T (Z Z^T + alpha * mean(diag) I)^-1 (y - mean y)."""
     mean = x.mean(0)
     scale = x.std(0) + 1e-3
@@ -33,29 +20,33 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, block: int, alpha: float) -> RidgeAg
     k = z @ z.T
     lam = alpha * float(np.mean(np.diag(k)))
     coef = np.linalg.solve(k + lam * np.eye(len(y)), y - y.mean())
-    return RidgeAge(block, alpha, mean.astype(np.float32), scale.astype(np.float32),
+    return RidgeAge(kind, int(param), float(alpha), mean.astype(np.float32), scale.astype(np.float32),
                     (z.T @ coef).astype(np.float32), float(y.mean()))
 
 
-def out_of_fold(feats: dict, ages: dict, subjects, block, alpha, k=5, seed=0) -> dict:
-    """{subject: prediction} with each subject predicted by a model fitted without its fold."""
+def stack(feats: dict, key: tuple, subjects) -> np.ndarray:
+    return np.stack([feats[key][s] for s in subjects])
+
+
+def out_of_fold(feats: dict, ages: dict, subjects, key: tuple, alpha, k=5, seed=0) -> dict:
+    """{subject: prediction} with each subject predicted by a model fitted without its fold; key = (kind, param)."""
     out = {}
     for fold in age_folds(subjects, ages, k, seed):
         fit_s = [s for s in subjects if s not in fold]
-        m = fit_ridge(np.stack([feats[block][s] for s in fit_s]), np.array([ages[s] for s in fit_s]), block, alpha)
-        out.update(zip(fold, m.predict(np.stack([feats[block][s] for s in fold])).tolist()))
+        m = fit_ridge(stack(feats, key, fit_s), np.array([ages[s] for s in fit_s]), alpha, *key)
+        out.update(zip(fold, m.predict(stack(feats, key, fold)).tolist()))
     return out
 
 
-def select_hyperparameters(feats: dict, ages: dict, subjects, k=5, seed=0) -> tuple:
-    """(block, alpha, table) with the lowest inner cross-validated MAE over `subjects`."""
+def select_hyperparameters(feats: dict, ages: dict, subjects, kind: str, k=5, seed=0) -> tuple:
+    """((kind, param), alpha, table) with the lowest inner cross-validated MAE over `subjects` for one kind."""
     table = {}
-    for block in BLOCKS:
+    for param in PARAMS[kind]:
         for alpha in ALPHAS:
-            oof = out_of_fold(feats, ages, subjects, block, alpha, k, seed)
-            table[(block, alpha)] = float(np.mean([abs(oof[s] - ages[s]) for s in subjects]))
-    block, alpha = min(table, key=table.get)
-    return block, alpha, table
+            oof = out_of_fold(feats, ages, subjects, (kind, param), alpha, k, seed)
+            table[(kind, param, alpha)] = float(np.mean([abs(oof[s] - ages[s]) for s in subjects]))
+    kind, param, alpha = min(table, key=table.get)
+    return (kind, param), alpha, table
 
 
 def fit_bias_correction(pred: np.ndarray, age: np.ndarray) -> tuple:

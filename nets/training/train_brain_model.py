@@ -47,7 +47,10 @@ def refresh_card_metrics(loaded, data_dir, progress=True) -> dict:
                               plot_dir=weights.parent / (weights.stem + "_plots"), data_dir=data_dir)
     cp = card_path_for(weights)
     card = json.loads(cp.read_text())
-    card.setdefault("metrics", {})["validation"] = ev
+    old = card.setdefault("metrics", {}).get("validation", {})
+    # keep what this evaluation does not compute (e.g. CN rate by age band); the stale-note goes
+    kept = {k: v for k, v in old.items() if k not in ev and k not in ("stale", "not_measured")}
+    card["metrics"]["validation"] = {**kept, **ev}
     cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
     return ev
 
