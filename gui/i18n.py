@@ -146,8 +146,8 @@ TEXT = {
                     "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
     "expl_worse": {"en": "the map's ranking is NOT better than random: read this map with caution",
                    "zh": "此图的排序并不比随机好：请谨慎看待此图"},
-    "expl_pixels": {"en": "the image (in 8 x 8 pixel squares, set to average grey)",
-                    "zh": "图像（以 8 x 8 像素方块为单位，设为平均灰度）"},
+    "expl_pixels": {"en": "the image (in 8 x 8 pixel squares, replaced by a blurred copy)",
+                    "zh": "图像（以 8 x 8 像素方块为单位，换成模糊后的图像）"},
     "expl_voxels": {"en": "the brain (in 8 mm cubes, replaced by a healthy template brain)",
                     "zh": "脑（以 8 mm 立方块为单位，换成健康模板脑）"},
     "expl_sanity_bad": {"en": "Warning: this method failed the randomisation check (Adebayo et al. 2018): with the "

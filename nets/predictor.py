@@ -422,11 +422,11 @@ class Predictor:
 
     def _faithfulness(self, result, a):
         """Deletion / insertion against a random order (nets/interpret/faithfulness.py); MRI: within the brain,
-        towards the MNI152 reference brain; 2D: towards the training mean. None for the raw-contract MRI model."""
-        from nets.interpret.faithfulness import deletion_insertion
+        towards the MNI152 reference brain; 2D: towards a blurred copy. None for the raw-contract MRI model."""
+        from nets.interpret.faithfulness import deletion_insertion, image_baseline
         x = result.handles.model_input.x
         if not result.is_volume:
-            return deletion_insertion(result.model.module, x, torch.zeros_like(x), a.map, a.target)
+            return deletion_insertion(result.model.module, x, image_baseline(x), a.map, a.target)
         if not result.on_mni_grid:
             return None
         ref = torch.from_numpy(self._reference_brain(None)[1])[None, None]

@@ -80,6 +80,19 @@ def test_deletion_is_faster_than_random_for_the_right_map_and_slower_for_the_inv
     assert bad["deletion_auc"] > bad["random_deletion_auc"]
 
 
+def test_blurred_baseline_keeps_the_mean_and_removes_the_detail():
+    """The 2D deletion baseline: a sharp square is smeared (no new edges), its mass kept; 'mean' is the zero image."""
+    from nets.interpret.faithfulness import image_baseline
+    x = torch.zeros(1, 1, 56, 56)
+    x[0, 0, 25:31, 25:31] = 1.0  # 6 px, three times the blur's sigma (56 / 28 = 2 px)
+    b = image_baseline(x)
+    assert b.shape == x.shape and abs(float(b.sum() - x.sum())) < 0.05 * float(x.sum())
+    assert float(b.max()) < 0.95 and float(b[0, 0, 23, 28]) > 0.05  # the edge is smeared outwards
+    assert torch.equal(image_baseline(x, "mean"), torch.zeros_like(x))
+    with pytest.raises(ValueError):
+        image_baseline(x, "noise")
+
+
 def test_sanity_check_flags_a_map_that_ignores_the_model_and_passes_the_gradient():
     model = tiny_resnet()
     inputs = [(torch.rand(1, 1, 32, 32), 1) for _ in range(2)]

@@ -17,9 +17,9 @@ from tqdm import tqdm
 from nets.cli_contract import JsonArgumentParser, run_cli
 
 
-def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True) -> dict:
+def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, baseline="blur") -> dict:
     from nets.interpret.attribution import map_function
-    from nets.interpret.faithfulness import deletion_insertion
+    from nets.interpret.faithfulness import deletion_insertion, image_baseline
     task = loaded.config.task
     rows = {m: [] for m in methods}
     fns = {m: map_function(m, task, reference, mask) for m in methods}
@@ -27,7 +27,7 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True) 
         x = item["x"]
         with torch.no_grad():
             target = int(loaded.module(x).argmax())
-        base = torch.zeros_like(x) if task != "mri" else torch.from_numpy(reference)[None, None]
+        base = image_baseline(x, baseline) if task != "mri" else torch.from_numpy(reference)[None, None]
         for m in methods:
             f = deletion_insertion(loaded.module, x, base, fns[m](loaded.module, x, target), target, region=mask)
             rows[m].append(f)
@@ -51,6 +51,9 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--methods", help="comma-separated (default: every method the model offers)")
     ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
+    ap.add_argument("--baseline", choices=["blur", "mean"], default="blur",
+                    help="2D: what hidden pixels become: a blurred copy (the page's check) or the training mean; "
+                         "--update-card records 'mean' as explanation_checks.faithfulness_mean_fill")
     ap.add_argument("--update-card", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-progress", action="store_true")
@@ -63,12 +66,14 @@ def main(argv=None) -> int:
     inputs, reference, mask = inputs_with_reference(m, a.task, a.n, a.data)
     what = ("simulated atrophy (levels 2-4) of the held-out subjects" if a.task == "mri"
             else "random images of the validation split (group split of the card)")
-    res = {"model": m.name, "inputs": what, "n": len(inputs), "target_class": "predicted",
+    baseline = "healthy reference brain" if a.task == "mri" else a.baseline
+    res = {"model": m.name, "inputs": what, "n": len(inputs), "target_class": "predicted", "baseline": baseline,
            "shown_first": m.config.explainers[0], "methods": evaluate(m, inputs, methods, reference, mask,
-                                                                    not a.no_progress)}
+                                                                    not a.no_progress, a.baseline)}
     if a.update_card:
         from nets.evaluation.explanation_card import record
-        res["card"] = record(m, ("explanation_checks", "faithfulness"), res, "nets.evaluate_faithfulness")
+        key = "faithfulness_mean_fill" if baseline == "mean" else "faithfulness"
+        res["card"] = record(m, ("explanation_checks", key), res, "nets.evaluate_faithfulness")
     print(json.dumps(res, indent=2))
     return 0
 

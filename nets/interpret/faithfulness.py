@@ -4,8 +4,14 @@ Deletion: the most relevant patches of pixels (voxels) first are replaced by a b
 measured;
 a faithful map makes it fall fast (low area under the curve). Insertion: start from the baseline and put the most
 relevant pixels back first (high area is good). The same deletion in random order is the reference: a map is
-better than chance when its deletion AUC is below the random one. Baselines: the training mean for 2D images (0
-after normalisation), a healthy reference brain for MRI (as occlusion). 20 forwards, batched.
+better than chance when its deletion AUC is below the random one. Baselines: for 2D images the same image strongly
+blurred (`blurred_baseline`; Fong & Vedaldi 2017), for MRI a healthy reference brain (as occlusion). 20 forwards,
+batched.
+
+Why blur for 2D: flat grey squares (the training mean) have edges no training image has. On the retrained skin
+model, grey squares in random places took P(class) from 0.6 to 0.23 at 10 % of the image, so random order beat
+every map (grey fill: Grad-CAM below random for 22 % of 50 validation images, blur: 83 % of 30); on chest films a
+grey image reads as pneumonia (P 0.99). Blurring removes the detail the map points at without new edges.
 """
 from __future__ import annotations
 
@@ -13,6 +19,22 @@ import numpy as np
 import torch
 
 FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
+BLUR_SIGMA_FRACTION = 1 / 28  # of the image side: about 6 px at 160 px, 5 px at 144 px
+BASELINES_2D = ("blur", "mean")
+
+
+def blurred_baseline(x: torch.Tensor) -> torch.Tensor:
+    """(1, C, H, W) -> the same image, Gaussian-blurred over H and W with sigma = side x BLUR_SIGMA_FRACTION."""
+    from scipy import ndimage
+    sigma = x.shape[-1] * BLUR_SIGMA_FRACTION
+    return torch.from_numpy(ndimage.gaussian_filter(x.detach().numpy(), sigma=(0, 0, sigma, sigma))).to(x.dtype)
+
+
+def image_baseline(x: torch.Tensor, kind: str = "blur") -> torch.Tensor:
+    """The 2D deletion baseline: 'blur' (default, see above) or 'mean' (the training mean: 0 after normalisation)."""
+    if kind not in BASELINES_2D:
+        raise ValueError(f"baseline must be one of {BASELINES_2D}")
+    return blurred_baseline(x) if kind == "blur" else torch.zeros_like(x)
 
 
 def _patch_ids(shape, patch: int) -> np.ndarray:
