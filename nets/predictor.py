@@ -48,9 +48,16 @@ class Predictor:
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def preprocessor(self):
+        """The engine's preprocessing behind a cache keyed by the volume's sha256 (nets/transforms/
+        preprocessing_cache.py): memory for recent volumes, disk for the bundled demo and MNI152 reference."""
         if self._prep is None:
+            from nets.data.brain_subjects import mni152_file
+            from nets.demo_volume import DEMO_PATH
+            from nets.disk_cache import CACHE_DIR
             from nets.transforms.brain_preprocessing import BrainPreprocessor
-            self._prep = BrainPreprocessor()
+            from nets.transforms.preprocessing_cache import PreprocessingCache
+            self._prep = PreprocessingCache(BrainPreprocessor(), disk_dir=CACHE_DIR,
+                                            bundled=(DEMO_PATH, mni152_file()))
         return self._prep
 
     def warm_up(self, tasks=TASKS):
@@ -58,6 +65,17 @@ class Predictor:
             self.registry.get(task=t)
         if "mri" in tasks:
             self._reference_brain(None)  # the faithfulness / occlusion reference, preprocessed once
+            self._warm_demo()
+
+    def _warm_demo(self):
+        """Preprocess the bundled demo once (a disk read after the first time), so "use demo.nii" starts at once."""
+        from nets.demo_volume import DEMO_PATH
+        from nets.io.nifti_loader import load_nifti
+        if DEMO_PATH.exists():
+            try:
+                self.preprocessor()(load_nifti(DEMO_PATH))
+            except Exception:  # noqa: BLE001 - a broken demo file is reported when it is used, not at start-up
+                pass
 
     # -- entry points ------------------------------------------------------------------------------------------
     def predict_file(self, path, **kw) -> Result:

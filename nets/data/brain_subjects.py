@@ -82,8 +82,5 @@ def similarity_to_template(data_dir) -> dict:
 
 def _preprocessing_version() -> str:
     """A change to the preprocessing code makes a new cache file (an old one would silently keep old inputs)."""
-    import hashlib
-    root = Path(__file__).parents[1]
-    src = "".join((root / "transforms" / f).read_text() for f in
-                  ("brain_preprocessing.py", "templates.py", "resample.py", "engine_grid.py"))
-    return hashlib.sha256(src.encode()).hexdigest()[:12]
+    from nets.transforms.preprocessing_cache import preprocessing_version
+    return preprocessing_version()
