@@ -123,6 +123,10 @@ class ModelRegistry:
         module.eval()
         for p in module.parameters():
             p.requires_grad_(False)
+        if any(isinstance(m, torch.nn.Conv3d) for m in module.modules()):
+            # same numbers (to 1e-6), but oneDNN's 3D convolutions run about 2x faster on channels-last weights
+            # (bench: 8 volumes 0.31 -> 0.14 s on 2 cores): the forward passes of occlusion and faithfulness
+            module.to(memory_format=torch.channels_last_3d)
         return LoadedModel(cfg, module, card, str(wpath) if wpath.exists() else None, trained)
 
 
