@@ -32,6 +32,38 @@ def test_temperature_scaling_recovers_the_true_temperature_and_lowers_ece():
     assert ts.cross_fitted_ece(z, y, groups) < 0.04
 
 
+def test_top_label_map_fixes_what_one_temperature_cannot_and_keeps_every_answer():
+    """A model under-confident on one class and over-confident on another (re-balanced training): one T leaves a
+    large ECE, the top-label map on top of it removes most of it, and no answer changes."""
+    from nets.trust import top_label_calibration as tl
+    rng = np.random.default_rng(1)
+    n = 6000
+    y = rng.choice(3, n, p=[0.7, 0.2, 0.1])
+    z = rng.normal(0, 1, (n, 3))
+    z[np.arange(n), y] += np.where(y == 0, 1.0, 3.0)  # class 0 right often but shown unsure, rare classes sure
+    z[:, 1:] += 1.2  # and rare classes over-predicted
+    t = ts.fit_temperature(z, y)
+    p = ts.calibrated(z, t)
+    knots = tl.fit_top_label(p, y)
+    q = tl.apply_top_label(p, knots)
+    assert np.array_equal(q.argmax(1), p.argmax(1)) and np.allclose(q.sum(1), 1)
+    assert ts.reliability(q, y)["ece"] < 0.5 * ts.reliability(p, y)["ece"]
+    groups = np.arange(n) % 60
+    cf = tl.cross_fitted_ece(z, y, groups, ts.fit_temperature, ts.calibrated, ts.reliability)
+    assert cf < ts.cross_fitted_ece(z, y, groups)
+    one = tl.apply_top_label(p[0], knots)  # a single probability vector keeps its shape
+    assert one.shape == (3,) and one.argmax() == p[0].argmax()
+
+
+def test_card_probabilities_apply_the_cards_top_label_map():
+    from nets.trust.gate_service import card_probabilities
+    z = np.array([2.0, 1.0, 0.0])
+    plain = card_probabilities({"calibration": {"temperature": 1.0}}, z)
+    mapped = card_probabilities({"calibration": {"temperature": 1.0, "top_label": {"x": [0.0, 1.0], "y": [0.0, 0.5]}}}, z)
+    assert mapped.argmax() == 0 and mapped[0] < plain[0] and mapped.sum() == pytest.approx(1.0, abs=1e-6)
+    assert mapped[1] / mapped[2] == pytest.approx(plain[1] / plain[2], rel=1e-4)  # the rest keeps its proportions
+
+
 def test_ece_is_zero_for_perfectly_calibrated_bins_and_large_for_overconfidence():
     probs = np.array([[0.9, 0.1]] * 10)
     y = np.array([0] * 9 + [1])

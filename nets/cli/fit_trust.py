@@ -1,4 +1,4 @@
-"""CLI: python -m nets.fit_trust {chest,skin,mri} [--data DIR] [--weights PATH] [--train-sample N]
+"""CLI: python -m nets.fit_trust {chest,skin,mri} [--data DIR] [--weights PATH] [--train-sample N] [--calibration-only]
         python -m nets.fit_trust report [--corpus DIR]
 
 Fits what a model needs to know when not to answer, on its own validation split, and records it next to the
@@ -34,10 +34,16 @@ def main(argv=None):
     ap.add_argument("--train-sample", type=int, default=2000,
                     help="training images whose features fit the gate (random, fixed seed)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--calibration-only", action="store_true",
+                    help="chest/skin: refit only the card's `calibration` (temperature, top-label map), not the gate")
     a = ap.parse_args(argv)
     import torch
     torch.set_num_threads(a.threads)
     data = Path(a.data or SHARED_DATA)
+    if a.calibration_only and a.task in ("chest", "skin"):
+        from nets.trust.fit_image_gate import refit_calibration
+        print(json.dumps(refit_calibration(a.task, data, a.weights), indent=2, ensure_ascii=False, default=str))
+        return 0
     corpus = Path(a.corpus) if a.corpus else None
     if corpus is None:
         from nets.trust.ood_corpus import build_corpus

@@ -11,6 +11,7 @@ from nets.trust import feature_density as fd
 from nets.trust.image_statistics import image_statistics
 from nets.trust.input_gate import ImageGate, gate_path_for
 from nets.trust import temperature_scaling as ts
+from nets.trust import top_label_calibration as tl
 
 FLAG_QUANTILE = 0.985  # in-distribution validation images flagged by the feature score: 1.5 %
 REFUSE_FACTOR = 2.0  # refuse only beyond twice the farthest in-distribution validation image
@@ -191,6 +192,38 @@ def fit_image_trust(task: str, data: Path, corpus: Path, weights=None, train_sam
     return {"model": m.name, "input_gate": report, "calibration": cal}
 
 
+def refit_calibration(task: str, data: Path, weights=None) -> dict:
+    """The card's `calibration` alone, on the same validation images as fit_image_trust (the gate is untouched);
+    skin also reports the ECE on the held-back half of its HAM10000 validation photos, which fitting never sees."""
+    from nets.registry import ModelRegistry
+    from nets.model_card import card_path_for
+    from nets.training.splits_2d import train_val_split_2d
+    m = ModelRegistry().get(task=task, weights=weights)
+    card_file = card_path_for(Path(m.weights_path))
+    split = json.loads(card_file.read_text()).get("split", {})
+    ds, _, va = train_val_split_2d(task, data, m.config, val_fraction=split.get("val_fraction", 0.2),
+                                   seed=split.get("seed", 0))
+    held = {p.name for p in ham10000_halves(data)[1]} if task == "skin" else set()
+    fit_idx = np.array([i for i in va if Path(ds.files[i]).name not in held])
+    logits, _ = fd.batched_logits_and_features(m.module, ds.images[fit_idx], m.config.input)
+    cal = calibration_report(task, np.asarray(logits), ds.labels[fit_idx], ds.groups[fit_idx], m, card_file)
+    held_idx = np.array([i for i in va if Path(ds.files[i]).name in held])
+    if len(held_idx):
+        from nets.trust.gate_service import card_probabilities
+        z, _ = fd.batched_logits_and_features(m.module, ds.images[held_idx], m.config.input)
+        shipped = np.stack([card_probabilities({**m.card, "calibration": cal}, v) for v in np.asarray(z)])
+        cal["held_back_check"] = {"images": "the held-back half (by lesion) of the HAM10000 validation photos",
+                                  "n": int(len(held_idx)),
+                                  "ece_uncalibrated": round(ts.reliability(ts.calibrated(np.asarray(z), 1.0),
+                                                                           ds.labels[held_idx])["ece"], 4),
+                                  "ece_shipped": round(ts.reliability(shipped, ds.labels[held_idx])["ece"], 4)}
+    cal["command"] = f"python -m nets.fit_trust {task} --calibration-only"
+    card = json.loads(card_file.read_text())
+    card["calibration"] = cal
+    card_file.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
+    return {"model": m.name, "calibration": cal}
+
+
 def _open(path):
     from nets.io.image_loader import decode_image
     return decode_image(Path(path).read_bytes())
@@ -215,19 +248,34 @@ def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
     else:
         t, bias = ts.fit_temperature(logits, labels), None
         method = "temperature scaling (one T for all classes), NLL on the validation split"
+    knots, cf_top = None, None
+    if bias is None:  # one T cannot fix both ends (re-balanced training): try the top-label map on top of it
+        cf_top = tl.cross_fitted_ece(logits, labels, groups, ts.fit_temperature, ts.calibrated, ts.reliability)
+        if cf_top < cf_t - 0.005:
+            knots = tl.fit_top_label(ts.calibrated(logits, t), labels)
+            method += ("; then top-label calibration: the answered class's probability through an isotonic fit of "
+                       "P(right) on the validation split, argmax kept (nets/trust/top_label_calibration.py)")
+    shipped = ts.calibrated(logits, t, bias)
+    if knots is not None:
+        shipped = tl.apply_top_label(shipped, knots)
     before = ts.reliability(ts.calibrated(logits, 1.0), labels)
-    after = ts.reliability(ts.calibrated(logits, t, bias), labels)
+    after = ts.reliability(shipped, labels)
     plot_dir = card_file.parent / (Path(m.weights_path).stem + "_plots")
     png = ts.save_reliability_diagram(before, after, t, plot_dir / "reliability.png",
-                                      f"{m.name}: validation, {len(labels)} images", with_bias=bias is not None)
+                                      f"{m.name}: validation, {len(labels)} images", with_bias=bias is not None,
+                                      with_top_label=knots is not None)
+    chosen_cf = cf_top if knots is not None else (min(cf_t, cf_b) if bias is not None else cf_t)
     return {"method": method, "temperature": round(t, 4),
             "class_bias": None if bias is None else [round(float(b), 4) for b in bias],
+            **({"top_label": knots} if knots is not None else {}),
             "n_validation": int(len(labels)),
             "ece_before": round(before["ece"], 4), "ece_after": round(after["ece"], 4),
-            "ece_after_cross_fitted": round(min(cf_t, cf_b) if bias is not None else cf_t, 4),
-            "cross_fitted_ece_candidates": {"temperature": round(cf_t, 4), "temperature_and_class_bias": round(cf_b, 4)},
+            "ece_after_cross_fitted": round(chosen_cf, 4),
+            "cross_fitted_ece_candidates": {"temperature": round(cf_t, 4), "temperature_and_class_bias": round(cf_b, 4),
+                                            **({"temperature_and_top_label": round(cf_top, 4)}
+                                               if cf_top is not None else {})},
             "nll_before": round(ts.nll(logits, labels, 1.0), 4),
-            **ts.decisions(ts.calibrated(logits, 1.0), ts.calibrated(logits, t, bias), labels),
+            **ts.decisions(ts.calibrated(logits, 1.0), shipped, labels),
             "ece_bins": ts.BINS, "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
             "logits": "one forward pass, no test-time augmentation (as the service answers)",
             "command": f"python -m nets.fit_trust {task}"}

@@ -52,16 +52,26 @@ def temperature(m) -> float:
 
 
 def calibrated_probabilities(m, logits) -> np.ndarray:
-    """softmax(logits / T); for a model answering under a decision prior (MRI) the prior's offsets are taken out
-    before dividing and put back after, so the temperature calibrates the evidence and the prior stays as set."""
+    """The shipped probabilities of a loaded model (its card's `calibration`): see card_probabilities."""
+    return card_probabilities(m.card, logits)
+
+
+def card_probabilities(card: dict, logits) -> np.ndarray:
+    """softmax(logits / T) (+ class offsets, + the top-label map when the card has them); for a model answering
+    under a decision prior (MRI) the prior's offsets are taken out before dividing and put back after, so the
+    temperature calibrates the evidence and the prior stays as set."""
     z = np.asarray(logits, np.float64)
-    t = temperature(m)
-    off = np.asarray((m.card.get("decision_prior") or {}).get("logit_offsets") or np.zeros_like(z), np.float64)
-    cal = m.card.get("calibration") or {}
+    cal = card.get("calibration") or {}
+    t = float(cal.get("temperature") or 1.0)
+    off = np.asarray((card.get("decision_prior") or {}).get("logit_offsets") or np.zeros_like(z), np.float64)
     if cal.get("prior_offsets_kept") and off.shape == z.shape:
         return calibrated((z - off) / t + off, 1.0).astype(np.float32)
     bias = cal.get("class_bias")
-    return calibrated(z, t, bias if bias is not None and len(bias) == len(z) else None).astype(np.float32)
+    probs = calibrated(z, t, bias if bias is not None and len(bias) == len(z) else None)
+    if cal.get("top_label"):  # nets/trust/top_label_calibration.py: the answered class's probability re-mapped
+        from nets.trust.top_label_calibration import apply_top_label
+        probs = apply_top_label(probs, cal["top_label"])
+    return probs.astype(np.float32)
 
 
 def act_on(task: str, verdict: Verdict | None, force: bool, message: str | None = None) -> list:
@@ -84,4 +94,4 @@ def no_gate_warning(task: str) -> str:
             "(python -m nets.fit_trust fits one).")
 
 
-__all__ = ["image_gate", "brain_gate", "temperature", "calibrated_probabilities", "act_on", "no_gate_warning", "Path"]
+__all__ = ["image_gate", "brain_gate", "temperature", "calibrated_probabilities", "card_probabilities", "act_on", "no_gate_warning", "Path"]

@@ -94,13 +94,14 @@ def decisions(probs_before: np.ndarray, probs_after: np.ndarray, labels: np.ndar
 
 
 def save_reliability_diagram(before: dict, after: dict, temperature: float, path, title: str,
-                             with_bias: bool = False) -> str:
+                             with_bias: bool = False, with_top_label: bool = False) -> str:
     from matplotlib.figure import Figure
     fig = Figure(figsize=(4.6, 4.2), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfect")
     for rel, lab, col in ((before, f"T = 1 (ECE {before['ece']:.3f})", "#d9534f"),
-                          (after, f"T = {temperature:.2f}{' + class offsets' if with_bias else ''} (ECE {after['ece']:.3f})",
+                          (after, f"T = {temperature:.2f}{' + class offsets' if with_bias else ''}"
+                                  f"{' + top-label map' if with_top_label else ''} (ECE {after['ece']:.3f})",
                            "#2e7d32")):
         b = rel["bins"]
         ax.plot([x["confidence"] for x in b], [x["accuracy"] for x in b], "o-", color=col, label=lab, ms=4)
