@@ -201,7 +201,8 @@ def show_result(ctx, res, focus="result"):
             out.put_warning(f"{t('warning', ctx.lang)}: {warning_text(w, ctx.lang)}")
         out.put_markdown(f"### {t('probs', ctx.lang)}")
         if j.get("temperature"):
-            out.put_text(t("calibrated", ctx.lang, t=j["temperature"])).style("color:#555")
+            key = "calibrated_top" if j.get("top_label_calibrated") else "calibrated"
+            out.put_text(t(key, ctx.lang, t=j["temperature"])).style("color:#555")
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
         put_brain_age(ctx, j)
         out.put_scope("explanation")  # brought into view after "explain another class"

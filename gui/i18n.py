@@ -106,6 +106,9 @@ TEXT = {
     "scope": {"en": "Limits of this model", "zh": "本模型的适用范围"},
     "calibrated": {"en": "calibrated (temperature {t:.2f}, fitted on validation data)",
                    "zh": "已校准（温度 {t:.2f}，在验证集上拟合）"},
+    "calibrated_top": {"en": "calibrated (temperature {t:.2f}, then the answered class's probability mapped to how often "
+                             "such answers were right; fitted on validation data)",
+                       "zh": "已校准（温度 {t:.2f}，再把所答类别的概率映射为此类回答在验证集上的实际正确率）"},
     # explanation sections (gui/explanation_sections.py)
     "expl_title": {"en": "Why {c}? Explanations", "zh": "为什么是 {c}？解释"},
     "expl_colours": {"en": "How to read the colours: RED marks parts of the image that pushed the answer towards "

@@ -323,7 +323,8 @@ class Predictor:
         info = {"kind": kind, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
                 "size": list(img.size), "mode": img.mode, "detected_task": detected}
         extras = {"input_gate": verdict.to_json() if verdict else None, "forced": bool(force),
-                  "temperature": temperature(m)}
+                  "temperature": temperature(m),
+                  "top_label_calibrated": bool((m.card.get("calibration") or {}).get("top_label"))}
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, info,
                    warnings, extras, LiveHandles(ModelInput(x, image=img, display=display)))
         if explain:

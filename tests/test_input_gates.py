@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib
 import nibabel as nib
+import numpy as np
 import pytest
 
 from nets.errors import NotABrainError, NotAT1BrainError, NotDermoscopyError, OutOfDistributionError
@@ -100,6 +101,18 @@ def test_answers_carry_calibration_uncertainty_and_scope(predictor):
     assert j["temperature"] != 1.0 and abs(sum(j["probabilities"].values()) - 1) < 1e-4
     assert isinstance(j["uncertain"], bool) and j["runner_up"] in j["classes"] and j["runner_up"] != j["prediction"]
     assert j["scope"]["en"] and j["scope"]["zh"] and j["headline"]["en"]
+    assert j["top_label_calibrated"] is False  # the chest model keeps its temperature alone
+
+
+def test_skin_answers_use_the_cards_top_label_map(predictor):
+    """The skin card ships a top-label map: the shown probabilities are the card's, the answer is the model's."""
+    from nets.trust.gate_service import card_probabilities
+    res = predictor.predict_file(ROOT / "readme_static" / "test" / "skin_synthetic_lesion.jpg", explain=False, force=True)
+    j = res.to_json()
+    assert j["top_label_calibrated"] is True
+    expected = card_probabilities(res.model.card, res.logits)
+    assert np.allclose([j["probabilities"][c] for c in j["classes"]], expected, atol=1e-4)
+    assert j["prediction"] == j["classes"][int(np.argmax(res.logits))]
 
 
 def test_cli_refuses_with_json_and_force_answers(tmp_path):

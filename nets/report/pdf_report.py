@@ -124,7 +124,8 @@ def pdf_report(j: dict, summary: dict, lang: str = "en", class_names: dict | Non
         w.text(f"{tr('warnings', lang)}: {warning_text(warning, lang)}", size=9, colour=(140, 90, 0))
     w.heading(tr("probs", lang))
     if j.get("temperature"):
-        w.text(tr("calibrated", lang, t=j["temperature"]), size=9)
+        w.text(tr("calibrated_top" if j.get("top_label_calibrated") else "calibrated", lang, t=j["temperature"]),
+               size=9)
     w.image(probability_chart(j["probabilities"], lang, class_names), 120)
     if j.get("brain_age_sentence"):  # MRI: estimated brain age (and the gap when the age was given)
         w.text(j["brain_age_sentence"].get(lang) or j["brain_age_sentence"]["en"], size=10)

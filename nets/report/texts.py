@@ -10,6 +10,8 @@ TEXT = {
     "answer": {"en": "Answer", "zh": "结果"},
     "probs": {"en": "Probabilities", "zh": "各类别概率"},
     "calibrated": {"en": "calibrated on validation data (temperature {t})", "zh": "已在验证数据上校准（温度 {t}）"},
+    "calibrated_top": {"en": "calibrated on validation data (temperature {t}, then a top-label map)",
+                       "zh": "已在验证数据上校准（温度 {t}，再加所答类别概率的映射）"},
     "warnings": {"en": "Warnings", "zh": "警告"},
     "images": {"en": "Key images: input | map | overlay", "zh": "关键图像：原图 | 解释图 | 叠加"},
     "explained": {"en": "Explained class: {c}", "zh": "被解释的类别：{c}"},
