@@ -7,6 +7,7 @@ hash, so changed code never serves an old result."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -103,7 +104,7 @@ def _write(path: Path, pre: PreprocessedBrain) -> None:
     """Atomic write; an unwritable cache is not an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp.npz")  # one per writer
         np.savez(tmp, image=pre.image, mask=pre.mask, world_map=pre.world_map, template=pre.template,
                  similarity=pre.similarity, warnings=np.array(pre.warnings, dtype=str))
         tmp.replace(path)
