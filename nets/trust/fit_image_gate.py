@@ -250,7 +250,7 @@ def calibration_report(task, logits, labels, groups, m, card_file) -> dict:
         method = "temperature scaling (one T for all classes), NLL on the validation split"
     knots, cf_top = None, None
     if bias is None:  # one T cannot fix both ends (re-balanced training): try the top-label map on top of it
-        cf_top = tl.cross_fitted_ece(logits, labels, groups, ts.fit_temperature, ts.calibrated, ts.reliability)
+        cf_top = tl.cross_fitted_ece(logits, labels, groups)
         if cf_top < cf_t - 0.005:
             knots = tl.fit_top_label(ts.calibrated(logits, t), labels)
             method += ("; then top-label calibration: the answered class's probability through an isotonic fit of "

@@ -64,23 +64,31 @@ def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> dict
     return {"ece": float(ece), "bins": rows}
 
 
-def cross_fitted_ece(logits, labels, groups, with_bias: bool = False, seeds=range(5)) -> float:
+def cross_fitted_ece(logits, labels, groups, with_bias: bool = False, seeds=range(5), fit=None) -> float:
     """Mean over 5 random halvings of the validation groups of the ECE where each half is scored with parameters
-    fitted on the other half (so the figure is not measured on the data its parameters were chosen on)."""
+    fitted on the other half (so the figure is not measured on the data its parameters were chosen on).
+    fit(logits, labels) -> (logits -> probabilities) replaces the default (temperature, or with_bias BCTS)."""
+    fit = fit or (_fit_bias_temperature_map if with_bias else _fit_temperature_map)
     g = np.unique(groups)
     eces = []
     for seed in seeds:
         half = set(np.random.default_rng(seed).permutation(g)[: len(g) // 2])
         a = np.array([x in half for x in groups])
         probs = np.zeros((len(labels), logits.shape[1]))
-        for fit, score in ((a, ~a), (~a, a)):
-            if with_bias:
-                t, b = fit_bias_temperature(logits[fit], labels[fit])
-            else:
-                t, b = fit_temperature(logits[fit], labels[fit]), None
-            probs[score] = calibrated(logits[score], t, b)
+        for fitted, score in ((a, ~a), (~a, a)):
+            probs[score] = fit(logits[fitted], labels[fitted])(logits[score])
         eces.append(reliability(probs, labels)["ece"])
     return float(np.mean(eces))
+
+
+def _fit_temperature_map(logits, labels):
+    t = fit_temperature(logits, labels)
+    return lambda z: calibrated(z, t)
+
+
+def _fit_bias_temperature_map(logits, labels):
+    t, b = fit_bias_temperature(logits, labels)
+    return lambda z: calibrated(z, t, b)
 
 
 def decisions(probs_before: np.ndarray, probs_after: np.ndarray, labels: np.ndarray) -> dict:
