@@ -10,7 +10,7 @@ Retry-After, the page a message) instead of growing an unbounded line. The API's
 per lane (created once, `workers` threads), so the thread count stays flat under load; page sessions run their job
 in their own session thread (PyWebIO's output calls need it) after taking a slot of the same lane.
 
-Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=1, XAI_WORKERS_3D=1, XAI_WORKERS_LONG=1,
+Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=2, XAI_WORKERS_3D=1, XAI_WORKERS_LONG=1,
 XAI_QUEUE_MAX=16 (waiting jobs per lane). The API's 3d and long pool threads run at a lower CPU priority (Linux nice
 XAI_NICE_3D=5, XAI_NICE_LONG=10; their OpenMP threads inherit it), so on a busy machine a chest film gets the CPU
 first; page sessions run at normal priority (their work runs in the session's own thread).
@@ -101,6 +101,13 @@ class ComputeLane:
             except (AttributeError, OSError):
                 pass  # not Linux, or not permitted: same priority as the rest
 
+    def _start_all_threads(self):
+        """Make every pool thread now (the executor would add them one by one under load): the thread count is
+        fixed from the first job on. Each start-up task waits until all threads hold one."""
+        barrier = threading.Barrier(self.workers)
+        for _ in range(self.workers):
+            self._pool.submit(lambda: barrier.wait(timeout=10))
+
     def run(self, fn, on_wait=None):
         """Run fn in the caller's thread once a slot is free (on_wait(place) every 0.5 s while waiting)."""
         ticket = self._enter()
@@ -114,6 +121,7 @@ class ComputeLane:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"lane-{self.name}",
                                                 initializer=self._lower_priority)
+                self._start_all_threads()
 
         def job():
             self._acquire(ticket)
@@ -129,7 +137,10 @@ def _env_int(name: str, default: int) -> int:
 
 
 NICE = {"2d": 0, "3d": 5, "long": 10}
-LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", 1), _env_int("XAI_QUEUE_MAX", 16),
+# two 2D workers: with eight clients on 2 idle cores, chest / skin p95 fell from 4.3-5.6x to 3.0-3.9x single-client
+# (bench_load, 3 rounds; RSS flat at 854 MB), while MRI stayed a queue behind its one worker (7.5x -> 8x)
+WORKERS = {"2d": 2, "3d": 1, "long": 1}
+LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", WORKERS[name]), _env_int("XAI_QUEUE_MAX", 16),
                            _env_int(f"XAI_NICE_{name.upper()}", NICE[name]))
          for name in ("2d", "3d", "long")}
 
