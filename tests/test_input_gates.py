@@ -104,12 +104,13 @@ def test_answers_carry_calibration_uncertainty_and_scope(predictor):
     assert j["top_label_calibrated"] is False  # the chest model keeps its temperature alone
 
 
-def test_skin_answers_use_the_cards_top_label_map(predictor):
-    """The skin card ships a top-label map: the shown probabilities are the card's, the answer is the model's."""
+def test_skin_answers_show_the_cards_calibration(predictor):
+    """The shown probabilities are the card's calibration (temperature, and the top-label map when fit_trust kept
+    one), the answer is the model's."""
     from nets.trust.gate_service import card_probabilities
     res = predictor.predict_file(ROOT / "readme_static" / "test" / "skin_synthetic_lesion.jpg", explain=False, force=True)
     j = res.to_json()
-    assert j["top_label_calibrated"] is True
+    assert j["top_label_calibrated"] is bool(res.model.card["calibration"].get("top_label"))
     expected = card_probabilities(res.model.card, res.logits)
     assert np.allclose([j["probabilities"][c] for c in j["classes"]], expected, atol=1e-4)
     assert j["prediction"] == j["classes"][int(np.argmax(res.logits))]

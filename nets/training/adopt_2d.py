@@ -162,14 +162,21 @@ def compare(task, cfg, ds, va, candidate, target, max_auc_drop=0.005) -> dict:
     return {"better": better, "p_new": f_new["probs"], "old": strip(f_old), "new": strip(f_new)}
 
 
+def _threads_of(command: str) -> int:
+    """The --threads of the training command (finetune_2d's default is 1)."""
+    import re
+    m = re.search(r"--threads[ =](\d+)", command or "")
+    return int(m.group(1)) if m else 1
+
+
 def training_entry(task, cfg, old_card, candidate, train_command, history) -> dict:
     prev = {k: v for k, v in (old_card.get("training") or {}).items() if k not in ("history", "plots")}
     return {
         "fine_tuned_from": {"weights": Path(cfg.weights).name, "sha256": old_card.get("sha256"),
                             "date": old_card.get("date"), "its_training": prev},
         "commands": [train_command, f"python -m nets.training.adopt_2d {task} --candidate {candidate} --install",
-                     f"python -m nets.fit_trust {task}", f"python -m nets.export {cfg.name} --int8"],
-        "threads": 1, "best_epoch": (history or {}).get("best", {}).get("epoch"),
+                     f"python -m nets.fit_trust {task}", f"python -m nets.export onnx --model {cfg.name} --int8"],
+        "threads": _threads_of(train_command), "best_epoch": (history or {}).get("best", {}).get("epoch"),
         "optimizer": "AdamW (weight decay 5e-4), 5 % linear warm-up then cosine", "batch_size": 48,
         "frozen": "stem and first residual stage (BatchNorm statistics too)",
         "loss": ("cross-entropy, label smoothing 0.05; skin: class-balanced in expectation (sqrt-inverse-frequency "
