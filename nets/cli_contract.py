@@ -50,3 +50,20 @@ def run_cli(main, argv=None) -> int:
         cause = getattr(e, "cause", None) or type(e).__name__  # nets.service.InternalError names the bug's type
         print_error("internal_error", f"Something went wrong on our side ({cause}).")
         return 1
+
+
+def explanation_check_parser(prog: str, doc: str, n: int, tasks=("chest", "skin", "mri")) -> JsonArgumentParser:
+    """The arguments every explanation check shares (nets.evaluate_faithfulness, nets.sanity_check,
+    nets.skin_background): the task, how many inputs, which methods, the data folder, --update-card, --threads."""
+    import argparse
+    ap = JsonArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if len(tasks) > 1:
+        ap.add_argument("task", choices=list(tasks))
+    ap.add_argument("--n", type=int, default=n)
+    if len(tasks) > 1:
+        ap.add_argument("--methods", help="comma-separated (default: every method the model offers)")
+        ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
+    ap.add_argument("--update-card", action="store_true", help="write the result into the model card")
+    ap.add_argument("--threads", type=int, default=1)
+    return ap
+

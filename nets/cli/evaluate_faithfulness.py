@@ -7,14 +7,13 @@ random order. Prints JSON: per method, the share of inputs whose deletion AUC is
 least 0.9 for the map the page shows first), median AUCs. --update-card writes it into the model card
 (`explanation_checks.faithfulness`).
 """
-import argparse
 import json
 import sys
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import explanation_check_parser, run_cli
 
 
 def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, baseline="blur") -> dict:
@@ -45,17 +44,10 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, 
 
 
 def main(argv=None) -> int:
-    ap = JsonArgumentParser(prog="python -m nets.evaluate_faithfulness", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("task", choices=["chest", "skin", "mri"])
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--methods", help="comma-separated (default: every method the model offers)")
-    ap.add_argument("--data", help="data folder (default: ../shared/data/<task folder>)")
+    ap = explanation_check_parser("python -m nets.evaluate_faithfulness", __doc__, n=100)
     ap.add_argument("--baseline", choices=["blur", "mean"], default="blur",
                     help="2D: what hidden pixels become: a blurred copy (the page's check) or the training mean; "
                          "--update-card records 'mean' as explanation_checks.faithfulness_mean_fill")
-    ap.add_argument("--update-card", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)

@@ -7,24 +7,16 @@ weights are replaced by random ones stage by stage from the output down, and aft
 so. Inputs: N validation images (2D) or N simulated-atrophy volumes of the held-out subjects (MRI). Prints JSON;
 --update-card writes it into the model card (`sanity_check`).
 """
-import argparse
 import json
 import sys
 
 import torch
 from tqdm import tqdm
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import explanation_check_parser, run_cli
 
 
 def main(argv=None) -> int:
-    ap = JsonArgumentParser(prog="python -m nets.sanity_check", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("task", choices=["chest", "skin", "mri"])
-    ap.add_argument("--n", type=int, default=6)
-    ap.add_argument("--methods", help="comma-separated (default: every method the model offers)")
-    ap.add_argument("--data")
-    ap.add_argument("--update-card", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
+    ap = explanation_check_parser("python -m nets.sanity_check", __doc__, n=6)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     from nets.evaluation.explanation_inputs import inputs_with_reference

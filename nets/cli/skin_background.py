@@ -11,7 +11,6 @@ the centre; faint lesions and failures are counted and skipped):
 - vignette / border: the outer 12 % ring painted over with the skin colour; how often the class survives.
 Prints JSON; --update-card writes it into the skin card (`explanation_checks.background`).
 """
-import argparse
 import json
 import sys
 
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 from tqdm import tqdm
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import explanation_check_parser, run_cli
 
 
 def threshold_otsu(values: np.ndarray) -> float:
@@ -120,11 +119,7 @@ def ham10000_images(n: int, size: int, seed: int = 0) -> list:
 
 
 def main(argv=None) -> int:
-    ap = JsonArgumentParser(prog="python -m nets.skin_background", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--update-card", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
+    ap = explanation_check_parser("python -m nets.skin_background", __doc__, n=100, tasks=("skin",))
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
