@@ -124,15 +124,15 @@ class LayerActivations(Explainer):
 
     def explain(self, x: torch.Tensor, target: int = 0) -> ActivationsAttribution:
         outs = {}
-        hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach()[0]))
-                 for n, m in self.stages]
-        try:
-            with self._lock, torch.no_grad():
+        with self._lock, torch.no_grad():  # hooks live only inside the lock: another thread's pass never fills outs
+            hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: outs.__setitem__(n, o.detach()[0]))
+                     for n, m in self.stages]
+            try:
                 self.model(x)
                 self.forward_passes += 1
-        finally:
-            for h in hooks:
-                h.remove()
+            finally:
+                for h in hooks:
+                    h.remove()
         stages = [self._stage(n, outs[n]) for n, _ in self.stages]
         last = outs[self.stages[-1][0]].mean(0)[None, None]
         mode = "trilinear" if last.dim() == 5 else "bilinear"
