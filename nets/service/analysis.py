@@ -174,9 +174,10 @@ def explain_class(result, target):
 
 
 def occlusion(result, target=None) -> dict:
-    """The MRI occlusion summary (cubes that most raise / lower the class), computed once per result."""
+    """The MRI occlusion summary (cubes that most raise / lower the class), computed once per result, in the long
+    lane like every occlusion map."""
     from nets.predictor import default_predictor
-    return default_predictor().occlusion(result, target)
+    return lane_for("occlusion").run(lambda: default_predictor().occlusion(result, target))
 
 
 def detect_image_task(where: Route) -> str:

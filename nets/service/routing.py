@@ -35,7 +35,9 @@ class Route:
         """The same input with a task (and model) the user picked (page): no longer automatic."""
         if (task == "mri") != (self.task == "mri"):
             raise InputError(f"A {'volume' if self.task == 'mri' else '2D image'} cannot go to the '{task}' task.")
-        return replace(self, task=task, model=model or self.model, auto=False)
+        keep = model or (self.model if self.model and CONFIGS[self.model].task == task else None)
+        check_task_and_model(task, keep)  # a model of another task never runs this one's route
+        return replace(self, task=task, model=keep, auto=False)
 
 
 def modality_of_image(img) -> str:
@@ -52,6 +54,8 @@ def check_task_and_model(task: str | None, model: str | None) -> str | None:
     if model is not None:
         if model not in CONFIGS:
             raise ModelUnavailableError(f"Unknown model '{model}'. Known: {', '.join(CONFIGS)}")
+        if task is not None and CONFIGS[model].task != task:
+            raise InputError(f"The model '{model}' is a {CONFIGS[model].task} model, not a {task} one.")
         task = task or CONFIGS[model].task
     return task
 

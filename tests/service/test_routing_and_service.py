@@ -32,6 +32,13 @@ def test_images_go_to_chest_or_skin_by_colour_and_stay_automatic():
     assert chosen.task == "chest" and not chosen.auto and chosen.image is colour.image  # decoded once
     with pytest.raises(InputError):
         colour.chosen("mri")
+    # a model of one task never runs another task's route: picking chest drops the skin model
+    skin = routing.route(png(True), "b.png", model="skin-isic-resnet")
+    assert skin.chosen("chest").model is None and skin.chosen("skin").model == "skin-isic-resnet"
+    with pytest.raises(InputError, match="is a skin model"):
+        skin.chosen("chest", "skin-isic-resnet")
+    with pytest.raises(InputError, match="is a skin model"):
+        routing.route(png(True), "x.png", task="chest", model="skin-isic-resnet")
 
 
 def test_the_name_the_model_and_the_task_decide_before_the_bytes():
