@@ -6,7 +6,7 @@ import pytest
 from nets.errors import NotABrainError
 from nets.io.nifti_loader import Volume
 from nets.transforms.brain_preprocessing import PreprocessedBrain
-from nets.transforms.preprocessing_cache import PreprocessingCache, preprocessing_version
+from nets.transforms.preprocessing_cache import PreprocessingCache, _key_version
 
 
 class CountingPreprocessor:
@@ -57,7 +57,7 @@ def test_bundled_file_is_kept_on_disk_for_the_next_process(tmp_path):
     first = PreprocessingCache(CountingPreprocessor(), disk_dir=disk, bundled=(demo,))
     p1 = first(vol(sha, n=10))
     files = list(disk.iterdir())
-    assert len(files) == 1 and preprocessing_version() in files[0].name
+    assert len(files) == 1 and _key_version() in files[0].name
     fresh_prep = CountingPreprocessor()
     second = PreprocessingCache(fresh_prep, disk_dir=disk, bundled=(demo,))  # a new process
     p2 = second(vol(sha, n=10))

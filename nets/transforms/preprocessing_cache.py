@@ -28,6 +28,13 @@ def preprocessing_version() -> str:
     return hashlib.sha256("".join((root / f).read_text() for f in SOURCES).encode()).hexdigest()[:12]
 
 
+@lru_cache(maxsize=1)
+def _key_version() -> str:
+    """The cache key starts from raw bytes, so the loader that turns bytes into a Volume counts too."""
+    loader = (Path(__file__).parents[1] / "io" / "nifti_loader.py").read_text()
+    return hashlib.sha256((preprocessing_version() + loader).encode()).hexdigest()[:12]
+
+
 @lru_cache(maxsize=4)
 def _file_sha256(path: str, size: int, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -54,7 +61,7 @@ class PreprocessingCache:
         self.hits = {"memory": 0, "disk": 0, "computed": 0}
 
     def __call__(self, vol) -> PreprocessedBrain:
-        key = f"{vol.sha256}-{preprocessing_version()}"
+        key = f"{vol.sha256}-{_key_version()}"
         with self._lock:
             pre = self._memory.get(key)
             if pre is not None:
@@ -63,14 +70,13 @@ class PreprocessingCache:
                 return _copy(pre)
         on_disk = self._disk_path(key) if self._is_bundled(vol) else None
         pre = _read(on_disk) if on_disk is not None else None
-        if pre is not None:
-            self.hits["disk"] += 1
-        else:
+        source = "disk" if pre is not None else "computed"
+        if pre is None:
             pre = self.preprocessor(vol)  # errors (not a brain, ...) are raised and never cached
-            self.hits["computed"] += 1
             if on_disk is not None:
                 _write(on_disk, pre)
         with self._lock:
+            self.hits[source] += 1
             self._memory[key] = pre
             while len(self._memory) > self.max_items:
                 self._memory.popitem(last=False)
