@@ -58,8 +58,8 @@ def _run_with(ctx, res, name):
         return
     try:
         out.toast(t("mc_running", ctx.lang, m=name), duration=2)
-        new = service.analyse(raw, ctx.file_name, task=res.task, model=name, force=True, caller=ctx.caller,
-                              store=False)  # the upload was stored with the first analysis
+        # the other model's own input gate applies (a refusal is shown below); the upload was stored already
+        new = service.analyse(raw, ctx.file_name, task=res.task, model=name, caller=ctx.caller, store=False)
     except InputError as e:
         with out.use_scope(scope, clear=True):
             out.put_error(e.message)
@@ -73,6 +73,8 @@ def _run_with(ctx, res, name):
             out.put_error(t("internal_error", ctx.lang))
         return
     ctx.log("other_model", task=res.task, model=name, prediction=new.to_json()["prediction"])
+    from gui.app import release_results
+    release_results(ctx.shown)  # another model: nothing of the earlier results is shown any more
     show_result(ctx, new)
     ctx.shown.append(new)
 
