@@ -98,6 +98,7 @@ def test_committed_brain_age_model_matches_its_card():
     card = model.card
     preds = card["metrics"]["validation"]["predictions"]
     few = sorted(preds)[::5]  # a handful of validation subjects: enough to catch stale weights or features
+    assert len(few) >= 4
     brains = load_subjects(ROOT.parent / "shared" / "data", progress=False, only=few)
     for s in few:
         assert abs(model.years(brains[s]) - preds[s][1]) < 0.05, s

@@ -104,16 +104,27 @@ def test_answers_carry_calibration_uncertainty_and_scope(predictor):
     assert j["top_label_calibrated"] is False  # the chest model keeps its temperature alone
 
 
-def test_skin_answers_show_the_cards_calibration(predictor):
-    """The shown probabilities are the card's calibration (temperature, and the top-label map when fit_trust kept
-    one), the answer is the model's."""
-    from nets.trust.gate_service import card_probabilities
-    res = predictor.predict_file(ROOT / "readme_static" / "test" / "skin_synthetic_lesion.jpg", explain=False, force=True)
-    j = res.to_json()
-    assert j["top_label_calibrated"] is bool(res.model.card["calibration"].get("top_label"))
-    expected = card_probabilities(res.model.card, res.logits)
-    assert np.allclose([j["probabilities"][c] for c in j["classes"]], expected, atol=1e-4)
-    assert j["prediction"] == j["classes"][int(np.argmax(res.logits))]
+def test_skin_answers_show_the_cards_calibration(predictor, monkeypatch):
+    """A card with a top-label map changes the shown probabilities (not the answer) and says so in the JSON; without
+    one the probabilities are softmax(logits / T)."""
+    from nets.trust.temperature_scaling import calibrated
+    from nets.trust.top_label_calibration import apply_top_label
+    path = ROOT / "readme_static" / "test" / "skin_synthetic_lesion.jpg"
+    res = predictor.predict_file(path, explain=False, force=True)
+    cal = dict(res.model.card["calibration"])
+    plain = {**cal, "top_label": None}
+    monkeypatch.setitem(res.model.card, "calibration", plain)
+    j = predictor.predict_file(path, explain=False, force=True).to_json()
+    t = cal["temperature"]
+    assert j["top_label_calibrated"] is False
+    assert np.allclose([j["probabilities"][c] for c in j["classes"]], calibrated(res.logits, t), atol=1e-4)
+    knots = {"x": [0.0, 1.0], "y": [0.0, 0.5]}  # a map that halves the answered class's probability
+    monkeypatch.setitem(res.model.card, "calibration", {**cal, "top_label": knots})
+    k = predictor.predict_file(path, explain=False, force=True).to_json()
+    assert k["top_label_calibrated"] is True and k["prediction"] == j["prediction"]
+    expected = apply_top_label(calibrated(res.logits, t), knots)
+    assert np.allclose([k["probabilities"][c] for c in k["classes"]], expected, atol=1e-4)
+    assert k["probabilities"][k["prediction"]] < j["probabilities"][j["prediction"]] - 0.1
 
 
 def test_cli_refuses_with_json_and_force_answers(tmp_path):

@@ -76,7 +76,10 @@ def test_page_results_are_released_when_the_session_moves_on():
         return Result("r", "mri", model, None, None, 0, object(), {}, [], {}, {}, handles=handles)
     shown, old = result(), result()
     release_results([old], keep_cache=True)
-    assert old.renderer is None and shown.handles is handles and shown.view("lrp", 0) is not None
+    assert old.renderer is None and old.handles is handles  # kept: the shown class shares the model input
+    assert shown.view("lrp", 0) is not None
+    release_results([old])
+    assert old.handles is None and shown.handles is handles and shown.view("lrp", 0) is not None
     release_results([shown])
     assert shown.renderer is None and shown.handles is None and shown.view("lrp", 0) is None
     # the slider callback asks the released result for its view: no PyWebIO call (would raise outside a session)
