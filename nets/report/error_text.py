@@ -22,6 +22,8 @@ ERRORS_ZH = {
     "out_of_distribution": "该输入与模型训练时见过的图像差别太大，未给出分类。",
     "model_unavailable": "所需的模型不可用。",
     "server_busy": "服务器繁忙，请稍后再试。",
+    "bad_label": "反馈的类别不是该模型的类别之一。",
+    "feedback_full": "反馈存储已满，暂时无法保存更多反馈。",
 }
 
 

@@ -53,7 +53,7 @@ def brain_calibration(m, brains, subjects, card_file: Path) -> dict:
             "decisions_as_shipped": ts.decisions(ts.calibrated(logits, 1.0), ts.calibrated(logits, t), labels),
             "ece_as_shipped_on_these_equal_level_volumes": round(
                 ts.reliability(ts.calibrated(logits, t), labels)["ece"], 4),
-            "measured_at": "training prior (equal levels); at the shipped prior P(CN) = 2/3 these equal-level "
+            "measured_at": "training prior (equal levels); at the shipped decision prior these equal-level "
                            "volumes are not a calibration target",
             "reliability_diagram": str(Path(png).relative_to(card_file.parent)),
             "command": "python -m nets.fit_trust mri"}
