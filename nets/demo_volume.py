@@ -36,4 +36,5 @@ def ensure_demo(path: Path = DEMO_PATH) -> Path:
 
 if __name__ == "__main__":  # python -m nets.demo_volume: the CLI is nets/cli/demo_volume.py
     from nets.cli.demo_volume import main
-    sys.exit(main())
+    from nets.cli_contract import run_cli
+    sys.exit(run_cli(main))

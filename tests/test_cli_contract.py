@@ -52,9 +52,10 @@ def test_bad_headers_print_no_nibabel_lines_before_the_json(case, tmp_path):
     only_json_error(predict(f, "--out", tmp_path))
 
 
-EVERY_CLI = ["nets.occlusion", "nets.evaluate", "nets.calibrate", "nets.train", "nets.export", "nets.fit_trust",
-             "nets.sanity_check", "nets.evaluate_faithfulness", "nets.skin_background", "gui.logs",
-             "nets.training.train_brain_age", "nets.evaluation.cn_operating_point"]
+from nets.cli.scripts import VERBS  # noqa: E402  every console verb, so a new one cannot be left out
+
+EVERY_CLI = sorted({f"nets.{v}" for v in VERBS} | {"gui.logs", "nets.training.train_brain_age",
+                                                    "nets.evaluation.cn_operating_point"})
 
 
 @pytest.mark.parametrize("module", EVERY_CLI)

@@ -16,6 +16,7 @@ import torch
 
 from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
 from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.errors import InputError, ModelUnavailableError
 
 
 def main(argv=None):
@@ -31,19 +32,19 @@ def main(argv=None):
     from nets.model_card import card_path_for, sha256_file
     m = ModelRegistry().get(a.model, task=a.task, weights=a.weights)  # a fresh load of the file as it is now
     if m.config.architecture != "BrainCNN3D":  # e.g. the older app's ADNI model: its class balance is not known
-        raise SystemExit(f"{m.name}: only models trained by nets.train mri (equal volumes per level) have a known "
+        raise InputError(f"{m.name}: only models trained by nets.train mri (equal volumes per level) have a known "
                          "training prior to shift from")
     if not m.trained or not m.weights_path:
-        raise SystemExit(f"{m.name} has no trained weights to calibrate")
+        raise ModelUnavailableError(f"{m.name} has no trained weights to calibrate")
     weights = Path(m.weights_path)
     cp = card_path_for(weights)
     if not cp.exists():
-        raise SystemExit(f"no model card at {cp}")
+        raise ModelUnavailableError(f"no model card at {cp}")
     classes = list(m.config.classes)
     try:
         prior = parse_prior(a.class_prior, classes)
     except ValueError as e:
-        raise SystemExit(str(e)) from None
+        raise InputError(str(e)) from None
     card = json.loads(cp.read_text())
     training = parse_prior("uniform", classes)
     before = card_offsets(card, classes)

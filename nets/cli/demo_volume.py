@@ -2,10 +2,11 @@
 import json
 import sys
 
-from nets.cli_contract import run_cli
+from nets.cli_contract import JsonArgumentParser, run_cli
 
 
 def main(argv=None) -> int:
+    JsonArgumentParser(prog="python -m nets.demo_volume", description=__doc__).parse_args(argv)
     from nets.demo_volume import ensure_demo
     p = ensure_demo()
     print(json.dumps({"demo": str(p), "bytes": p.stat().st_size}))

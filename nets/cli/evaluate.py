@@ -12,6 +12,7 @@ import numpy as np
 
 from nets import SHARED_DATA
 from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.errors import ModelUnavailableError
 
 
 def main(argv=None):
@@ -36,7 +37,7 @@ def main(argv=None):
     if a.task == "mri" and a.update_card:
         from nets.training.train_brain_model import refresh_card_metrics
         if not m.trained:
-            raise SystemExit("no trained weights to evaluate")
+            raise ModelUnavailableError(f"{m.name} has no trained weights to evaluate")
         res = refresh_card_metrics(m, a.data or SHARED_DATA, progress=not a.no_progress)
     elif a.task == "mri":
         from nets.data.brain_subjects import load_subjects
