@@ -64,27 +64,15 @@ def validation_split(task: str, data_root, classes, val_fraction: float = 0.2, s
 
 
 def expected_calibration_error(labels, probs, bins: int = 15) -> float:
-    """Top-label ECE: mean |accuracy - confidence| over equal-width confidence bins, weighted by their size."""
-    conf, pred = probs.max(1), probs.argmax(1)
-    edges = np.linspace(0, 1, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        m = (conf > lo) & (conf <= hi)
-        if m.any():
-            ece += m.mean() * abs((pred[m] == labels[m]).mean() - conf[m].mean())
-    return float(ece)
+    """Top-label ECE over equal-width confidence bins (nets.trust.temperature_scaling.reliability)."""
+    from nets.trust.temperature_scaling import reliability
+    return reliability(probs, labels, bins)["ece"]
 
 
 def reliability_points(labels, probs, bins: int = 10) -> list:
     """(mean confidence, accuracy, count) per non-empty bin, for the reliability diagram."""
-    conf, pred = probs.max(1), probs.argmax(1)
-    edges = np.linspace(0, 1, bins + 1)
-    out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        m = (conf > lo) & (conf <= hi)
-        if m.any():
-            out.append((float(conf[m].mean()), float((pred[m] == labels[m]).mean()), int(m.sum())))
-    return out
+    from nets.trust.temperature_scaling import reliability
+    return [(b["confidence"], b["accuracy"], b["n"]) for b in reliability(probs, labels, bins)["bins"]]
 
 
 @torch.no_grad()
