@@ -35,7 +35,8 @@ class BrainAgeModel:
 
     def corrected(self, years: float, age: float) -> float:
         """Beheshti et al. 2019: the estimate moved by the model's own bias at that age."""
-        return years + age - (self.slope * age + self.offset)
+        from nets.networks.ridge_age import corrected
+        return float(corrected(years, age, self.slope, self.offset))
 
 
 @lru_cache(maxsize=2)

@@ -19,3 +19,10 @@ class RidgeAge:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         return ((np.atleast_2d(features) - self.mean) / self.scale) @ self.weights + self.intercept
+
+
+def corrected(pred, age, slope, offset):
+    """Beheshti et al. 2019: pred + (age - (slope * age + offset)), i.e. the gap measured from what the model
+    predicts for healthy people of that age (slope, offset from held-out predictions). Needs the person's age."""
+    age = np.asarray(age, float)
+    return np.asarray(pred) + age - (slope * age + offset)

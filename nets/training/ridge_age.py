@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nets.networks.ridge_age import RidgeAge
+from nets.networks.ridge_age import RidgeAge, corrected  # noqa: F401  corrected: re-exported for training
 from nets.training.brain_split import age_folds
 
 # per feature kind: the parameters tried (gm_blocks: 6, 8, 10 mm cubes; intensity_histogram: bin counts)
@@ -53,10 +53,3 @@ def fit_bias_correction(pred: np.ndarray, age: np.ndarray) -> tuple:
     """pred = slope * age + offset on held-out predictions (Smith et al. 2019; Beheshti et al. 2019)."""
     slope, offset = np.polyfit(age, pred, 1)
     return float(slope), float(offset)
-
-
-def corrected(pred, age, slope, offset):
-    """Beheshti et al. 2019: pred + (age - (slope * age + offset)), i.e. the gap measured from what the model
-    predicts for healthy people of that age. Needs the person's age; without it the raw prediction stands."""
-    age = np.asarray(age, float)
-    return np.asarray(pred) + age - (slope * age + offset)

@@ -88,7 +88,7 @@ def train_brain_model(data_dir, epochs=40, out=None, seed=0, threads=None, limit
     train_set = build_set(brains, train_s, variants, seed, workers=workers, progress=progress,
                           augment=full_nuisance, mechanisms=mechanisms, anatomy_warp_voxels=anatomy_warp_voxels,
                           ventricle_variation=ventricle_variation)
-    val_set = build_set(brains, val_s, 1 if len(val_s) > 8 else 2, seed + 1, workers=workers, progress=progress,
+    val_set = build_set(brains, val_s, card_eval_reps(len(val_s)), seed + 1, workers=workers, progress=progress,
                         augment=True)  # per-epoch monitoring only
     x_all = torch.from_numpy(train_set["images"])  # float16, converted per batch
     y_all = torch.from_numpy(train_set["levels"])
