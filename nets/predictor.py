@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,11 +46,16 @@ class Predictor:
         self.registry = registry
         self._prep = None
         self._mni_reference = None
+        self._prep_lock = threading.Lock()  # the 3d and long lanes may both ask first
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def preprocessor(self):
         """The engine's preprocessing behind a cache keyed by the volume's sha256 (nets/transforms/
         preprocessing_cache.py): memory for recent volumes, disk for the bundled demo and MNI152 reference."""
+        with self._prep_lock:
+            return self._make_preprocessor()
+
+    def _make_preprocessor(self):
         if self._prep is None:
             from nets.data.brain_subjects import mni152_file
             from nets.demo_volume import DEMO_PATH
@@ -74,8 +80,9 @@ class Predictor:
         if DEMO_PATH.exists():
             try:
                 self.preprocessor()(load_nifti(DEMO_PATH))
-            except Exception:  # noqa: BLE001 - a broken demo file is reported when it is used, not at start-up
-                pass
+            except Exception as e:  # noqa: BLE001 - a broken demo file is reported again when it is used
+                import sys
+                print(f"nii/demo.nii was not preprocessed at start-up: {type(e).__name__}: {e}", file=sys.stderr)
 
     # -- entry points ------------------------------------------------------------------------------------------
     def predict_file(self, path, **kw) -> Result:
