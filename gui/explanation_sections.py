@@ -119,8 +119,7 @@ def _show_slice(ctx, res, key, plane, index):
     if index is None or view is None:  # None: a result this session has moved on from (see release_results)
         return
     px = TILE_PX["mri"]
-    raw = view.raw(plane, int(index))
-    height = round(px * raw.height / raw.width)
+    height = round(px * view.aspect(plane))  # no slice drawn just to measure it
     with out.use_scope(f"plane_{method}_{plane}", clear=True):
         out.put_row([out.put_image(view.png_bytes(k, plane, int(index)), width=f"{px}px")
                      for k in ("raw", "heatmap_plain", "merged")]

@@ -170,3 +170,13 @@ def test_lesion_mask_finds_a_dark_disc_and_skips_a_faint_one():
     assert m is not None and (m & disc).sum() / (m | disc).sum() > 0.9
     img[disc] = 192  # 8 grey levels darker: too faint to outline
     assert lesion_mask(img) is None
+
+
+def test_slice_aspect_is_what_the_drawn_slice_has():
+    """The page sizes a slice from SliceRenderer.aspect without drawing it: it must match every plane's image."""
+    from nets.render.slice_renderer import SliceRenderer
+    v = np.random.default_rng(0).random((40, 48, 36)).astype(np.float32)
+    view = SliceRenderer(v, v)
+    for plane in ("axial", "coronal", "sagittal"):
+        im = view.raw(plane, 5)
+        assert view.aspect(plane) == pytest.approx(im.height / im.width)

@@ -71,6 +71,11 @@ class SliceRenderer:
         """How many slices the volume has across `plane` (the page's slider range)."""
         return int(self.volume.shape[AXIS[plane]])
 
+    def aspect(self, plane: str) -> float:
+        """Height / width of every slice image of `plane` (from the volume's shape: no slice is drawn)."""
+        first, second = [s for a, s in enumerate(self.volume.shape) if a != AXIS[plane]]
+        return second / first  # cut() transposes every plane: rows come from the second remaining axis
+
     def _upscale(self, rgb: np.ndarray) -> Image.Image:
         im = Image.fromarray(rgb)
         return im.resize((im.width * self.zoom, im.height * self.zoom), Image.BILINEAR)
