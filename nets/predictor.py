@@ -249,11 +249,11 @@ class Predictor:
         if not result.on_mni_grid:
             raise InputError("Occlusion needs an MRI result on the engine's MNI grid (not the raw ADNI contract).")
         tgt = self._class_index(result.model, "CN" if target is None else target)
-        key = (tgt, str(reference) if reference else "mni152", top, window, stride, full)
+        key = (tgt, str(reference) if reference else "mni152", window, stride, full)  # `top` only reads the run
         h = result.handles
+        image = h.model_input.x[0, 0].numpy()
         if key not in h.occlusions:
             ref_name, ref = self._reference_brain(reference)
-            image = h.model_input.x[0, 0].numpy()
             t0 = time.perf_counter()
             a = build_explainer("occlusion", result.model, ref, window=window, stride=stride, every=full,
                                 progress=progress).explain(h.model_input.x, tgt)
@@ -267,15 +267,15 @@ class Predictor:
             if reference is None and (window, stride, full) == (12, 6, False):
                 h.attributions[("occlusion", tgt)] = a
             h.occlusion_maps[key] = a.map
-            h.occlusions[key] = {
+            h.occlusions[key] = ({
                 "target": name, "log_odds": round(base, 2), "reference": ref_name,
                 "window_mm": window * 2, "stride_mm": stride * 2, "cubes": len(changes),
                 "forwards": a.meta["forwards"],
                 "mode": "every cube" if full else "brain cubes, coarse to fine",
-                "raise": describe_cubes(changes, window, image, top),
-                "lower": describe_cubes(changes[::-1], window, image, top),
-                "image": figure, "seconds": round(time.perf_counter() - t0, 1)}
-        return h.occlusions[key]
+                "image": figure, "seconds": round(time.perf_counter() - t0, 1)}, changes)
+        summary, changes = h.occlusions[key]
+        return {**summary, "raise": describe_cubes(changes, window, image, top),
+                "lower": describe_cubes(changes[::-1], window, image, top)}
 
     def _reference_brain(self, reference) -> tuple:
         """(name, engine-grid image) of a healthy reference brain: a NIfTI path, else the MNI152 template."""

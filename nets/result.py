@@ -30,7 +30,7 @@ class LiveHandles:
     attributions: dict = field(default_factory=dict)  # (method, tgt) -> nets.interpret.attribution.Attribution
     views: dict = field(default_factory=dict)  # (method, tgt) -> SliceRenderer (MRI) / ImageExplanation (2D)
     explanations: dict = field(default_factory=dict)  # (method, tgt) -> the JSON entry listed in `explanations`
-    occlusions: dict = field(default_factory=dict)  # setting -> occlusion summary (Predictor.occlusion)
+    occlusions: dict = field(default_factory=dict)  # setting -> (occlusion summary, cube changes) (Predictor.occlusion)
     occlusion_maps: dict = field(default_factory=dict)  # setting -> the occlusion map (bench/bench_mri.py)
 
 

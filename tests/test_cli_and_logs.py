@@ -196,6 +196,9 @@ def test_occlusion_cli_on_demo_and_a_bad_file(tmp_path, demo_path):
     assert same["target"] == "AD" and same["cubes"] == 3 * 4 * 3  # stride 24 voxels here
     assert all(c["change"] == 0 for c in same["raise"] + same["lower"])
     assert pred.occlusion(r, "AD", reference=demo_path, top=2, window=12, stride=24)["forwards"] == 1  # all known
+    # another `top` reads the same run: no second occlusion, only a longer list
+    more = pred.occlusion(r, "AD", reference=demo_path, top=4, window=12, stride=24, full=True)
+    assert len(more["raise"]) == 4 and more["raise"][:2] == same["raise"] and more["image"] == same["image"]
     bad = tmp_path / "x.nii"
     bad.write_bytes(b"not a volume" * 40)
     p = run("nets.occlusion", str(bad), "--no-progress")
