@@ -5,6 +5,8 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+
+from nets.errors import InputError
 import torch
 
 from nets.model_configs import CONFIGS
@@ -95,8 +97,8 @@ def test_calibrate_cli_writes_the_prior_into_the_weights_and_takes_it_out_again(
     card = json.loads((tmp_path / "m.card.json").read_text())
     assert "decision_prior" not in card and card["sha256"] == sha256_file(w)
     assert torch.allclose(outputs(), raw, atol=1e-5)
-    with pytest.raises(SystemExit, match="unknown class"):
+    with pytest.raises(InputError, match="unknown class"):  # typed: the CLI contract prints it as one JSON line
         main(["mri", "--weights", str(w), "--class-prior", "XX=0.5"])
     torch.save(ClassificationModel3D().state_dict(), tmp_path / "adni.pth")
-    with pytest.raises(SystemExit, match="known training prior"):
+    with pytest.raises(InputError, match="known training prior"):
         main(["mri", "--model", "adni-seed-3dcnn", "--weights", str(tmp_path / "adni.pth"), "--class-prior", "CN=2/3"])
