@@ -5,10 +5,9 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-
-from nets.errors import InputError
 import torch
 
+from nets.errors import InputError
 from nets.model_configs import CONFIGS
 from nets.networks import BrainCNN3D, ClassificationModel3D
 from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
