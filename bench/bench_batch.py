@@ -2,9 +2,12 @@
 Prints JSON.
 
 python -m bench.bench_batch [--n 200] [--workers 2] [--source sample|shared] [--skip-dask] [--skip-runtimes]
+                            [--task chest|skin]
 
 Inputs: `sample` (default) makes N chest images from readme_static/test/chest_RG1_UNCR.png (small random crops,
-half mirrored) in a temp folder; `shared` takes the first N of ../shared/data/chest_xray/train (both classes).
+half mirrored) in a temp folder; `shared` takes the first N of ../shared/data/chest_xray/train (both classes). --task skin (runtimes only) takes
+N photos of ../shared/data/skin_lesions/images, spread over its class folders: real photos, so the int8 path's float re-check of close
+calls (nets/checked_int8_module.py) runs as often as it would on real work.
 Dask: a LocalCluster is started and its workers warmed (models loaded) before the clock starts; `files_per_s` is
 the folder run alone, `end_to_end_s` adds the cluster start. Runtimes: in this process, one torch / ONNX Runtime
 thread (as in one Dask worker), after a warm-up. The agreement figures on the validation split are the model
@@ -23,8 +26,14 @@ from PIL import Image, ImageOps
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_inputs(folder: Path, n: int, source: str) -> Path:
+def make_inputs(folder: Path, n: int, source: str, task: str = "chest") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    if task == "skin":
+        photos = sorted(p for p in (ROOT.parent / "shared" / "data" / "skin_lesions" / "images").rglob("*")
+                        if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        for p in photos[::max(1, len(photos) // n)][:n]:  # spread over the class folders
+            (folder / p.name).write_bytes(p.read_bytes())
+        return folder
     if source == "shared":
         base = ROOT.parent / "shared" / "data" / "chest_xray" / "train"
         files = sorted((base / "NORMAL").glob("*.jpeg"))[: n // 2] + sorted((base / "PNEUMONIA").glob("*.jpeg"))
@@ -78,20 +87,21 @@ def bench_dask(folder, workers, explain):
             "end_to_end_s": round(start + run, 2), "cpu_s_per_file": round(cpu_per_file, 3)}, answers(s)
 
 
-def bench_runtime(folder, runtime, int8):
+def bench_runtime(folder, runtime, int8, task="chest"):
     import torch
     from nets.batch import BatchOptions, predictor_for, run_batch
     torch.set_num_threads(1)
-    opts = BatchOptions(explain=False, imgs_root=tempfile.mkdtemp(), runtime=runtime, int8=int8)
+    opts = BatchOptions(task=task, explain=False, imgs_root=tempfile.mkdtemp(), runtime=runtime, int8=int8)
     pred = predictor_for(opts)
-    pred.warm_up(("chest",))
+    pred.warm_up((task,))
     for p in sorted(folder.iterdir())[:5]:
-        pred.predict_file(p, explain=False)
+        pred.predict_file(p, task=task, explain=False)
     t = time.perf_counter()
     s = run_batch(folder, Path(tempfile.mkdtemp()) / "summary", opts)
     run = time.perf_counter() - t
-    m = pred.registry.get(task="chest")
-    x = torch.zeros(1, 1, 160, 160)
+    m = pred.registry.get(task=task)
+    c = m.config.input
+    x = torch.zeros(1, 1 if c["mode"] == "L" else 3, c["size"], c["size"])
     ts = []
     with torch.no_grad():
         for _ in range(30):
@@ -122,9 +132,12 @@ def main():
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-runtimes", action="store_true")
     ap.add_argument("--no-explain", action="store_true", help="Dask runs without heatmaps")
+    ap.add_argument("--task", choices=["chest", "skin"], default="chest",
+                    help="skin: real skin photos from ../shared/data (implies --skip-dask)")
     a = ap.parse_args()
-    folder = make_inputs(Path(tempfile.mkdtemp()) / "in", a.n, a.source)
-    out = {"inputs": f"{a.n} chest images ({a.source})", "cpu_count": os.cpu_count(),
+    folder = make_inputs(Path(tempfile.mkdtemp()) / "in", a.n, a.source, a.task)
+    a.skip_dask = a.skip_dask or a.task == "skin"
+    out = {"inputs": f"{a.n} {a.task} images ({'shared' if a.task == 'skin' else a.source})", "cpu_count": os.cpu_count(),
            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     if not a.skip_dask:
         one, ans1 = bench_dask(folder, 1, not a.no_explain)
@@ -135,7 +148,7 @@ def main():
     if not a.skip_runtimes:
         rt, ans = {}, {}
         for runtime, int8 in (("torch", False), ("onnx", False), ("onnx", True)):
-            name, r, ans[name] = bench_runtime(folder, runtime, int8)
+            name, r, ans[name] = bench_runtime(folder, runtime, int8, a.task)
             rt[name] = r
         for name in ("onnx-float", "onnx-int8"):
             rt[name]["speed_up_vs_torch"] = round(rt[name]["files_per_s"] / rt["torch"]["files_per_s"], 2)

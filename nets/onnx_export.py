@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nets.checked_int8_module import CheckedInt8Module
 from nets.onnx_runtime import KINDS, OnnxModule, export_command, export_path
 from nets.registry import LoadedModel
 from nets.training.metrics import classification_metrics
@@ -92,12 +93,13 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
-def compare(model: LoadedModel, onnx_path: Path, images, labels, contract) -> dict:
+def compare(model: LoadedModel, onnx_path: Path, images, labels, contract, forward=None) -> dict:
     """Answers (argmax of one forward, as the predictor gives them) and metrics, ONNX vs torch, same images.
-    `metrics_tta` repeats the card's own procedure (flip-averaged logits) for both."""
+    `metrics_tta` repeats the card's own procedure (flip-averaged logits) for both. `forward`: the ONNX forward
+    to check (default: a plain session on onnx_path)."""
     classes = list(model.config.classes)
     positive = model.config.positive_class
-    ort_fwd = OnnxModule(onnx_path, torch.get_num_threads())
+    ort_fwd = forward or OnnxModule(onnx_path, torch.get_num_threads())
     res = {}
     for name, fwd in (("torch", model.module), ("onnx", ort_fwd)):
         z = logits_of(fwd, images, contract)
@@ -143,7 +145,8 @@ def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extr
     return entry
 
 
-def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int = 256, seed: int = 0) -> dict:
+def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int = 256, seed: int = 0,
+                 selection_n: int = 1500) -> dict:
     """Float export (always) and, with int8, the calibrated export; each checked and written into the card.
     data: {"val_images", "val_labels", "train_images"} from validation_data()."""
     contract = model.config.input
@@ -152,14 +155,45 @@ def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int 
     check = compare(model, fp, data["val_images"], data["val_labels"], contract)
     out["float"] = record_in_card(model, False, fp, check, {"split": data["split"]})
     if int8:
-        rng = np.random.default_rng(seed)
         tr = data["train_images"]
-        calib = tr[rng.choice(len(tr), size=min(calibration_n, len(tr)), replace=False)]
+        order = np.random.default_rng(seed).permutation(len(tr))
+        calib = tr[order[:min(calibration_n, len(tr))]]
+        selection = tr[order[min(calibration_n, len(tr)):]][:selection_n]
         qp = export_path(model.weights_path, True)
         how = quantise_int8(fp, qp, calib, contract)
-        check = compare(model, qp, data["val_images"], data["val_labels"], contract)
-        out["int8"] = record_in_card(model, True, qp, check, {"quantisation": how, "split": data["split"]})
+        threads = torch.get_num_threads()
+        int8_fwd, float_fwd = OnnxModule(qp, threads), OnnxModule(fp, threads)
+        float_check = choose_check_margin(model, int8_fwd, selection, contract)
+        checked = CheckedInt8Module(int8_fwd, float_fwd, float_check["margin"])
+        check = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=checked)
+        alone = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=int8_fwd)
+        z = logits_of(int8_fwd, data["val_images"], contract)
+        float_check["validation"] = {
+            "rechecked_fraction": round(float(checked.close_calls(torch.from_numpy(z)).float().mean()), 4),
+            "int8_alone_identical_answers": alone["identical_answers"],
+            "int8_alone_different_answers": alone["different_answers"],
+            "int8_alone_metric_change_points": alone["metric_change_points"]}
+        out["int8"] = record_in_card(model, True, qp, check, {"quantisation": how, "float_check": float_check,
+                                                              "split": data["split"]})
     return out
+
+
+def choose_check_margin(model: LoadedModel, int8_fwd, images: np.ndarray, contract: dict) -> dict:
+    """The top-two logit margin under which an int8 answer is re-checked by the float model: 1.5 x the largest
+    margin of an int8 answer that differs from torch, on training images that calibration did not see (never
+    the validation images the card reports)."""
+    zt = logits_of(model.module, images, contract)
+    zq = logits_of(int8_fwd, images, contract)
+    s = np.sort(zq, 1)
+    gap = s[:, -1] - s[:, -2]
+    changed = zt.argmax(1) != zq.argmax(1)
+    margin = round(1.5 * float(gap[changed].max()), 4) if changed.any() else 0.0
+    return {"margin": margin, "rule": "1.5 x the largest top-two logit margin of a changed int8 answer on the "
+                                      "selection images",
+            "selection_images": int(len(images)), "selection": "training part of the split, not calibrated on",
+            "selection_changed_answers": int(changed.sum()),
+            "selection_changed_margins": [round(float(g), 4) for g in np.sort(gap[changed])],
+            "selection_rechecked_fraction": round(float((gap < margin).mean()), 4)}
 
 
 def validation_data(model: LoadedModel, data_dir) -> dict:

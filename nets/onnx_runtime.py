@@ -4,7 +4,8 @@
 <stem>.int8.onnx (static int8, calibrated on training images) and records each in the model card under "onnx".
 `OnnxModelRegistry` hands the predictor the same LoadedModel as the torch registry (config, card) with an ONNX
 forward in place of the torch module; a model without a matching export is refused with a clear message.
-Explanations need gradients, so they always run on the torch model.
+With --int8, answers whose top two classes are close are re-checked by the float export
+(nets.checked_int8_module). Explanations need gradients, so they always run on the torch model.
 """
 from __future__ import annotations
 
@@ -95,7 +96,20 @@ class OnnxModelRegistry:
             if torch_model.name not in self._models:
                 import torch
                 path = checked_export(torch_model, self.int8)
-                module = OnnxModule(path, self.threads or torch.get_num_threads())
+                module = self._module(torch_model, path, self.threads or torch.get_num_threads())
                 self._models[torch_model.name] = LoadedModel(torch_model.config, module, torch_model.card,
                                                              str(path), True)
             return self._models[torch_model.name]
+
+    def _module(self, torch_model: LoadedModel, path: Path, threads: int):
+        """Float: the plain session. int8: int8 with its close calls re-checked by the float export, at the
+        margin recorded in the card (an int8 export without one is from before the check: export again)."""
+        if not self.int8:
+            return OnnxModule(path, threads)
+        from nets.checked_int8_module import CheckedInt8Module
+        margin = ((torch_model.card.get("onnx") or {}).get("int8") or {}).get("float_check", {}).get("margin")
+        if margin is None:
+            raise OnnxExportMissingError(f"The int8 export of {torch_model.name} has no float-check margin in its "
+                                         f"card: run `{export_command(torch_model.name, True)}` again.")
+        return CheckedInt8Module(OnnxModule(path, threads), OnnxModule(checked_export(torch_model, False), threads),
+                                 margin)

@@ -107,3 +107,56 @@ def test_committed_int8_export_answers_like_torch(tmp_path):
         assert b.model.weights_path.endswith(".int8.onnx")
         assert a.to_json()["prediction"] == b.to_json()["prediction"]
         assert np.abs(a.probabilities - b.probabilities).max() < 0.1
+
+
+def test_checked_int8_recomputes_only_close_calls():
+    from nets.checked_int8_module import CheckedInt8Module
+    int8 = lambda x: torch.tensor([[2.0, 1.99], [3.0, 0.0], [0.5, 0.52]])  # noqa: E731
+    seen = []
+
+    def float_fwd(x):
+        seen.append(len(x))
+        return torch.tensor([[1.0, 2.0], [9.0, 9.5]])[: len(x)]
+
+    z = CheckedInt8Module(int8, float_fwd, margin=0.05)(torch.zeros(3, 1, 4, 4))
+    assert seen == [2]  # rows 0 and 2 are within 0.05; row 1 is not
+    assert z.argmax(1).tolist() == [1, 0, 1] and z[1].tolist() == [3.0, 0.0]
+    seen.clear()
+    z = CheckedInt8Module(int8, float_fwd, margin=0.0)(torch.zeros(3, 1, 4, 4))
+    assert seen == [] and z.argmax(1).tolist() == [0, 0, 1]  # margin 0: int8 alone
+
+
+def test_check_margin_is_one_and_a_half_times_the_widest_changed_answer():
+    from types import SimpleNamespace
+    from nets.onnx_export import choose_check_margin
+    contract = REGISTRY.get("chest-xray-resnet").config.input
+    imgs = chest_images(4)
+    torch_logits = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    int8_logits = torch.tensor([[0.98, 1.0], [0.0, 1.0], [1.0, 1.1], [0.0, 3.0]])  # rows 0, 2 changed
+    rows = iter([torch_logits, int8_logits])
+    model = SimpleNamespace(module=lambda x: next(rows))
+    out = choose_check_margin(model, lambda x: next(rows), imgs, contract)
+    assert out["selection_changed_answers"] == 2 and out["margin"] == pytest.approx(0.15)
+    assert out["selection_rechecked_fraction"] == 0.5  # the two changed rows; the confident ones are not
+
+
+def test_int8_without_float_check_margin_is_refused(tmp_path):
+    from nets.onnx_export import export_float, quantise_int8, record_in_card
+    from nets.onnx_runtime import OnnxExportMissingError, OnnxModelRegistry, export_path
+    m = copy_model(tmp_path)
+    fp = export_float(m, export_path(m.weights_path, False))
+    record_in_card(m, False, fp, {}, {})
+    qp = export_path(m.weights_path, True)
+    quantise_int8(fp, qp, chest_images(4), m.config.input)
+    record_in_card(m, True, qp, {}, {})  # an export from before the float check
+    base = SimpleRegistry(m)
+    with pytest.raises(OnnxExportMissingError, match="float-check margin"):
+        OnnxModelRegistry(int8=True, base=base).get("chest-xray-resnet")
+
+
+class SimpleRegistry:
+    def __init__(self, model):
+        self.model = model
+
+    def get(self, name=None, task=None):
+        return self.model

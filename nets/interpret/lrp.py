@@ -12,13 +12,30 @@ captum's LRP keeps state on the layers while it runs, so each explainer owns its
 """
 from __future__ import annotations
 
+import sys
 import threading
 
 import torch
-from captum.attr import LRP
-from captum.attr._core import lrp as _captum_lrp
-from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule, EpsilonRule
 from torch import nn
+
+
+def _import_captum_without_ipython():
+    """captum.attr imports IPython (0.3 s of a cold start) only for notebook display, which this app never uses:
+    hide it while captum loads, unless the caller already has it (then it is free)."""
+    hide = "IPython" not in sys.modules
+    if hide:
+        sys.modules["IPython"] = None  # makes `import IPython` raise ImportError, which captum handles
+    try:
+        import captum.attr  # noqa: F401
+    finally:
+        if hide and sys.modules.get("IPython", 0) is None:
+            del sys.modules["IPython"]
+
+
+_import_captum_without_ipython()
+from captum.attr import LRP  # noqa: E402
+from captum.attr._core import lrp as _captum_lrp  # noqa: E402
+from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule, EpsilonRule  # noqa: E402
 
 from nets.interpret.attribution import Attribution, Explainer
 from nets.interpret.bn_folding import fold_batchnorm

@@ -42,7 +42,8 @@ class Route:
 
 def modality_of_image(img) -> str:
     """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
-    a = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float32)
+    small = img.resize((64, 64)) if img.mode in ("L", "RGB") else img  # shrink first: converting a film is slow
+    a = np.asarray(small.convert("RGB").resize((64, 64)), dtype=np.float32)
     sat = (a.max(-1) - a.min(-1)).mean()
     return "chest" if sat < 12 else "skin"
 
