@@ -2,8 +2,8 @@
 the task's classes) and optional `run_id` (of the earlier answer the label is about). The file is analysed again
 without explanation (one forward pass) to record the model's answer beside the label; then one line and the input
 (named by its sha256) are stored (nets/feedback/store.py). Answers {"stored": true, "feedback": {...}}; errors as
-/api/predict's: 400 (no file, no label, bad task), 422 (the file, or a label that is not a class), 507 (the feedback
-store is full), 503 (queue full), 500 (a bug)."""
+/api/predict's: 400 (no file, no label, bad task), 413 (a file over the limit), 422 (the file, or a label that is
+not a class), 507 (the feedback store is full), 503 (queue full), 500 (a bug)."""
 from __future__ import annotations
 
 from gui.api_base import ApiError
@@ -11,7 +11,6 @@ from gui.server import PredictHandler
 from nets import service
 from nets.errors import InputError
 from nets.model_configs import TASKS
-from nets.service.compute_lanes import QueueFullError
 
 
 def _record(raw, res, label, run_id):
@@ -45,15 +44,13 @@ class FeedbackHandler(PredictHandler):
         raw, f = self._fields()
         if f.get("task") not in (None, *TASKS):
             return self._err(400, "bad_task", f"task must be one of {', '.join(TASKS)}.")
-        try:
-            line = await service.analyse_async(
-                raw, "", f.get("task"), f.get("model"), force=True, caller=self.caller(), store=False, explain=False,
-                then=lambda res: _record(raw, res, f["label"], f.get("run_id")))
-        except QueueFullError as e:
-            self.set_header("Retry-After", str(e.retry_after))
-            return self._err(503, e.code, e.message)
-        except InputError as e:
-            return self._err(507 if e.code == "feedback_full" else 422, e.code, e.message)
-        except service.InternalError as e:  # a bug, not the input: printed and logged by the service
-            return self._err(500, e.code, "Something went wrong on our side while keeping this feedback.")
+        await self.answer_with(service.analyse_async(
+            raw, "", f.get("task"), f.get("model"), force=True, caller=self.caller(), store=False, explain=False,
+            then=lambda res: _record(raw, res, f["label"], f.get("run_id"))),
+            "Something went wrong on our side while keeping this feedback.")
+
+    def status_for(self, e: InputError) -> int:
+        return 507 if e.code == "feedback_full" else super().status_for(e)
+
+    def send(self, line):
         self.write({"stored": True, "feedback": line})

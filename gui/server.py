@@ -94,17 +94,26 @@ class PredictHandler(JsonHandler):
         age = fields.get("age") or self.get_query_argument("age", None)  # MRI: brain-age gap (form or query)
         if task not in (None, *TASKS):
             return self._err(400, "bad_task", f"task must be one of {', '.join(TASKS)}.")
+        await self.answer_with(service.analyse_async(raw, filename, task, model, target, force, age,
+                                                     caller=self.caller(), then=self.answer))
+
+    def status_for(self, e: InputError) -> int:
+        """The HTTP status of an input's typed error."""
+        return 413 if e.code == "file_too_large" else 422
+
+    async def answer_with(self, work, bug_message: str | None = None):
+        """Await the service call and send its answer, or the JSON error: 413 / 422 (status_for), 503 with
+        Retry-After, 500 for a bug (printed and logged by the service)."""
         try:
-            answer = await service.analyse_async(raw, filename, task, model, target, force, age,
-                                                 caller=self.caller(), then=self.answer)
+            answer = await work
         except QueueFullError as e:
             self.set_header("Retry-After", str(e.retry_after))
             return self._err(503, e.code, e.message)
         except InputError as e:
-            self.set_status(422 if e.code != "file_too_large" else 413)
+            self.set_status(self.status_for(e))
             return self.write(e.to_dict())  # a gate's refusal adds task, can_force and the gate's verdict
-        except service.InternalError as e:  # a bug, not the input: printed and logged by the service
-            return self._err(500, e.code, e.message)
+        except service.InternalError as e:
+            return self._err(500, e.code, bug_message or e.message)
         self.send(answer)
 
 

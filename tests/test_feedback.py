@@ -99,3 +99,15 @@ def test_a_click_in_the_browser_stores_exactly_one_line_and_one_file(server):
     j = json.loads(lines[-1])
     assert (j["source"], j["task"], j["agrees"], j["label"]) == ("page", "chest", True, j["prediction"])
     assert _stored(ROOT / "feedback") == project  # the project's own feedback/ is not touched by tests
+
+
+def test_feedback_errors_use_the_predict_statuses():
+    """The feedback endpoint answers a too-large file 413 like /api/predict (it answered 422), its own full store 507."""
+    from gui.feedback_api import FeedbackHandler
+    from gui.server import PredictHandler
+    from nets.errors import CorruptFileError, FileTooLargeError, InputError
+    fb, pr = object.__new__(FeedbackHandler), object.__new__(PredictHandler)
+    full = InputError("full")
+    full.code = "feedback_full"
+    assert [fb.status_for(e) for e in (FileTooLargeError("x"), CorruptFileError("x"), full)] == [413, 422, 507]
+    assert [pr.status_for(e) for e in (FileTooLargeError("x"), CorruptFileError("x"))] == [413, 422]

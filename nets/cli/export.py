@@ -15,8 +15,7 @@ import time
 from nets import PROJECT_ROOT, SHARED_DATA
 from nets.errors import InputError
 from nets.cli_contract import JsonArgumentParser, run_cli
-
-DATA_FOLDER = {"chest": "chest_xray", "skin": "skin_lesions"}
+from nets.training.splits_2d import TASK_FOLDERS as DATA_FOLDER
 
 
 def main(argv=None) -> int:

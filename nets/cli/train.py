@@ -43,9 +43,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     kw = {k: v for k, v in {"batch_size": a.batch_size, "lr": a.lr}.items() if v is not None}
     if a.task in ("chest", "skin"):
+        from nets.training.splits_2d import TASK_FOLDERS
         from nets.training.train_image_classifier import train_image_classifier
         data = a.data or str(SHARED_DATA if a.splits_2d else
-                             SHARED_DATA / ("chest_xray" if a.task == "chest" else "skin_lesions"))
+                             SHARED_DATA / TASK_FOLDERS[a.task])
         res = train_image_classifier(a.task, data, epochs=a.epochs or 20, out=a.out, seed=a.seed,
                                      threads=a.threads, limit=a.limit, progress=not a.no_progress,
                                      architecture=a.arch, splits_2d=a.splits_2d, **kw)

@@ -11,8 +11,6 @@ import torch
 from nets import SHARED_DATA
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
 
-DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
-
 
 def validation_images(task: str, n: int, data_dir=None, seed: int = 0) -> list:
     """n random images of the model's validation split: dicts with x (1, C, H, W), label, file, image (uint8)."""

@@ -149,5 +149,3 @@ def lane_for(task: str) -> ComputeLane:
     """The lane of a task: 'mri' -> 3d, 'chest' / 'skin' -> 2d, 'occlusion' -> long."""
     return LANES["long" if task == "occlusion" else "3d" if task == "mri" else "2d"]
 
-
-QUEUE = LANES["3d"]  # the former single queue's name, for heavy work that has no lane of its own

@@ -26,11 +26,6 @@ class Route:
     detected: str | None = None  # 2D: the colour check's guess ("chest" for a greyscale radiograph, else "skin")
     image: object = None  # 2D: the decoded PIL image
 
-    @property
-    def lane(self) -> str:
-        """The compute lane this input waits in (nets/service/compute_lanes.py)."""
-        return "3d" if self.task == "mri" else "2d"
-
     def chosen(self, task: str, model: str | None = None) -> "Route":
         """The same input with a task (and model) the user picked (page): no longer automatic."""
         if (task == "mri") != (self.task == "mri"):
@@ -86,8 +81,3 @@ def route(raw: bytes, filename: str = "", task: str | None = None, model: str | 
     if task not in ("chest", "skin"):
         raise InputError(f"A 2D image cannot go to the '{task}' task.")
     return Route(task, model, kind, auto, detected, img)
-
-
-def precheck(raw: bytes, task: str | None = None, model: str | None = None) -> str:
-    """The task an input will run as ('mri', 'chest' or 'skin'), or its typed error (the former nets.precheck)."""
-    return route(raw, task=task, model=model).task

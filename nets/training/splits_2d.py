@@ -20,6 +20,8 @@ from nets.training.group_split import group_split
 
 SKIN_FOLDERS = ("skin_lesions", "skin_ham10000")  # order matters: duplicates keep the first folder's copy
 CHEST_FOLDER = "chest_xray"
+# the folder of ../shared/data a task's data path names (skin: the first folder; its split reads both)
+TASK_FOLDERS = {"chest": CHEST_FOLDER, "skin": SKIN_FOLDERS[0]}
 
 
 def chest_split(groups, labels, val_fraction: float = 0.2, seed: int = 0):

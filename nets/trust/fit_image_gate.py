@@ -16,7 +16,6 @@ from nets.trust import top_label_calibration as tl
 FLAG_QUANTILE = 0.985  # in-distribution validation images flagged by the feature score: 1.5 %
 REFUSE_FACTOR = 2.0  # refuse only beyond twice the farthest in-distribution validation image
 
-DATA_DIRS = {"chest": "chest_xray", "skin": "skin_lesions"}
 CROSS_TASK_IMAGES = 80
 METHODS = ("mahalanobis_all_layers", "mahalanobis_penultimate", "knn_penultimate", "energy")
 

@@ -40,7 +40,8 @@ def in_distribution_files(data: Path) -> dict:
     """The validation split of each 2D model and 300 HAM10000 photos that neither training nor the threshold choice
     read (second half by lesion)."""
     out = {}
-    for task, sub in (("chest", "chest_xray"), ("skin", "skin_lesions")):
+    from nets.training.splits_2d import TASK_FOLDERS
+    for task, sub in TASK_FOLDERS.items():
         if (data / sub).exists():
             out[f"{task}_validation"] = (task, validation_files(task, data))
     from nets.trust.fit_image_gate import ham10000_halves
