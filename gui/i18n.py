@@ -1,12 +1,13 @@
 """English / 中文 strings for the page."""
+from nets.report.texts import TEXT as REPORT_TEXT, lookup
+
 TEXT = {
     "title": {"en": "Explainable medical image recognition", "zh": "可解释的医学图像识别"},
     "intro": {"en": "Upload a brain MRI (.nii/.nii.gz), a chest X-ray or a dermoscopy photo (.jpg/.png/.dcm). "
                     "A neural network classifies it and a heatmap shows which parts of the image drove the answer.",
               "zh": "上传脑部 MRI（.nii/.nii.gz）、胸部 X 光片或皮肤镜照片（.jpg/.png/.dcm）。神经网络给出分类，"
                     "热力图显示图像中哪些部分影响了结果。"},
-    "notice": {"en": "Research and teaching tool, NOT a medical device. Do not use it for diagnosis.",
-               "zh": "仅供科研与教学使用，不是医疗器械，请勿用于诊断。"},
+    "notice": REPORT_TEXT["notice"],  # the same words as the PDF report
     "tasks": {"en": "The models and what they learned from", "zh": "模型及其训练数据"},
     "demo": {"en": "use demo.nii", "zh": "使用 demo.nii"},
     "upload": {"en": "upload a file (or several)", "zh": "上传文件（可多个）"},
@@ -215,5 +216,4 @@ TEXT = {
 
 
 def t(key: str, lang: str, **kw) -> str:
-    s = TEXT.get(key, {}).get(lang) or TEXT.get(key, {}).get("en") or key
-    return s.format(**kw) if kw else s
+    return lookup(TEXT, key, lang, **kw)

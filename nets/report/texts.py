@@ -25,6 +25,11 @@ TEXT = {
 }
 
 
-def tr(key: str, lang: str, **kw) -> str:
-    s = TEXT[key].get(lang) or TEXT[key]["en"]
+def lookup(table: dict, key: str, lang: str, **kw) -> str:
+    """table[key] in `lang` (English when that language has none; the key itself when unknown), formatted."""
+    s = table.get(key, {}).get(lang) or table.get(key, {}).get("en") or key
     return s.format(**kw) if kw else s
+
+
+def tr(key: str, lang: str, **kw) -> str:
+    return lookup(TEXT, key, lang, **kw)
