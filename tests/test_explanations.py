@@ -78,6 +78,19 @@ def test_deletion_is_faster_than_random_for_the_right_map_and_slower_for_the_inv
     assert f["p_deleted_10pct"] < f["p_original"] and f["forwards"] == 20
     bad = deletion_insertion(RegionModel(), x, torch.zeros_like(x), -good, 1, patch=4)
     assert bad["deletion_auc"] > bad["random_deletion_auc"]
+    assert (f["verdict"], bad["verdict"]) == ("better", "not_better")
+
+
+def test_deletion_check_is_inconclusive_when_hiding_everything_keeps_the_class():
+    """A baseline the model still reads as the class (like a blurred film read as pneumonia): flat curves, so
+    which order is lower is chance and the verdict says so instead of 'better' or 'not better'."""
+    x = torch.zeros(1, 1, 32, 32)
+    x[0, 0, :8, :8] = 1.0
+    good = np.zeros((32, 32), np.float32)
+    good[:8, :8] = 1.0
+    still_the_class = x * 0.9  # P(class 1) barely moves when everything is replaced by this
+    f = deletion_insertion(RegionModel(), x, still_the_class, good, 1, patch=4)
+    assert f["p_original"] - f["p_baseline"] < 0.1 and f["verdict"] == "inconclusive"
 
 
 def test_blurred_baseline_keeps_the_mean_and_removes_the_detail():

@@ -4,7 +4,8 @@ How often does each explanation method's map point at what matters? For N inputs
 random images of its validation split; MRI: simulated atrophy, levels 2-4, of the held-out subjects), the map for
 the predicted class is scored by deletion and insertion (nets/interpret/faithfulness.py) against deletion in
 random order. Prints JSON: per method, the share of inputs whose deletion AUC is below the random one (target: at
-least 0.9 for the map the page shows first), median AUCs. --update-card writes it into the model card
+least 0.9 for the map the page shows first), the share where the check is conclusive (hiding everything moves
+P(class) by >= 0.1; nets/interpret/faithfulness.py) and the rate among those, median AUCs. --update-card writes it into the model card
 (`explanation_checks.faithfulness`).
 """
 import json
@@ -35,7 +36,11 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, 
         d = np.array([f["deletion_auc"] for f in fs])
         r = np.array([f["random_deletion_auc"] for f in fs])
         i = np.array([f["insertion_auc"] for f in fs])
+        c = np.array([f["verdict"] != "inconclusive" for f in fs])
         out[m] = {"deletion_below_random_rate": round(float(np.mean(d < r)), 3),
+                  "conclusive_rate": round(float(np.mean(c)), 3),
+                  "deletion_below_random_rate_when_conclusive": round(float(np.mean((d < r)[c])), 3) if c.any()
+                  else None,
                   "median_deletion_auc": round(float(np.median(d)), 4),
                   "median_random_deletion_auc": round(float(np.median(r)), 4),
                   "median_insertion_auc": round(float(np.median(i)), 4),
