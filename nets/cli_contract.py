@@ -52,6 +52,19 @@ def run_cli(main, argv=None) -> int:
         return 1
 
 
+def exit_process(code: int):
+    """End a CLI process without the interpreter's teardown: flush, run the atexit handlers, then os._exit.
+    Freeing torch, the models and their caches at exit took ~0.6 s of a 4 s cold `python -m nets.predict`."""
+    import atexit
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 def explanation_check_parser(prog: str, doc: str, n: int, tasks=("chest", "skin", "mri")) -> JsonArgumentParser:
     """The arguments every explanation check shares (nets.evaluate_faithfulness, nets.sanity_check,
     nets.skin_background): the task, how many inputs, which methods, the data folder, --update-card, --threads."""

@@ -2,7 +2,6 @@
 
 Run: python -m nets.demo_volume   (demo01.py also calls it at start-up when the file is missing).
 """
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -36,5 +35,5 @@ def ensure_demo(path: Path = DEMO_PATH) -> Path:
 
 if __name__ == "__main__":  # python -m nets.demo_volume: the CLI is nets/cli/demo_volume.py
     from nets.cli.demo_volume import main
-    from nets.cli_contract import run_cli
-    sys.exit(run_cli(main))
+    from nets.cli_contract import exit_process, run_cli
+    exit_process(run_cli(main))

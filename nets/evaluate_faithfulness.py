@@ -5,6 +5,6 @@ import sys
 import nets.cli.evaluate_faithfulness as _cli
 
 if __name__ == "__main__":
-    from nets.cli_contract import run_cli
-    sys.exit(run_cli(_cli.main))
+    from nets.cli_contract import exit_process, run_cli
+    exit_process(run_cli(_cli.main))
 sys.modules[__name__] = _cli

@@ -64,3 +64,11 @@ def test_every_cli_answers_bad_arguments_with_one_json_line(module):
                        timeout=300)
     assert p.returncode == 2
     assert only_json_error(p)["error"] == "bad_arguments"
+
+
+def test_exit_process_keeps_the_output_the_exit_code_and_the_atexit_handlers(tmp_path):
+    """CLIs end with os._exit (no interpreter teardown): unflushed output, atexit work and the code must survive."""
+    code = ("import atexit; atexit.register(lambda: open(r'%s', 'w').write('done')); "
+            "from nets.cli_contract import exit_process; print('answer', end=''); exit_process(3)" % (tmp_path / "f"))
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stdout, (tmp_path / "f").read_text()) == (3, "answer", "done")

@@ -8,10 +8,9 @@ Errors print {"error", "message"} on stderr and exit non-zero.
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.errors import InputError
 
 
@@ -48,4 +47,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -9,13 +9,12 @@ metrics were measured at the old operating point: re-run `python -m nets.evaluat
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
 from nets.networks.prior_shift import apply_prior_shift, card_offsets, logit_offsets, parse_prior
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.errors import InputError, ModelUnavailableError
 
 
@@ -69,4 +68,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

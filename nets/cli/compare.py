@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from nets import SHARED_DATA
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.errors import InputError
 
 def markdown_table(result: dict) -> str:
@@ -88,4 +88,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

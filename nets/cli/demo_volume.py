@@ -1,8 +1,7 @@
 """CLI: python -m nets.demo_volume -> writes nii/demo.nii (nets/demo_volume.py) and prints {"demo", "bytes"}."""
 import json
-import sys
 
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 
 
 def main(argv=None) -> int:
@@ -14,4 +13,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

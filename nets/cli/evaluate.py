@@ -5,13 +5,12 @@ Prints JSON metrics and writes plots (confusion matrix, ROC) to --out.
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from nets import SHARED_DATA
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.errors import ModelUnavailableError
 
 
@@ -71,4 +70,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -9,12 +9,11 @@ P(class) by >= 0.1; nets/interpret/faithfulness.py) and the rate among those, me
 (`explanation_checks.faithfulness`).
 """
 import json
-import sys
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from nets.cli_contract import explanation_check_parser, run_cli
+from nets.cli_contract import explanation_check_parser, exit_process, run_cli
 
 
 def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, baseline="blur") -> dict:
@@ -76,4 +75,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -14,7 +14,7 @@ import time
 
 from nets import PROJECT_ROOT, SHARED_DATA
 from nets.errors import InputError
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.training.splits_2d import TASK_FOLDERS as DATA_FOLDER
 
 
@@ -54,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nets import PROJECT_ROOT, SHARED_DATA
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 from nets.errors import InputError
 
 
@@ -105,4 +105,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from nets import SHARED_DATA
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 
 
 
@@ -63,4 +62,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -17,7 +17,7 @@ import sys
 from tqdm import tqdm
 
 from nets.errors import InputError
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 
 
 def main(argv=None) -> int:
@@ -54,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

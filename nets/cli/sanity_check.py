@@ -8,11 +8,10 @@ so. Inputs: N validation images (2D) or N simulated-atrophy volumes of the held-
 --update-card writes it into the model card (`sanity_check`).
 """
 import json
-import sys
 
 import torch
 from tqdm import tqdm
-from nets.cli_contract import explanation_check_parser, run_cli
+from nets.cli_contract import explanation_check_parser, exit_process, run_cli
 
 
 def main(argv=None) -> int:
@@ -39,4 +38,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

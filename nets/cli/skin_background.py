@@ -12,13 +12,12 @@ the centre; faint lesions and failures are counted and skipped):
 Prints JSON; --update-card writes it into the skin card (`explanation_checks.background`).
 """
 import json
-import sys
 
 import numpy as np
 import torch
 from scipy import ndimage
 from tqdm import tqdm
-from nets.cli_contract import explanation_check_parser, run_cli
+from nets.cli_contract import explanation_check_parser, exit_process, run_cli
 
 
 def threshold_otsu(values: np.ndarray) -> float:
@@ -137,4 +136,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

@@ -4,7 +4,7 @@ import json
 import sys
 
 from nets import SHARED_DATA
-from nets.cli_contract import JsonArgumentParser, run_cli
+from nets.cli_contract import JsonArgumentParser, exit_process, run_cli
 
 
 def main(argv=None):
@@ -76,4 +76,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    exit_process(run_cli(main))

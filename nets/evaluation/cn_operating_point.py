@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import numpy as np
 import torch
@@ -151,5 +150,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from nets.cli_contract import run_cli
-    sys.exit(run_cli(main))
+    from nets.cli_contract import exit_process, run_cli
+    exit_process(run_cli(main))

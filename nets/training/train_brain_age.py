@@ -223,5 +223,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from nets.cli_contract import run_cli
-    sys.exit(run_cli(main))
+    from nets.cli_contract import exit_process, run_cli
+    exit_process(run_cli(main))
