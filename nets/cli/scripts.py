@@ -7,8 +7,8 @@ VERBS = ("predict", "train", "evaluate", "evaluate_faithfulness", "sanity_check"
 
 def _console_script(verb: str):
     def run() -> int:
-        from nets.cli_contract import run_cli
-        return run_cli(importlib.import_module(f"nets.cli.{verb}").main)
+        from nets.cli_contract import exit_process, run_cli
+        exit_process(run_cli(importlib.import_module(f"nets.cli.{verb}").main))
     run.__name__ = verb
     run.__doc__ = f"The console script of python -m nets.{verb}."
     return run
