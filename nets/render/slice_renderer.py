@@ -6,6 +6,8 @@ Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +140,7 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     out = {"raw": [], "heatmap": [], "merged": [], "slices": {}}
-    tiles = []
+    tiles, writes = [], []
     for plane in PLANES:
         idx = top_slices(renderer.relevance, plane, per_plane)
         out["slices"][plane] = idx
@@ -147,16 +149,36 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
             for kind in ("raw", "heatmap", "merged"):
                 im = getattr(renderer, kind)(plane, i)
                 p = dirs[kind] / f"{plane}_{i:03d}.png"
-                im.save(p, format="PNG", compress_level=1)
+                writes.append((im, p))
                 out[kind].append(str(p))
                 row.append(im)
             tiles.append((plane, i, row))
-    out["montage"] = str(_montage(tiles, root / "montage" / f"{run_id}.png"))
+    montage = root / "montage" / f"{run_id}.png"
+    writes.append((_montage(tiles), montage))
+    list(_png_pool().map(lambda job: _save_png(*job), writes))  # zlib frees the GIL: two encoders at once
+    out["montage"] = str(montage)
     return out
 
 
-def _montage(tiles, path: Path) -> Path:
+_PNG_POOL = None
+_PNG_POOL_LOCK = threading.Lock()
+
+
+def _png_pool() -> ThreadPoolExecutor:
+    """One fixed pool of two PNG encoders for the process (made on first use)."""
+    global _PNG_POOL
+    with _PNG_POOL_LOCK:
+        if _PNG_POOL is None:
+            _PNG_POOL = ThreadPoolExecutor(2, thread_name_prefix="png")
+        return _PNG_POOL
+
+
+def _save_png(im: Image.Image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, format="PNG", compress_level=1)
+
+
+def _montage(tiles) -> Image.Image:
     cw = max(sum(im.width for im in row) for _, _, row in tiles) + 8
     rh = max(im.height for _, _, row in tiles for im in row) + 18
     canvas = Image.new("RGB", (cw, rh * len(tiles)), (255, 255, 255))
@@ -167,5 +189,4 @@ def _montage(tiles, path: Path) -> Path:
         for im in row:
             canvas.paste(im, (x, k * rh + 16))
             x += im.width + 4
-    canvas.save(path, format="PNG", compress_level=1)
-    return path
+    return canvas
