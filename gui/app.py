@@ -149,7 +149,7 @@ def choose_input(ctx):
 
 
 def choose_task(ctx, where):
-    """The task of a routed input (nets/service/routing.py): a volume is MRI; for a 2D image the user confirms the
+    """The task of a routed input (nets/io/routing.py): a volume is MRI; for a 2D image the user confirms the
     modality check's pick (with the input gates: may say "neither")."""
     if where.task == "mri":
         return "mri"

@@ -1,4 +1,4 @@
-"""The predictor (inference engine): keeps models loaded, runs one routed input (nets/service/routing.py) through
+"""The predictor (inference engine): keeps models loaded, runs one routed input (nets/io/routing.py) through
 load -> preprocess -> forward -> gate -> explain -> render, and keeps the explanation with the result
 (nets/result.py: LiveHandles) so any slice / plane / class can be cut later without recomputing. Entry points call
 it through nets/service/ (page, REST API, CLI)."""
@@ -23,7 +23,7 @@ from nets.io.nifti_loader import load_nifti_bytes
 from nets.model_configs import TASKS
 from nets.registry import REGISTRY
 from nets.result import LiveHandles, ModelInput, Result
-from nets.service.routing import Route, modality_of_image, route  # noqa: F401 (modality_of_image re-exported)
+from nets.io.routing import Route, modality_of_image, route  # noqa: F401 (modality_of_image re-exported)
 from nets.render.slice_renderer import SliceRenderer, render_gallery
 from nets.transforms.engine_grid import ENGINE_AFFINE
 from nets.transforms.image_to_tensor import image_to_tensor
@@ -92,7 +92,7 @@ class Predictor:
     def predict_bytes(self, raw: bytes, task: str | None = None, model: str | None = None, weights=None,
                       target=None, explain: bool = True, progress: Progress | None = None,
                       save_relevance=None, force: bool = False, filename: str = "", age=None) -> Result:
-        """Route the input (nets/service/routing.py), then predict_routed."""
+        """Route the input (nets/io/routing.py), then predict_routed."""
         where = route(raw, filename, task, model, check_header=False)  # the volume reader checks the header itself
         return self.predict_routed(raw, where, weights, target, explain, progress, save_relevance, force, age)
 
@@ -359,7 +359,7 @@ class Predictor:
     def detect_image_task(self, raw_or_route) -> str:
         """The modality check with the gates: 'chest' or 'skin' when that model's gate does not refuse the image
         (the colour check's pick first), else 'neither'. Forward passes only, no explanation. Takes the image's
-        bytes or its Route (nets/service/routing.py: decoded once)."""
+        bytes or its Route (nets/io/routing.py: decoded once)."""
         where = raw_or_route if isinstance(raw_or_route, Route) else route(raw_or_route, task="chest")
         img = where.image
         first = "chest" if where.kind == "dicom" else where.detected

@@ -2,7 +2,7 @@
 
     analyse(raw, filename, task=None, model=None, target=None, progress=None, force=False, age=None) -> Result
 
-In order: route the input once (nets/service/routing.py: the task and model, the cheap header / decode checks) before
+In order: route the input once (nets/io/routing.py: the task and model, the cheap header / decode checks) before
 any queue; store the upload (servers only, nets/service/upload_store.py); wait for a place in the input's compute
 lane (nets/service/compute_lanes.py); run the predictor (nets/predictor.py); write the visit-log line
 (nets/service/visit_log.py). Errors: an input's typed error (nets/errors.py) is logged and raised as it is; anything
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nets.errors import InputError, UnreadableFileError
 from nets.service.compute_lanes import QueueFullError, lane_for
-from nets.service.routing import Route, route
+from nets.io.routing import Route, route
 
 # the routing checks of the REST API run here, outside the compute lanes, so a bad file never waits behind real work
 PRECHECK_POOL = ThreadPoolExecutor(2, thread_name_prefix="precheck")

@@ -11,7 +11,7 @@ from PIL import Image
 
 from nets import service
 from nets.errors import EmptyFileError, InputError, ModelUnavailableError, UnsupportedFormatError
-from nets.service import routing
+from nets.io import routing
 from nets.service.compute_lanes import lane_for
 
 
@@ -99,7 +99,7 @@ def test_the_age_goes_to_mri_only_and_a_bug_becomes_an_internal_error(store):
     api = service.Caller("api", "api_predict", "api")
     res = service.analyse(png(False), "x.png", age=71, caller=api, predictor=FakePredictor(), in_lane=False)
     assert res.to_json()["got_age"] is None  # an X-ray has no brain age: the field is not passed on
-    from nets.service.routing import Route
+    from nets.io.routing import Route
     mri = service.compute(b"", Route("mri", None, "nifti", False), predictor=FakePredictor(), age=71)
     assert mri.to_json()["got_age"] == 71
     with pytest.raises(service.InternalError) as e:
