@@ -5,9 +5,10 @@ python -m bench.bench_batch [--n 200] [--workers 2] [--source sample|shared] [--
                             [--task chest|skin]
 
 Inputs: `sample` (default) makes N chest images from readme_static/test/chest_RG1_UNCR.png (small random crops,
-half mirrored) in a temp folder; `shared` takes the first N of ../shared/data/chest_xray/train (both classes). --task skin (runtimes only) takes
-N photos of ../shared/data/skin_lesions/images, spread over its class folders: real photos, so the int8 path's float re-check of close
-calls (nets/checked_int8_module.py) runs as often as it would on real work.
+half mirrored) in a temp folder; `shared` takes the first N of ../shared/data/chest_xray/train (both classes).
+--task skin (runtimes only) takes N photos of ../shared/data/skin_lesions/images, spread over its class folders:
+real photos, so the int8 path's float re-check of close calls (nets/checked_int8_module.py) runs as often as it
+would on real work.
 Dask: a LocalCluster is started and its workers warmed (models loaded) before the clock starts; `files_per_s` is
 the folder run alone, `end_to_end_s` adds the cluster start. Runtimes: in this process, one torch / ONNX Runtime
 thread (as in one Dask worker), after a warm-up. The agreement figures on the validation split are the model
