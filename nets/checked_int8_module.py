@@ -1,7 +1,7 @@
 """CheckedInt8Module: the int8 forward, with close calls re-checked by the float model.
 
 Static int8 moves the logits by a few hundredths; that changes an answer only when the top two classes are about
-that close (all 29 changed skin answers of the plain int8 export had margins < 0.06). So a row whose top-two
+that close (the 26 skin validation answers plain int8 changed all had margins < 0.06). So a row whose top-two
 margin is below `margin` is recomputed by the float export and keeps the float logits; the rest keep int8.
 `margin` is chosen at export time on training images that calibration did not see (nets.onnx_export).
 """
