@@ -155,27 +155,34 @@ def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int 
     check = compare(model, fp, data["val_images"], data["val_labels"], contract)
     out["float"] = record_in_card(model, False, fp, check, {"split": data["split"]})
     if int8:
-        tr = data["train_images"]
-        order = np.random.default_rng(seed).permutation(len(tr))
-        calib = tr[order[:min(calibration_n, len(tr))]]
-        selection = tr[order[min(calibration_n, len(tr)):]][:selection_n]
-        qp = export_path(model.weights_path, True)
-        how = quantise_int8(fp, qp, calib, contract)
-        threads = torch.get_num_threads()
-        int8_fwd, float_fwd = OnnxModule(qp, threads), OnnxModule(fp, threads)
-        float_check = choose_check_margin(model, int8_fwd, selection, contract)
-        checked = CheckedInt8Module(int8_fwd, float_fwd, float_check["margin"])
-        check = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=checked)
-        alone = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=int8_fwd)
-        z = logits_of(int8_fwd, data["val_images"], contract)
-        float_check["validation"] = {
-            "rechecked_fraction": round(float(checked.close_calls(torch.from_numpy(z)).float().mean()), 4),
-            "int8_alone_identical_answers": alone["identical_answers"],
-            "int8_alone_different_answers": alone["different_answers"],
-            "int8_alone_metric_change_points": alone["metric_change_points"]}
-        out["int8"] = record_in_card(model, True, qp, check, {"quantisation": how, "float_check": float_check,
-                                                              "split": data["split"]})
+        out["int8"] = export_int8(model, fp, data, calibration_n, seed, selection_n)
     return out
+
+
+def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, seed: int, selection_n: int) -> dict:
+    """Static int8 calibrated on training images; the float-check margin chosen on other training images; both
+    checked on the validation images (with the check, and int8 alone) and written into the card."""
+    contract = model.config.input
+    tr = data["train_images"]
+    order = np.random.default_rng(seed).permutation(len(tr))
+    calib = tr[order[:min(calibration_n, len(tr))]]
+    selection = tr[order[min(calibration_n, len(tr)):]][:selection_n]
+    qp = export_path(model.weights_path, True)
+    how = quantise_int8(fp, qp, calib, contract)
+    threads = torch.get_num_threads()
+    int8_fwd, float_fwd = OnnxModule(qp, threads), OnnxModule(fp, threads)
+    float_check = choose_check_margin(model, int8_fwd, selection, contract)
+    checked = CheckedInt8Module(int8_fwd, float_fwd, float_check["margin"])
+    check = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=checked)
+    alone = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=int8_fwd)
+    z = logits_of(int8_fwd, data["val_images"], contract)
+    float_check["validation"] = {
+        "rechecked_fraction": round(float(checked.close_calls(torch.from_numpy(z)).float().mean()), 4),
+        "int8_alone_identical_answers": alone["identical_answers"],
+        "int8_alone_different_answers": alone["different_answers"],
+        "int8_alone_metric_change_points": alone["metric_change_points"]}
+    return record_in_card(model, True, qp, check, {"quantisation": how, "float_check": float_check,
+                                                   "split": data["split"]})
 
 
 def choose_check_margin(model: LoadedModel, int8_fwd, images: np.ndarray, contract: dict) -> dict:
