@@ -141,16 +141,18 @@ TEXT = {
                                  "红色：换成健康样子后 P({c}) 下降，说明该区域支持 {c}；蓝色：P({c}) 上升，说明它反对 {c}。"
                                  "表中列出影响最大的立方块。"},
     "expl_run": {"en": "run {m} (about {s} s)", "zh": "运行 {m}（约 {s} 秒）"},
-    "expl_faith": {"en": "Check: hiding the 10 % of {unit} that this map ranks highest changes P({c}) from {p0:.2f} "
-                         "to {p10:.2f}; hiding a random 10 %: to {pr:.2f}. Over the whole deletion curve, {verdict} "
-                         "(area {d:.2f} for this map vs {r:.2f} for random order; lower is better).",
-                   "zh": "检验：遮住{unit}中此图排名最高的 10%，P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10%："
+    "expl_faith": {"en": "Check: hiding the 10 % of {unit} that this map ranks highest changes the model's raw "
+                         "P({c}) (before calibration) from {p0:.2f} to {p10:.2f}; hiding a random 10 %: to "
+                         "{pr:.2f}. Over the whole deletion curve, {verdict} (area {d:.2f} for this map vs {r:.2f} "
+                         "for random order; lower is better).",
+                   "zh": "检验：遮住{unit}中此图排名最高的 10%，模型未校准的 P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10%："
                          "变为 {pr:.2f}。在整条删除曲线上，{verdict}（此图面积 {d:.2f}，随机顺序 {r:.2f}；越低越好）。"},
     "expl_faith_inconclusive": {
-        "en": "Check not possible for this input: with all of {unit} hidden, P({c}) still moves only from {p0:.2f} "
-              "to {pb:.2f}, so hiding parts in the map's order or at random changes it alike. The model does not "
-              "need the detail the map points at to say {c}; this neither confirms nor refutes the map.",
-        "zh": "此输入无法做此项检验：即使遮住{unit}的全部，P({c}) 也只从 {p0:.2f} 变为 {pb:.2f}，因此按此图的顺序"
+        "en": "Check not possible for this input: with all of {unit} hidden, the model's raw P({c}) (before "
+              "calibration) still moves only from {p0:.2f} to {pb:.2f}, so hiding parts in the map's order or at "
+              "random changes it alike. The model does not need the detail the map points at to say {c}; this "
+              "neither confirms nor refutes the map.",
+        "zh": "此输入无法做此项检验：即使遮住{unit}的全部，模型未校准的 P({c}) 也只从 {p0:.2f} 变为 {pb:.2f}，因此按此图的顺序"
               "或随机遮挡的效果相同。模型判断为 {c} 并不依赖此图所指的细节；这既不能证实也不能否定此图。"},
     "expl_better": {"en": "the map's ranking matters more than random: it points at what the model uses",
                     "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
