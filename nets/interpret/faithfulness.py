@@ -85,7 +85,8 @@ def verdict(p_original: float, p_baseline: float, deletion_auc: float, random_de
 
 
 def deletion_insertion(model, x: torch.Tensor, baseline: torch.Tensor, amap: np.ndarray, target: int,
-                       region: np.ndarray | None = None, seed: int = 0, batch: int = 8, patch: int | None = None) -> dict:
+                       region: np.ndarray | None = None, seed: int = 0, batch: int | None = None,
+                       patch: int | None = None) -> dict:
     """x, baseline: (1, C, *spatial); amap: spatial (larger = more relevant for target); region: spatial bool, the
     pixels that take part (e.g. the brain), default all. Pixels are removed in patches (Samek et al. 2017 use 9x9
     regions): patch px / voxels per side, default 8 px for 2D and 4 voxels (8 mm) for volumes. Removing scattered
@@ -93,6 +94,7 @@ def deletion_insertion(model, x: torch.Tensor, baseline: torch.Tensor, amap: np.
     P(class) from 0.91 to 0.15, so random order would look better than any map. Returns AUCs over the removed
     fraction of patches and the curves."""
     patch = patch or (8 if amap.ndim == 2 else 4)
+    batch = batch or (8 if amap.ndim == 2 else 4)  # volumes: 4 per pass ran 0.25 s for the 20, 8 per pass 0.33 s
     ranked, shuffled = _orders(amap, region, patch, seed)
     n, flat = len(ranked), x.reshape(*x.shape[:2], -1)
     base_flat = baseline.reshape(*baseline.shape[:2], -1)

@@ -129,7 +129,8 @@ class ImageOcclusion(Explainer):
     method = "occlusion"
     signed = True
 
-    def __init__(self, model: torch.nn.Module, window: int = 20, stride: int = 10, batch: int = 32):
+    def __init__(self, model: torch.nn.Module, window: int = 20, stride: int = 10, batch: int = 16):
+        # 16 images a pass: chest 1.22 s, skin 0.75 s; 32 a pass: 1.56 / 0.86 s (2 cores)
         self.model, self.window, self.stride, self.batch = model.eval(), window, stride, batch
 
     def explain(self, x: torch.Tensor, target: int) -> Attribution:
@@ -161,7 +162,7 @@ def volume_occlusion(model, x: np.ndarray, reference: np.ndarray, target: int, m
     """MRI occlusion as an Attribution (evidence for `target`: made like the reference, the cube lowers the target's
     log-odds) plus the raw (change, corner) list that describe_cubes reads. Fast by default: brain-mask cubes,
     coarse-to-fine (refine_top=None: every cube, as the evaluation runs it)."""
-    occ = OcclusionSensitivity(model, window=window, stride=stride, batch=8)
+    occ = OcclusionSensitivity(model, window=window, stride=stride, batch=4)  # 4 volumes a pass: 4.4 s, 8: 6.1 s
     base, changes = occ(x, reference, class_log_odds(int(target)), progress, mask=mask, refine_top=refine_top)
     m = -occlusion_map(changes, x.shape, window)
     return Attribution(m, int(target), "occlusion", True,
