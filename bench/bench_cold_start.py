@@ -6,8 +6,8 @@ python -m bench.bench_cold_start [--runs 3] [--file nii/demo.nii]
 - cli_cold_s: `python -m nets.predict demo.nii` wall time minus interpreter_s (imports, templates, model, first
   result with LRP and PNGs), with cache/ filled; cli_cold_empty_cache_s: the same with an empty cache (first run
   after install);
-- stages_s: the same path timed step by step in one fresh process (imports, set-up, first result, second result =
-  warm).
+- stages_s: the same path timed step by step in one fresh process (imports, set-up as the server does it at start,
+  with one blank LRP pass, first result, second result = warm).
 Medians over --runs; the machine's load average is printed with them (2 shared cores: read the figures with it).
 """
 import argparse
@@ -35,7 +35,7 @@ r = p.predict_file(sys.argv[1])
 t3 = time.perf_counter()
 w = p.predict_file(sys.argv[1])
 t4 = time.perf_counter()
-print(json.dumps({"imports": t1 - t0, "set_up (templates, model, preprocessor)": t2 - t1, "first_result": t3 - t2,
+print(json.dumps({"imports": t1 - t0, "set_up (templates, model, preprocessor, kernel warm-up)": t2 - t1, "first_result": t3 - t2,
                   "first_result_stages": r.timings, "warm_result": t4 - t3, "warm_result_stages": w.timings}))
 """
 

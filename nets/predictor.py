@@ -72,6 +72,23 @@ class Predictor:
         if "mri" in tasks:
             self._reference_brain(None)  # the faithfulness / occlusion reference, preprocessed once
             self._warm_demo()
+            self._warm_kernels()
+
+    def _warm_kernels(self):
+        """One LRP pass and one batch of 4 on a blank volume of the model's input shape, so captum's import and
+        oneDNN's first 3D convolutions (set up per shape) are paid at start-up rather than by the first user."""
+        m = self.registry.get(task="mri")
+        shape = getattr(m.config.input, "shape", None)
+        if not m.trained or not shape:
+            return
+        try:
+            x = torch.zeros(shape)
+            with torch.no_grad():
+                m.module(x.repeat(4, *([1] * (x.dim() - 1))))  # the faithfulness check's and occlusion's batches
+            m.explainer().explain(x, 0)
+        except Exception as e:  # noqa: BLE001 - start-up goes on; a real request reports any error
+            import sys
+            print(f"the MRI model was not warmed up: {type(e).__name__}: {e}", file=sys.stderr)
 
     def _warm_demo(self):
         """Preprocess the bundled demo once (a disk read after the first time), so "use demo.nii" starts at once."""
