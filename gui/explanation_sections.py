@@ -131,10 +131,10 @@ def _faithfulness_text(ctx, res, e):
     if not f:
         return
     unit = t("expl_voxels" if res.is_volume else "expl_pixels", ctx.lang)
-    if f.get("verdict") == "inconclusive":
+    if f["verdict"] == "inconclusive":
         return out.put_info(t("expl_faith_inconclusive", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"],
                               pb=f["p_baseline"]))
-    better = f["deletion_auc"] < f["random_deletion_auc"]
+    better = f["verdict"] == "better"
     msg = t("expl_faith", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"], p10=f["p_deleted_10pct"],
             pr=f["p_random_10pct"], d=f["deletion_auc"], r=f["random_deletion_auc"],
             verdict=t("expl_better" if better else "expl_worse", ctx.lang))

@@ -93,10 +93,10 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
-def compare(model: LoadedModel, onnx_path: Path, images, labels, contract, forward=None) -> dict:
+def compare(model: LoadedModel, onnx_path: Path, images, labels, contract, forward=None, keep_logits=False) -> dict:
     """Answers (argmax of one forward, as the predictor gives them) and metrics, ONNX vs torch, same images.
     `metrics_tta` repeats the card's own procedure (flip-averaged logits) for both. `forward`: the ONNX forward
-    to check (default: a plain session on onnx_path)."""
+    to check (default: a plain session on onnx_path); keep_logits: also its logits, under "onnx_logits"."""
     classes = list(model.config.classes)
     positive = model.config.positive_class
     ort_fwd = forward or OnnxModule(onnx_path, torch.get_num_threads())
@@ -113,7 +113,7 @@ def compare(model: LoadedModel, onnx_path: Path, images, labels, contract, forwa
             "max_abs_logit_diff": float(np.abs(t["logits"] - o["logits"]).max()),
             "max_abs_probability_diff": float(np.abs(softmax(t["logits"]) - softmax(o["logits"])).max()),
             **{f"{k}_{w}": _short(res[w][k]) for k in ("metrics", "metrics_tta") for w in ("torch", "onnx")},
-            "metric_change_points": _change(t, o)}
+            "metric_change_points": _change(t, o), **({"onnx_logits": o["logits"]} if keep_logits else {})}
 
 
 def _short(m: dict) -> dict:
@@ -174,8 +174,8 @@ def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, se
     float_check = choose_check_margin(model, int8_fwd, selection, contract)
     checked = CheckedInt8Module(int8_fwd, float_fwd, float_check["margin"])
     check = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=checked)
-    alone = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=int8_fwd)
-    z = logits_of(int8_fwd, data["val_images"], contract)
+    alone = compare(model, qp, data["val_images"], data["val_labels"], contract, forward=int8_fwd, keep_logits=True)
+    z = alone.pop("onnx_logits")  # int8 alone on the validation images: which of them the check recomputes
     float_check["validation"] = {
         "rechecked_fraction": round(float(checked.close_calls(torch.from_numpy(z)).float().mean()), 4),
         "int8_alone_identical_answers": alone["identical_answers"],

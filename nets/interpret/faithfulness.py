@@ -119,7 +119,8 @@ def deletion_insertion(model, x: torch.Tensor, baseline: torch.Tensor, amap: np.
     at10 = FRACTIONS.index(0.1)
     d_auc, r_auc = auc(deletion), auc(random)
     return {"deletion_auc": d_auc, "insertion_auc": auc(insertion), "random_deletion_auc": r_auc,
-            "verdict": verdict(p_x, p_base, d_auc, r_auc), "p_original": round(p_x, 4), "p_baseline": round(p_base, 4), "p_deleted_10pct": round(float(deletion[at10]), 4),
+            "verdict": verdict(p_x, p_base, d_auc, r_auc), "p_original": round(p_x, 4), "p_baseline": round(p_base, 4),
+            "p_deleted_10pct": round(float(deletion[at10]), 4),
             "p_random_10pct": round(float(random[at10]), 4), "fractions": list(FRACTIONS), "patch": patch,
             "deletion": [round(float(v), 4) for v in deletion], "insertion": [round(float(v), 4) for v in insertion],
             "random_deletion": [round(float(v), 4) for v in random], "forwards": len(inputs)}

@@ -37,8 +37,8 @@ class Route:
 
 def modality_of_image(img) -> str:
     """Greyscale radiograph -> chest; colour photo -> skin (the user can override)."""
-    small = img.resize((64, 64)) if img.mode in ("L", "RGB") else img  # shrink first: converting a film is slow
-    a = np.asarray(small.convert("RGB").resize((64, 64)), dtype=np.float32)
+    img = img if img.mode in ("L", "RGB") else img.convert("RGB")
+    a = np.asarray(img.resize((64, 64)).convert("RGB"), dtype=np.float32)  # shrink first: converting a film is slow
     sat = (a.max(-1) - a.min(-1)).mean()
     return "chest" if sat < 12 else "skin"
 

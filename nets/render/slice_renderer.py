@@ -154,6 +154,7 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
                 row.append(im)
             tiles.append((plane, i, row))
     montage = root / "montage" / f"{run_id}.png"
+    montage.parent.mkdir(parents=True, exist_ok=True)
     writes.append((_montage(tiles), montage))
     list(_png_pool().map(lambda job: _save_png(*job), writes))  # zlib frees the GIL: two encoders at once
     out["montage"] = str(montage)
@@ -174,7 +175,6 @@ def _png_pool() -> ThreadPoolExecutor:
 
 
 def _save_png(im: Image.Image, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path, format="PNG", compress_level=1)
 
 
