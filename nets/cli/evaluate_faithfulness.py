@@ -5,7 +5,8 @@ random images of its validation split; MRI: simulated atrophy, levels 2-4, of th
 the predicted class is scored by deletion and insertion (nets/interpret/faithfulness.py) against deletion in
 random order. Prints JSON: per method, the share of inputs whose deletion AUC is below the random one (target: at
 least 0.9 for the map the page shows first), the share where the check is conclusive (hiding everything moves
-P(class) by >= 0.1; nets/interpret/faithfulness.py) and the rate among those, median AUCs. --update-card writes it into the model card
+P(class) by >= 0.1; nets/interpret/faithfulness.py) and the rate among those, median AUCs; per predicted class, how
+far hiding the whole input moves P(class). --update-card writes it into the model card
 (`explanation_checks.faithfulness`).
 """
 import json
@@ -20,12 +21,13 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, 
     from nets.interpret.attribution import map_function
     from nets.interpret.faithfulness import deletion_insertion, image_baseline
     task = loaded.config.task
-    rows = {m: [] for m in methods}
+    rows, targets = {m: [] for m in methods}, []
     fns = {m: map_function(m, task, reference, mask) for m in methods}
     for item in tqdm(inputs, desc=f"faithfulness {task}", disable=not progress):
         x = item["x"]
         with torch.no_grad():
             target = int(loaded.module(x).argmax())
+        targets.append(target)
         base = image_baseline(x, baseline) if task != "mri" else torch.from_numpy(reference)[None, None]
         for m in methods:
             f = deletion_insertion(loaded.module, x, base, fns[m](loaded.module, x, target), target, region=mask)
@@ -44,6 +46,19 @@ def evaluate(loaded, inputs, methods, reference=None, mask=None, progress=True, 
                   "median_random_deletion_auc": round(float(np.median(r)), 4),
                   "median_insertion_auc": round(float(np.median(i)), 4),
                   "insertion_above_deletion_rate": round(float(np.mean(i > d)), 3)}
+    return out, baseline_by_class(rows[methods[0]], targets, loaded.config.classes)
+
+
+def baseline_by_class(fs: list, targets: list, classes) -> dict:
+    """Per predicted class: how far hiding the whole input moves P(class) (the same for every method), i.e. where
+    the check can tell a map from random order at all."""
+    out = {}
+    for k in sorted(set(targets)):
+        sel = [f for f, t in zip(fs, targets) if t == k]
+        median = lambda key: round(float(np.median([f[key] for f in sel])), 3)  # noqa: E731
+        out[classes[k]] = {"n": len(sel), "median_p_original": median("p_original"),
+                           "median_p_baseline": median("p_baseline"),
+                           "conclusive_rate": round(float(np.mean([f["verdict"] != "inconclusive" for f in sel])), 3)}
     return out
 
 
@@ -63,9 +78,9 @@ def main(argv=None) -> int:
     what = ("simulated atrophy (levels 2-4) of the held-out subjects" if a.task == "mri"
             else "random images of the validation split (group split of the card)")
     baseline = "healthy reference brain" if a.task == "mri" else a.baseline
+    rates, by_class = evaluate(m, inputs, methods, reference, mask, not a.no_progress, a.baseline)
     res = {"model": m.name, "inputs": what, "n": len(inputs), "target_class": "predicted", "baseline": baseline,
-           "shown_first": m.config.explainers[0], "methods": evaluate(m, inputs, methods, reference, mask,
-                                                                    not a.no_progress, a.baseline)}
+           "shown_first": m.config.explainers[0], "methods": rates, "baseline_by_predicted_class": by_class}
     if a.update_card:
         from nets.evaluation.explanation_card import record
         key = "faithfulness_mean_fill" if baseline == "mean" else "faithfulness"
