@@ -6,14 +6,13 @@ Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
 from __future__ import annotations
 
 import io
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from nets.render.colour_scale import colour_bar, colourise, overlay
+from nets.helper_threads import submit
 
 PLANES = ("axial", "coronal", "sagittal")
 AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
@@ -149,29 +148,17 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
             for kind in ("raw", "heatmap", "merged"):
                 im = getattr(renderer, kind)(plane, i)
                 p = dirs[kind] / f"{plane}_{i:03d}.png"
-                writes.append((im, p))
+                writes.append(submit("png", 2, _save_png, im, p))  # encoded while the next slices are drawn
                 out[kind].append(str(p))
                 row.append(im)
             tiles.append((plane, i, row))
     montage = root / "montage" / f"{run_id}.png"
     montage.parent.mkdir(parents=True, exist_ok=True)
-    writes.append((_montage(tiles), montage))
-    list(_png_pool().map(lambda job: _save_png(*job), writes))  # zlib frees the GIL: two encoders at once
+    writes.append(submit("png", 2, _save_png, _montage(tiles), montage))
+    for w in writes:
+        w.result()  # zlib frees the GIL: two encoders (one fixed pool, the caller's priority); errors raised here
     out["montage"] = str(montage)
     return out
-
-
-_PNG_POOL = None
-_PNG_POOL_LOCK = threading.Lock()
-
-
-def _png_pool() -> ThreadPoolExecutor:
-    """One fixed pool of two PNG encoders for the process (made on first use)."""
-    global _PNG_POOL
-    with _PNG_POOL_LOCK:
-        if _PNG_POOL is None:
-            _PNG_POOL = ThreadPoolExecutor(2, thread_name_prefix="png")
-        return _PNG_POOL
 
 
 def _save_png(im: Image.Image, path: Path) -> None:
