@@ -88,3 +88,92 @@ def test_epsilon_plus_differs_from_epsilon_and_unknown_rules_are_refused():
     assert not torch.allclose(a, b, atol=1e-6)
     with pytest.raises(ValueError):
         LRPExplainer(m, rule="gamma")
+
+
+def test_linear_rules_match_the_formula_by_hand():
+    """One linear layer: z+ gives R_i = x_i w+_i / (sum_j x_j w+_j + b) * z (here z is the real logit), epsilon
+    gives R_i = x_i w_i / (z + eps) * z."""
+    from nets.interpret.lrp_rules import EpsilonRule, ZPlusRule, relevance
+    lin = nn.Linear(4, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, -2.0, 0.5, 3.0], [0.0, 1.0, 1.0, 1.0]]))
+        lin.bias.copy_(torch.tensor([0.25, 0.0]))
+    x = torch.tensor([[1.0, 0.5, 2.0, -1.0]])
+    z = float(lin(x)[0, 0])  # 1 - 1 + 1 - 3 + 0.25 = -1.75
+    w = lin.weight[0]
+    rel, logits = relevance(lin, x, 0, lambda m: EpsilonRule(1e-9) if m is lin else None)
+    assert torch.allclose(rel[0], x[0] * w / z * z, atol=1e-6) and float(logits[0, 0]) == pytest.approx(z)
+    zp = float((x[0] * w.clamp(min=0)).sum() + 0.25)  # 1 + 1 - 3 + 0.25 = -0.75
+    rel, _ = relevance(lin, x, 0, lambda m: ZPlusRule() if m is lin else None)
+    assert torch.allclose(rel[0], x[0] * w.clamp(min=0) / zp * z, atol=1e-6)
+
+
+def test_a_weighted_layer_without_a_rule_is_refused():
+    from nets.interpret.lrp_rules import EpsilonRule, relevance
+    m = nn.Sequential(nn.Linear(3, 3), nn.LayerNorm(3), nn.Linear(3, 2))
+    with pytest.raises(TypeError, match="LayerNorm"):
+        relevance(m, torch.rand(1, 3), 0, lambda mod: EpsilonRule() if isinstance(mod, nn.Linear) else None)
+    assert not m[0]._forward_hooks  # hooks are removed on the way out
+
+
+def _captum_lrp(model, x, rule, target):
+    """captum's LRP with the rules the own LRP uses (z+ = captum's Alpha1_Beta0, epsilon 1e-6 elsewhere)."""
+    from captum.attr import LRP
+    from captum.attr._core import lrp as captum_lrp
+    from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule, EpsilonRule
+    from nets.interpret.residual_canonizer import StackSum, canonize_residuals
+
+    ref = canonize_residuals(fold_batchnorm(model))
+    if nn.Identity not in captum_lrp.SUPPORTED_NON_LINEAR_LAYERS:
+        captum_lrp.SUPPORTED_NON_LINEAR_LAYERS.append(nn.Identity)
+    for m in ref.modules():
+        if isinstance(m, (nn.Conv2d, nn.Conv3d)) and rule == "epsilon-plus":
+            m.rule = Alpha1_Beta0_Rule()
+        elif isinstance(m, (nn.Conv2d, nn.Conv3d, nn.Linear, nn.MaxPool3d, nn.AdaptiveAvgPool2d, StackSum)):
+            m.rule = EpsilonRule(epsilon=1e-6)
+    return LRP(ref).attribute(x.clone().requires_grad_(True), target=target).detach()
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("net", ["brain3d", "resnet2d"])
+def test_maps_equal_captums_lrp_with_the_same_rules(rule, net):
+    """The plain-torch LRP replaced captum's; with the same rules the maps agree to float rounding."""
+    pytest.importorskip("captum")
+    from nets.networks.small_resnet2d import SmallResNet2D
+    torch.manual_seed(1)
+    if net == "brain3d":
+        model, x = BrainCNN3D(num_classes=3, channels=(4, 8), input_shape=(16, 16, 16), stem="blur").eval(), \
+            torch.rand(1, 1, 16, 16, 16)
+    else:
+        model, x = SmallResNet2D(in_channels=3, num_classes=4, widths=(4, 8, 8, 8)).eval(), torch.rand(1, 3, 32, 32)
+    for bn in model.modules():
+        if isinstance(bn, (nn.BatchNorm2d, nn.BatchNorm3d)):
+            bn.running_mean.uniform_(-0.3, 0.3); bn.bias.data.uniform_(-0.2, 0.2)
+    ours, logits, _ = LRPExplainer(model, rule=rule).explain(x, 1)
+    theirs = _captum_lrp(model, x, rule, 1)
+    assert torch.allclose(logits, model(x).detach(), atol=1e-5)
+    assert float((ours - theirs).abs().max()) <= 1e-5 * float(theirs.abs().max())
+
+
+@pytest.mark.parametrize("task", ["mri", "chest", "skin"])
+def test_shipped_models_maps_equal_captums(task):
+    """The committed default models (README: max difference ~3e-7 of the map's peak)."""
+    pytest.importorskip("captum")
+    from nets.registry import ModelRegistry
+    loaded = ModelRegistry().get(task=task)
+    if not loaded.trained:
+        pytest.skip(f"no trained {task} model")
+    inp = loaded.config.input
+    torch.manual_seed(0)
+    x = torch.rand(inp.shape if inp.is_volume else (1, 1 if inp.mode == "L" else 3, inp.size, inp.size))
+    ours, _, _ = LRPExplainer(loaded.module).explain(x, 1)
+    theirs = _captum_lrp(loaded.module, x, "epsilon-plus", 1)
+    assert float((ours - theirs).abs().max()) <= 1e-5 * float(theirs.abs().max())
+
+
+def test_the_explainer_does_not_import_captum():
+    import subprocess
+    import sys
+    code = "import sys, nets.interpret.lrp; print('captum' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -1,14 +1,15 @@
 """Make residual additions visible to LRP (a canonizer, as zennit's ResNetCanonizer).
 
-captum attaches rules to modules only. A plain `y + shortcut(x)` is no module, so the relevance arriving at the sum
-would reach BOTH branches in full (captum reads an incoming gradient as relevance) and double at every block:
+LRP rules attach to modules only (nets/interpret/lrp_rules.py, as captum's did). A plain `y + shortcut(x)` is no module,
+so the relevance arriving at the sum would reach BOTH branches in full (an addition's gradient copies it) and double
+at every block:
 on SmallResNet2D (5 blocks) the relevance summed to ~32x the logit. Here the sum becomes a `StackSum` module with the
 epsilon rule, which splits the relevance between the branches in proportion to their contributions (z-rule), so
 relevance is conserved through the block.
 
-An identity shortcut becomes a 1x1 convolution with the identity matrix as weights (same output): captum multiplies
-the summed gradient arriving at a block's input by that input once (the hook of its first consumer), so every path
-into it must carry gradient, not relevance; a bare identity would carry relevance and be multiplied twice.
+An identity shortcut becomes a 1x1 convolution with the identity matrix as weights (same output), so both paths out
+of a block's input go through a rule (captum, used first, needed this: it multiplied the summed gradient at a
+block's input by that input once; the own rules hand back relevance per layer and would also take a bare identity).
 """
 import types
 
@@ -17,7 +18,7 @@ from torch import nn
 
 
 class StackSum(nn.Module):
-    """Sum over the first axis of a stacked tensor: one module input, so captum can put a rule on it."""
+    """Sum over the first axis of a stacked tensor: one module input, so a rule can be put on it."""
 
     def forward(self, stacked: torch.Tensor) -> torch.Tensor:
         return stacked.sum(0)
