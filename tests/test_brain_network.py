@@ -93,3 +93,16 @@ def test_plain_weights_load_into_the_blur_stem_network_for_fine_tuning():
     same = BrainCNN3D(stem="blur", **kw)
     load_weights(same, blurred.state_dict())  # its own kind loads as is
     assert torch.equal(same.features[0].weight, blurred.features[0].weight)
+
+
+def test_the_blur_runs_as_three_passes_equal_to_its_convolution():
+    """BinomialBlur3d's separable forward equals the 3x3x3 convolution of its weights (incl. the zero border);
+    changed weights (a sanity check randomises them) use the convolution."""
+    import torch.nn.functional as F
+    from nets.networks.brain_cnn3d import BinomialBlur3d
+    blur, x = BinomialBlur3d(), torch.rand(2, 1, 9, 12, 7)
+    conv = F.conv3d(x, blur.weight, padding=1)
+    assert torch.allclose(blur(x), conv, atol=1e-6)
+    with torch.no_grad():
+        blur.weight.uniform_(-1, 1)
+    assert torch.allclose(blur(x), F.conv3d(x, blur.weight, padding=1), atol=1e-6)
