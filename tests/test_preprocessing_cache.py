@@ -82,3 +82,36 @@ def test_real_demo_volume_gives_the_same_input_from_the_cache(tmp_path):
     again = PreprocessingCache(CountingPreprocessor(), disk_dir=tmp_path, bundled=(demo,))(v)
     assert np.array_equal(direct.image, again.image) and np.allclose(direct.world_map, again.world_map)
     assert direct.similarity == pytest.approx(again.similarity) and direct.template == again.template
+
+
+def test_the_preprocessor_is_made_on_the_first_miss_only(tmp_path):
+    from nets.transforms.preprocessing_cache import BuiltOnFirstUse
+    made = []
+
+    def factory():
+        made.append(1)
+        return CountingPreprocessor()
+
+    lazy = BuiltOnFirstUse(factory)
+    cache = PreprocessingCache(lazy, disk_dir=tmp_path)
+    assert made == []  # a cache that only serves stored volumes never sets the preprocessing up
+    cache(vol("aa")), cache(vol("aa")), cache(vol("bb"))
+    assert made == [1] and lazy._made.calls == 2
+
+
+def test_a_stored_file_is_served_without_decoding_it(tmp_path, monkeypatch):
+    """for_file keys on the file's sha256: a second process finds a bundled file's result on disk without loading
+    the NIfTI; a file not seen before is loaded and preprocessed once."""
+    import nets.io.nifti_loader as loader
+    f = tmp_path / "bundled.nii"
+    f.write_bytes(b"not really a nifti, the preprocessor below does not read it")
+    loads = []
+    monkeypatch.setattr(loader, "load_nifti", lambda p: loads.append(p) or vol("unused", f.stat().st_size))
+    first = PreprocessingCache(CountingPreprocessor(), disk_dir=tmp_path / "c", bundled=(f,))
+    (tmp_path / "c").mkdir()
+    a = first.for_file(f)
+    assert len(loads) == 1 and first.hits["computed"] == 1
+    second = PreprocessingCache(CountingPreprocessor(), disk_dir=tmp_path / "c", bundled=(f,))  # a new process
+    b = second.for_file(f)
+    assert len(loads) == 1 and second.hits == {"memory": 0, "disk": 1, "computed": 0}
+    assert np.array_equal(a.image, b.image)

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from nets.transforms.binary_morphology import binary_erosion
 from nets.transforms.brain_preprocessing import model_mask
 
 GM_RANGE = (0.3, 0.75)  # normalised intensity: above CSF (nets/simulation/structures.CSF_THRESHOLD), below white matter
@@ -41,8 +42,7 @@ def feature_mask(block: int) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def histogram_region() -> np.ndarray:
-    from scipy import ndimage
-    return ndimage.binary_erosion(model_mask(), iterations=HIST_EROSION)
+    return binary_erosion(model_mask(), iterations=HIST_EROSION)
 
 
 def _check_grid(image: np.ndarray) -> None:

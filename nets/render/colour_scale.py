@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
 from PIL import Image, ImageDraw, ImageFont
 
-DIVERGING = colormaps["RdBu_r"]
-SEQUENTIAL = colormaps["viridis"]
+from nets.render.cjk_font import cjk_font_path
+
+DIVERGING, SEQUENTIAL = "RdBu_r", "viridis"  # matplotlib names; their 256 colours ship in colormap_luts.npz
+LUT_FILE = Path(__file__).with_name("colormap_luts.npz")  # so a result never imports matplotlib (0.1 s cold)
 RED, BLUE = (178, 24, 43), (33, 102, 172)  # the scale's end colours, for words
 
 WORDS = {
@@ -29,15 +30,15 @@ WORDS = {
 
 
 @lru_cache(maxsize=None)
-def cjk_font_path() -> str | None:
-    from matplotlib import font_manager
-    for family in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Droid Sans Fallback"):
-        try:
-            p = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
-            return p
-        except ValueError:
-            continue
-    return None
+def lut(name: str) -> np.ndarray:
+    """(256, 3) RGB floats of a matplotlib colormap, as matplotlib samples it (tests compare them)."""
+    with np.load(LUT_FILE) as f:
+        return f[name]
+
+
+def apply_colormap(name: str, v: np.ndarray) -> np.ndarray:
+    """RGB for values in [0, 1], as matplotlib's Colormap(v) does: entry floor(v * 256), 1.0 in the last one."""
+    return lut(name)[np.clip((np.asarray(v) * 256).astype(np.int64), 0, 255)]
 
 
 def bar_has_words(lang: str) -> bool:
@@ -58,8 +59,8 @@ def colourise(amap: np.ndarray, signed: bool, lim: float) -> np.ndarray:
     """RGB floats in [0, 1] for a 2D map."""
     lim = lim or 1.0
     if signed:
-        return DIVERGING(np.clip(amap / lim * 0.5 + 0.5, 0, 1))[..., :3]
-    return SEQUENTIAL(np.clip(amap / lim, 0, 1))[..., :3]
+        return apply_colormap(DIVERGING, np.clip(amap / lim * 0.5 + 0.5, 0, 1))
+    return apply_colormap(SEQUENTIAL, np.clip(amap / lim, 0, 1))
 
 
 def overlay(grey_rgb: np.ndarray, amap: np.ndarray, signed: bool, lim: float) -> np.ndarray:
@@ -74,6 +75,13 @@ def _fmt(v: float) -> str:
 
 
 def colour_bar(height: int, signed: bool, lim: float, cls: str, lang: str = "en", method: str = "lrp") -> Image.Image:
+    """The bar of _colour_bar, drawn once per setting (a gallery needs the same one for 9 heatmaps); a copy each
+    time, so callers may draw on it."""
+    return _colour_bar(int(height), bool(signed), float(lim), str(cls), lang, method).copy()
+
+
+@lru_cache(maxsize=64)
+def _colour_bar(height: int, signed: bool, lim: float, cls: str, lang: str = "en", method: str = "lrp") -> Image.Image:
     """A vertical bar, numbers on the right, the words at both ends: red top 'for CLS', blue bottom 'against CLS'
     (sequential: 'looked here most' / 'not used'), the quantity's name under it."""
     w = WORDS.get(lang, WORDS["en"])

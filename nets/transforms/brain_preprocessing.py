@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import nibabel as nib
+from nets.io.nibabel_import import nib
 
 import numpy as np
-from scipy import ndimage
 
 from nets.errors import NotABrainError
 from nets.io.nifti_loader import Volume
+from nets.transforms.binary_morphology import binary_dilation
 from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE, VOXEL_MM
 from nets.transforms.resample import block_mean, resample_to_grid
 from nets.transforms.templates import get_templates
@@ -61,6 +61,7 @@ def foreground_mask(data):
     x = np.clip((data - lo) / (hi - lo), 0, 1)
     t = max(otsu_threshold(x[x > 0.02]) * 0.5, 0.05) if (x > 0.02).sum() > 100 else 0.05
     m = x > t
+    from scipy import ndimage  # here: a cached volume never needs it (binary_morphology.py)
     m = ndimage.binary_opening(m, iterations=1)
     lab, n = ndimage.label(m)
     if n == 0:
@@ -155,7 +156,7 @@ def normalise_intensity(image, mask, pct=99.0, clip=1.5):
 def model_mask() -> np.ndarray:
     """The region every model input keeps (the MNI brain mask grown by one voxel); zero outside. Simulated training
     volumes use the same mask, so training and inference inputs look alike."""
-    return ndimage.binary_dilation(get_templates().brain_mask, iterations=1)
+    return binary_dilation(get_templates().brain_mask, iterations=1)
 
 
 class BrainPreprocessor:
@@ -166,9 +167,9 @@ class BrainPreprocessor:
         idx_brain = self.t.brain_mask
         self._brain_moments = mask_moments(idx_brain, ENGINE_AFFINE)
         self._head_moments = mask_moments(self.t.head_mask, ENGINE_AFFINE) if self.t.head is not None else None
-        self._eval_mask = ndimage.binary_dilation(idx_brain, iterations=2)
+        self._eval_mask = binary_dilation(idx_brain, iterations=2)
         self._apply_mask = model_mask()
-        self._head_eval_mask = (ndimage.binary_dilation(self.t.head_mask, iterations=2)
+        self._head_eval_mask = (binary_dilation(self.t.head_mask, iterations=2)
                                 if self.t.head is not None else None)
 
     def _resample_masked(self, data, affine, wm):

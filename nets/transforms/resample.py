@@ -1,10 +1,10 @@
 """Resampling helpers: one interpolation from any voxel grid into a target grid through world coordinates."""
 import numpy as np
-from scipy import ndimage
 
 
 def resample_to_grid(data, affine, target_affine, target_shape, world_map=None, order=1, cval=0.0):
     """Sample `data` (voxel->world `affine`) on a target grid. `world_map` maps target world -> source world."""
+    from scipy import ndimage  # here: a result from cached preprocessing never resamples
     m = np.linalg.inv(affine) @ (world_map if world_map is not None else np.eye(4)) @ target_affine
     return ndimage.affine_transform(np.asarray(data, dtype=np.float32), m[:3, :3], offset=m[:3, 3],
                                     output_shape=tuple(target_shape), order=order, cval=cval, prefilter=False)

@@ -13,9 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import nibabel as nib
+from nets.io.nibabel_import import nib
 import numpy as np
-from scipy import ndimage
 
 from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE
 from nets.transforms.resample import resample_to_grid
@@ -90,6 +89,7 @@ def _build() -> dict:
         hi = nib.load(str(COLIN27_HEAD))
         head = _on_grid(hi)
         head = head / np.percentile(head[head > 0], 99)
+        from scipy import ndimage  # building the templates only (once, then cache/)
         head_mask = ndimage.binary_fill_holes(head > 0.15)
     if AAL.exists():
         atlas = np.rint(_on_grid(nib.load(str(AAL)), order=0)).astype(np.int16)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
 from nets.trust.input_gate import Verdict
 
@@ -20,9 +19,10 @@ FEATURES = ("wm_gm_contrast", "gm_csf_contrast")
 
 @lru_cache(maxsize=1)
 def tissue_regions():
+    from nets.transforms.binary_morphology import binary_erosion
     from nets.transforms.templates import get_templates
     t = get_templates()
-    inner = ndimage.binary_erosion(t.brain_mask, iterations=2)
+    inner = binary_erosion(t.brain_mask, iterations=2)
     return inner & (t.wm > 0.9), inner & (t.gm > 0.6), inner & (t.gm < 0.15) & (t.wm < 0.15)
 
 

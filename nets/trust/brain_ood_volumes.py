@@ -2,7 +2,7 @@
 inverted (T2-like) contrast, smooth random blobs in a head-sized ellipsoid, a binary brain-shaped mask."""
 from __future__ import annotations
 
-import nibabel as nib
+from nets.io.nibabel_import import nib
 import numpy as np
 from scipy import ndimage
 
