@@ -4,7 +4,7 @@ Run: python -m nets.demo_volume   (demo01.py also calls it at start-up when the 
 """
 from pathlib import Path
 
-import nibabel as nib
+from nets.io.nibabel_import import nib
 import numpy as np
 
 from nets import PROJECT_ROOT

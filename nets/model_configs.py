@@ -108,7 +108,7 @@ CONFIGS = {
                        "(OpenNeuro ds002748, CC0; IXI, CC BY-SA 3.0) plus Colin27 and MNI152; not validated on "
                        "patients."),
         licence="CC BY-SA 3.0 (derived from IXI); CC0 (ds002748); Colin27 / MNI152 template licences",
-        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions; occlusion on demand",
+        explanation="LRP (plain torch): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions; occlusion on demand",
         explainers=("lrp", "occlusion"),
         notice=("Trained on simulated atrophy of brains of adults without dementia; not validated on patients. "
                 "Class names follow ADNI stages ordered by simulated severity."),
@@ -134,7 +134,7 @@ CONFIGS = {
         weights="../shared/data/adni_seed_weights/myModel_state_dict_130.pth",
         training_data="ADNI (held by the older app's authors; we do not hold these data)",
         licence="MIT (c) 2023 bytesc (weights)",
-        explanation="LRP (captum): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
+        explanation="LRP (plain torch): z+ rule on convolutions, epsilon rule on linear and pooling layers, BatchNorm folded into convolutions",
         notice="The older app's ADNI-trained weights, run unchanged for compatibility. Not validated by us.",
         scope={"en": "ADNI participants (older adults, North America) as trained by the older app's authors; raw "
                      "160x256x256 ADNI MPRAGE volumes only; not validated by us.",
@@ -161,7 +161,7 @@ CONFIGS = {
         weights="data/model_save/chest_xray_resnet.pt",
         training_data="Kermany et al. 2018 paediatric chest X-rays, train split (CC BY 4.0), split by patient",
         licence="CC BY 4.0",
-        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+        explanation="Grad-CAM on the last residual stage; LRP (plain torch, BatchNorm folded, residual sums split by "
                     "contribution) and occlusion on demand",
         explainers=("grad-cam", "lrp", "occlusion"),
         scope={"en": "Children aged 1-5 from one hospital in Guangzhou (Kermany 2018); frontal chest X-rays only; "
@@ -196,7 +196,7 @@ CONFIGS = {
         weights="data/model_save/skin_isic_resnet.pt",
         training_data="ISIC Archive / HAM10000 dermoscopy, clean pool of 2,101 images (CC BY-NC 4.0), split by lesion",
         licence="CC BY-NC 4.0 (HAM10000 images CC BY-NC-SA 4.0): non-commercial use only",
-        explanation="Grad-CAM on the last residual stage; LRP (captum, BatchNorm folded, residual sums split by "
+        explanation="Grad-CAM on the last residual stage; LRP (plain torch, BatchNorm folded, residual sums split by "
                     "contribution) and occlusion on demand",
         explainers=("grad-cam", "lrp", "occlusion"),
         scope={"en": "Dermoscopy photos of single skin lesions, mostly fair skin (ISIC Archive / HAM10000, Europe and "

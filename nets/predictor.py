@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-import nibabel as nib
+from nets.io.nibabel_import import nib
 import numpy as np
 import torch
 
@@ -28,6 +28,7 @@ from nets.render.slice_renderer import SliceRenderer, render_gallery
 from nets.transforms.engine_grid import ENGINE_AFFINE
 from nets.transforms.image_to_tensor import image_to_tensor
 from nets.transforms.resample import resample_to_grid
+from nets.helper_threads import submit
 
 Progress = Callable[[str, float], None]
 
@@ -46,6 +47,7 @@ class Predictor:
         self.registry = registry
         self._prep = None
         self._mni_reference = None
+        self._reference_p = {}  # (model, weights) -> raw probabilities of the MNI152 reference brain
         self._prep_lock = threading.Lock()  # the 3d and long lanes may both ask first
 
     # -- helpers -----------------------------------------------------------------------------------------------
@@ -61,8 +63,8 @@ class Predictor:
             from nets.demo_volume import DEMO_PATH
             from nets.disk_cache import CACHE_DIR
             from nets.transforms.brain_preprocessing import BrainPreprocessor
-            from nets.transforms.preprocessing_cache import PreprocessingCache
-            self._prep = PreprocessingCache(BrainPreprocessor(), disk_dir=CACHE_DIR,
+            from nets.transforms.preprocessing_cache import BuiltOnFirstUse, PreprocessingCache
+            self._prep = PreprocessingCache(BuiltOnFirstUse(BrainPreprocessor), disk_dir=CACHE_DIR,
                                             bundled=(DEMO_PATH, mni152_file()))
         return self._prep
 
@@ -75,8 +77,8 @@ class Predictor:
             self._warm_kernels()
 
     def _warm_kernels(self):
-        """One LRP pass and one batch of 4 on a blank volume of the model's input shape, so captum's import and
-        oneDNN's first 3D convolutions (set up per shape) are paid at start-up rather than by the first user."""
+        """One forward and one LRP pass on a blank volume of the model's input shape, so oneDNN's first 3D
+        convolutions (set up per shape, forward and backward) are paid at start-up rather than by the first user."""
         m = self.registry.get(task="mri")
         shape = getattr(m.config.input, "shape", None)
         if not m.trained or not shape:
@@ -84,7 +86,7 @@ class Predictor:
         try:
             x = torch.zeros(shape)
             with torch.no_grad():
-                m.module(x.repeat(4, *([1] * (x.dim() - 1))))  # the faithfulness check's and occlusion's batches
+                m.module(x)  # a pair (single_volume_batch): the answer's, the check's and occlusion's shape
             m.explainer().explain(x, 0)
         except Exception as e:  # noqa: BLE001 - start-up goes on; a real request reports any error
             import sys
@@ -93,10 +95,9 @@ class Predictor:
     def _warm_demo(self):
         """Preprocess the bundled demo once (a disk read after the first time), so "use demo.nii" starts at once."""
         from nets.demo_volume import DEMO_PATH
-        from nets.io.nifti_loader import load_nifti
         if DEMO_PATH.exists():
             try:
-                self.preprocessor()(load_nifti(DEMO_PATH))
+                self.preprocessor().for_file(DEMO_PATH)
             except Exception as e:  # noqa: BLE001 - a broken demo file is reported again when it is used
                 import sys
                 print(f"nii/demo.nii was not preprocessed at start-up: {type(e).__name__}: {e}", file=sys.stderr)
@@ -296,12 +297,11 @@ class Predictor:
 
     def _reference_brain(self, reference) -> tuple:
         """(name, engine-grid image) of a healthy reference brain: a NIfTI path, else the MNI152 template."""
-        from nets.io.nifti_loader import load_nifti
         if reference:
-            return Path(reference).name, self.preprocessor()(load_nifti(reference)).image
+            return Path(reference).name, self.preprocessor().for_file(reference).image
         if self._mni_reference is None:
             from nets.data.brain_subjects import mni152_file
-            self._mni_reference = self.preprocessor()(load_nifti(mni152_file())).image
+            self._mni_reference = self.preprocessor().for_file(mni152_file()).image
         return "MNI152 2009 template (nilearn)", self._mni_reference
 
     @staticmethod
@@ -435,16 +435,21 @@ class Predictor:
             t0 = time.perf_counter()
             a = self._attribution(result, method, tgt, progress)
             t1 = time.perf_counter()
-            faith = self._faithfulness(result, a)
-            t2 = time.perf_counter()
+            # a volume's check (18 forwards) runs on the check thread while its 27 PNGs are drawn: torch and zlib
+            # free the GIL. 2D checks stay in the caller's thread: two 2D workers would queue on that one thread.
+            # (one "check" thread for the process: one MRI lane worker; an occlusion request in the long lane
+            # waits at most one check)
+            pending = submit("check", 1, self._faithfulness, result, a) if result.is_volume else None
             view, images = self._render_attribution(result, a)
+            t2 = time.perf_counter()
+            faith = pending.result() if pending is not None else self._faithfulness(result, a)
             t3 = time.perf_counter()
             h.attributions[key], h.views[key] = a, view
             h.explanations[key] = {"method": method, "method_name": METHOD_NAMES[method], "target": result.classes[tgt],
                       "signed": a.signed, "faithfulness": faith, "sanity": self._sanity(m, method),
                       "meta": a.meta, "images": images,
-                      "timings_s": {"explain": round(t1 - t0, 4), "faithfulness": round(t2 - t1, 4),
-                                    "render": round(t3 - t2, 4)}}
+                      "timings_s": {"explain": round(t1 - t0, 4), "render": round(t2 - t1, 4),
+                                    "faithfulness": round(t3 - (t1 if pending is not None else t2), 4)}}
         entries = result.extras.setdefault("explanations", [])
         if h.explanations[key] not in entries:
             entries.append(h.explanations[key])
@@ -468,14 +473,24 @@ class Predictor:
         towards the MNI152 reference brain; 2D: towards a blurred copy. None for the raw-contract MRI model."""
         from nets.interpret.faithfulness import deletion_insertion, image_baseline
         x = result.handles.model_input.x
+        known = {"original": float(torch.softmax(torch.as_tensor(result.logits), 0)[a.target])}  # the answer's pass
         if not result.is_volume:
-            return deletion_insertion(result.model.module, x, image_baseline(x), a.map, a.target)
+            return deletion_insertion(result.model.module, x, image_baseline(x), a.map, a.target, known=known)
         if not result.on_mni_grid:
             return None
         ref = torch.from_numpy(self._reference_brain(None)[1])[None, None]
+        known["baseline"] = float(self._reference_probabilities(result.model, ref)[a.target])
         mask = result.handles.model_input.brain_mask
         return deletion_insertion(result.model.module, x, ref, a.map, a.target,
-                                  region=None if mask is None else mask > 0)
+                                  region=None if mask is None else mask > 0, known=known)
+
+    def _reference_probabilities(self, m, ref) -> torch.Tensor:
+        """Raw softmax of the MNI152 reference brain, once per model and weights (the same for every MRI check)."""
+        key = (m.name, m.weights_path)
+        if key not in self._reference_p:
+            with torch.no_grad():
+                self._reference_p[key] = torch.softmax(m.module(ref), 1)[0]
+        return self._reference_p[key]
 
     @staticmethod
     def _sanity(m, method):

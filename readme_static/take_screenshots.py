@@ -43,6 +43,7 @@ def chinese(browser, url):
 def phone(browser, url):
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True)
     page.goto(url)
+    page.get_by_role("button", name="use demo.nii").wait_for()  # the page draws its buttons after loading
     page.screenshot(path=str(OUT / "page_phone_landing.png"))
     page.get_by_role("button", name="dermoscopy example").click()
     _ready(page, "Downloads")

@@ -162,7 +162,9 @@ def volume_occlusion(model, x: np.ndarray, reference: np.ndarray, target: int, m
     """MRI occlusion as an Attribution (evidence for `target`: made like the reference, the cube lowers the target's
     log-odds) plus the raw (change, corner) list that describe_cubes reads. Fast by default: brain-mask cubes,
     coarse-to-fine (refine_top=None: every cube, as the evaluation runs it)."""
-    occ = OcclusionSensitivity(model, window=window, stride=stride, batch=4)  # 4 volumes a pass: 4.4 s, 8: 6.1 s
+    # volumes in pairs, the shape of every answer's own pass (nets/networks/single_volume_batch.py): demo.nii's fast
+    # map 4.3-4.4 s, in batches of 4 4.9-6.0 s, of 6 5.8-6.2 s (2 cores, one-off probe)
+    occ = OcclusionSensitivity(model, window=window, stride=stride, batch=2)
     base, changes = occ(x, reference, class_log_odds(int(target)), progress, mask=mask, refine_top=refine_top)
     m = -occlusion_map(changes, x.shape, window)
     return Attribution(m, int(target), "occlusion", True,
