@@ -14,6 +14,7 @@ from pywebio.input import radio
 from gui.batch_page import run_batch
 from gui.card_view import model_table, put_model_card
 from gui.downloads import put_downloads
+from gui.error_message import put_error_message
 from gui.examples import EXAMPLES, available, load_example
 from gui.explanation_sections import put_explanations
 from gui.i18n import t
@@ -28,7 +29,6 @@ from nets.service.visit_log import client_ip, log_event
 from nets.render.cjk_font import enable_cjk_fallback
 from nets.render.probability_chart import probability_chart
 from nets.report.model_card_text import model_notice, plain_field
-from nets.report.error_text import error_text
 from nets.report.region_names import region_name
 from nets.report.warning_text import warning_text
 
@@ -266,10 +266,12 @@ def put_headline(ctx, j, names):
 def show_refusal(ctx, e, raw, where, model):
     """The input gate said no: say why in plain words, and offer an explicit override."""
     out.clear("progress")
+    ctx.view = lambda: show_refusal(ctx, e, raw, where, model)  # redrawn when the language changes
     with out.use_scope("result", clear=True):
-        put_error_message(ctx, e, f"{t('refused', ctx.lang)}. ")
+        put_error_message(ctx.lang, e, f"{t('refused', ctx.lang)}. ")
         out.put_text(t("force_hint", ctx.lang))
         out.put_buttons([t("force_button", ctx.lang)], onclick=lambda _: run_forced(ctx, raw, where.chosen(e.task or where.task), model))
+        put_again(ctx)
 
 
 def run_forced(ctx, raw, where, model):
@@ -304,23 +306,19 @@ def explain_other(ctx, res, cls):
 def show_internal_error(ctx):
     """A bug, not the input: say so; this session (and the server) keep going."""
     out.clear("progress")
+    ctx.view = lambda: show_internal_error(ctx)
     with out.use_scope("result", clear=True):
         out.put_error(t("internal_error", ctx.lang))
+        put_again(ctx)
 
 
 def show_error(ctx, e: InputError):
     out.clear("progress")
+    ctx.view = lambda: show_error(ctx, e)
     with out.use_scope("result", clear=True):
-        put_error_message(ctx, e, f"{t('error', ctx.lang)}: ")
+        put_error_message(ctx.lang, e, f"{t('error', ctx.lang)}: ")
+        put_again(ctx)
     scroll_into_view("result")
-
-
-def put_error_message(ctx, e: InputError, prefix: str):
-    """The error's sentence in the page's language, its English detail below it when translated."""
-    head, detail = error_text(e.code, e.message, ctx.lang)
-    out.put_error(prefix + head)
-    if detail:
-        out.put_text(detail).style("color:#777; font-size: 0.9em")
 
 
 def release_results(results, keep_cache=False):
@@ -333,9 +331,7 @@ def release_results(results, keep_cache=False):
 
 
 def wait_for_again(ctx) -> bool:
-    """Wait for 'analyse another' (inside the result: the floating input panel would cover the chart)."""
-    if ctx.view is None:  # an error message: the result drew no button of its own
-        put_again(ctx, scope="result")
+    """Wait for 'analyse another' (every view draws its own button, so a language switch redraws it too)."""
     sess = session.get_current_session()
     while not ctx.again.wait(0.5):
         if sess.closed():

@@ -24,7 +24,9 @@ MAX_FILES = 50
 
 
 def expand(files: list) -> list:
-    """[(name, bytes)] from uploaded files; a .zip contributes its image / volume members (at most MAX_FILES)."""
+    """[(name, bytes or reason)] from uploaded files; a .zip contributes its image / volume members. Nothing is
+    dropped unsaid: a file the batch cannot take carries, instead of bytes, the key of the sentence that says why
+    (a bad zip: "batch_empty"; a zip member of another kind: "batch_not_input"; past MAX_FILES: "batch_over_limit")."""
     items = []
     for f in files:
         name, raw = f["filename"], f["content"]
@@ -32,13 +34,19 @@ def expand(files: list) -> list:
             try:
                 with zipfile.ZipFile(io.BytesIO(raw)) as z:
                     for info in z.infolist():
-                        if not info.is_dir() and info.filename.lower().endswith(SUFFIXES) and info.file_size < 3e8:
-                            items.append((info.filename.rsplit("/", 1)[-1], z.read(info)))
+                        if info.is_dir():
+                            continue
+                        base = info.filename.rsplit("/", 1)[-1]
+                        ok = info.filename.lower().endswith(SUFFIXES) and info.file_size < 3e8
+                        items.append((base, z.read(info) if ok else "batch_not_input"))
             except (zipfile.BadZipFile, OSError):
-                items.append((name, b""))  # reported as a bad file below
+                items.append((name, "batch_empty"))
         else:
             items.append((name, raw))
-    return items[:MAX_FILES]
+    analysable = [k for k, (_, raw) in enumerate(items) if isinstance(raw, bytes)]
+    for k in analysable[MAX_FILES:]:
+        items[k] = (items[k][0], "batch_over_limit")
+    return items
 
 
 def analyse_one(name: str, raw: bytes, caller=service.CLI):
@@ -67,11 +75,11 @@ def run_batch(ctx, files: list):
     for i, (name, raw) in enumerate(items):
         with out.use_scope("progress_text", clear=True):
             out.put_text(t("batch_file", ctx.lang, i=i + 1, n=len(items), name=name)).style("color:#555")
-        if raw:
+        if isinstance(raw, bytes):
             res, err = analyse_one(name, raw, replace(ctx.caller, action="batch_item"))
-        else:
-            res, err = None, t("batch_empty", ctx.lang)
-            ctx.log("batch_item", size=0, error="empty_file")
+        else:  # not analysed: the sentence's key (see expand), drawn in the page's language
+            res, err = None, raw
+            ctx.log("batch_item", size=0, error=raw)
         ctx.batch.append((name, res, err))
         out.set_processbar("batch_bar", (i + 1) / len(items), label=f"{i + 1} / {len(items)}")
     out.clear("progress")
@@ -84,8 +92,8 @@ def batch_rows(ctx) -> list:
     rows = []
     for name, res, err in ctx.batch:
         if res is None:
-            msg = t("internal_error", ctx.lang) if err == "internal_error" else (
-                " ".join(error_text(err.code, err.message, ctx.lang)).strip() if isinstance(err, InputError) else err)
+            msg = (" ".join(error_text(err.code, err.message, ctx.lang)).strip() if isinstance(err, InputError)
+                   else t(err, ctx.lang, n=MAX_FILES))  # "internal_error" or a key of expand
             rows.append([name, "-", t("batch_failed", ctx.lang), "-", msg])
             continue
         j = res.to_json()

@@ -10,10 +10,14 @@ from pywebio import output as out
 from pywebio import pin
 from pywebio.exceptions import SessionException
 
+from gui.error_message import put_error_message
 from gui.i18n import t
+from gui.layout import BAR_WIDTH
 from nets import service
 from nets.errors import InputError
-from nets.interpret.attribution import METHOD_NAMES, expected_seconds
+from nets.interpret.attribution import expected_seconds
+from nets.report.faithfulness_text import faithfulness_sentence
+from nets.report.region_names import region_name
 from nets.render.colour_scale import bar_has_words, words_for_html
 
 TILE_PX = {"mri": 230, "2d": 260}
@@ -27,13 +31,13 @@ def put_explanations(ctx, res):
     for n, method in enumerate(res.model.config.explainers):
         if method == "occlusion" and res.is_volume and not res.on_mni_grid:
             continue
-        out.put_markdown(f"#### {METHOD_NAMES[method]}")
+        out.put_markdown(f"#### {t('method_' + method, ctx.lang)}")
         out.put_text(t(_how_key(res, method), ctx.lang, c=cls)).style("color:#555")
         out.put_scope(f"expl_{method}")
         if n == 0 and res.target is not None:
             _show(ctx, res, method, service.explain(res, method, res.target))
         else:
-            label = t("expl_run", ctx.lang, m=method, s=expected_seconds(res.task, method))
+            label = t("expl_run", ctx.lang, m=t("method_" + method, ctx.lang), s=expected_seconds(res.task, method))
             with out.use_scope(f"expl_{method}"):
                 out.put_buttons([label], onclick=lambda _, m=method: _compute(ctx, res, m), small=True)
 
@@ -58,7 +62,7 @@ def _compute(ctx, res, method):
                                                                  label=t("queue", ctx.lang, n=n)))
     except InputError as err:
         with out.use_scope(scope, clear=True):
-            out.put_error(err.message)
+            put_error_message(ctx.lang, err)
         return
     except SessionException:  # the tab was closed while it ran
         return
@@ -81,7 +85,7 @@ def _show(ctx, res, method, e):
         else:
             px = TILE_PX["2d"]
             out.put_row([out.put_image(view.png(k), width=f"{px}px") for k in ("raw", "heatmap", "merged")]
-                        + [out.put_image(view.png("bar", ctx.lang, px), width="150px")], size="auto auto auto auto")
+                        + [out.put_image(view.png("bar", ctx.lang, px), width=BAR_WIDTH)], size="auto auto auto auto")
         if not bar_has_words(ctx.lang):
             a, b = words_for_html(e["signed"], e["target"], ctx.lang)
             out.put_text(t("expl_bar_words", ctx.lang, a=a, b=b))
@@ -98,11 +102,12 @@ def _volume_gallery(ctx, res, key, view, slices):
     for plane in ("axial", "coronal", "sagittal"):
         idx = slices[plane]
         n = view.n_slices(plane)
-        out.put_markdown(f"**{plane}** — {t('slice', ctx.lang)}")
+        word = t(f"plane_{plane}", ctx.lang)
+        out.put_markdown(f"**{word}** — {t('slice', ctx.lang)}")
         out.put_scope(f"plane_{method}_{plane}")
         name = f"slider_{method}_{plane}"
         pin.put_slider(name, value=idx[0], min_value=0, max_value=n - 1, step=1)
-        out.put_buttons([f"{plane} {i}" for i in idx],
+        out.put_buttons([f"{word} {i}" for i in idx],
                         onclick=[(lambda i=i, p=plane: _set_slice(ctx, res, key, p, i)) for i in idx], small=True)
         pin.pin_on_change(name, onchange=lambda v, p=plane: _show_slice(ctx, res, key, p, v))
         _show_slice(ctx, res, key, plane, idx[0])
@@ -123,22 +128,15 @@ def _show_slice(ctx, res, key, plane, index):
     with out.use_scope(f"plane_{method}_{plane}", clear=True):
         out.put_row([out.put_image(view.png_bytes(k, plane, int(index)), width=f"{px}px")
                      for k in ("raw", "heatmap_plain", "merged")]
-                    + [out.put_image(view.bar_png(height, ctx.lang), width="150px")], size="auto auto auto auto")
+                    + [out.put_image(view.bar_png(height, ctx.lang), width=BAR_WIDTH)], size="auto auto auto auto")
 
 
 def _faithfulness_text(ctx, res, e):
     f = e.get("faithfulness")
     if not f:
         return
-    unit = t("expl_voxels" if res.is_volume else "expl_pixels", ctx.lang)
-    if f["verdict"] == "inconclusive":
-        return out.put_info(t("expl_faith_inconclusive", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"],
-                              pb=f["p_baseline"]))
-    better = f["verdict"] == "better"
-    msg = t("expl_faith", ctx.lang, unit=unit, c=e["target"], p0=f["p_original"], p10=f["p_deleted_10pct"],
-            pr=f["p_random_10pct"], d=f["deletion_auc"], r=f["random_deletion_auc"],
-            verdict=t("expl_better" if better else "expl_worse", ctx.lang))
-    (out.put_success if better else out.put_warning)(msg)
+    verdict, msg = faithfulness_sentence(f, e["target"], res.is_volume, ctx.lang)
+    {"better": out.put_success, "not_better": out.put_warning, "inconclusive": out.put_info}[verdict](msg)
 
 
 def _sanity_text(ctx, e):
@@ -155,10 +153,11 @@ def _sanity_text(ctx, e):
 def _occlusion_table(ctx, res, tgt):
     occ = service.occlusion(res, tgt)
     c = occ["target"]
-    rows = [[t(f"occlusion_{way}", ctx.lang, c=c), f"{x['change']:+.2f}", x["region"],
+    rows = [[t(f"occlusion_{way}", ctx.lang, c=c), f"{x['change']:+.2f}", region_name(x["region"], ctx.lang),
              ", ".join(map(str, x["mni_mm"])), f"{x['ventricle_share']:.0%}", f"{x['medial_temporal_share']:.0%}"]
             for way in ("lower", "raise") for x in occ[way][:3]]
-    out.put_text(f"{c} log-odds {occ['log_odds']:+.2f}; reference: {occ['reference']}; {occ['cubes']} cubes of "
-                 f"{occ['window_mm']} mm ({occ['mode']}), {occ['seconds']} s")
-    out.put_table(rows, header=["", t("occlusion_head", ctx.lang, c=c), "AAL region (most of the cube)",
-                                "MNI x, y, z (mm)", "lateral ventricle", "medial temporal lobe"])
+    mode = t("occl_mode_every" if occ["mode"] == "every cube" else "occl_mode_fast", ctx.lang)
+    out.put_text(t("occlusion_line", ctx.lang, c=c, lo=occ["log_odds"], n=occ["cubes"], mm=occ["window_mm"],
+                   ref=occ["reference"], mode=mode, s=occ["seconds"]))
+    out.put_table(rows, header=["", t("occlusion_head", ctx.lang, c=c)]
+                  + [t(k, ctx.lang) for k in ("occl_region", "occl_mni", "occl_ventricle", "occl_mtl")])

@@ -8,6 +8,7 @@ import hashlib
 from pywebio import output as out
 from pywebio import pin
 
+from gui.error_message import put_error_message
 from gui.i18n import t
 from nets.errors import InputError
 
@@ -43,7 +44,7 @@ def _send(ctx, res, label, scope):
                                prediction=j["prediction"], label=label, classes=res.classes, source="page")
     except InputError as e:  # a bad label, or the store is full: say so, store nothing
         with out.use_scope(scope, clear=True):
-            out.put_error(e.message)
+            put_error_message(ctx.lang, e)
         return
     ctx.log("feedback", task=res.task, agrees=line["agrees"])
     with out.use_scope(scope, clear=True):

@@ -141,27 +141,6 @@ TEXT = {
                                  "红色：换成健康样子后 P({c}) 下降，说明该区域支持 {c}；蓝色：P({c}) 上升，说明它反对 {c}。"
                                  "表中列出影响最大的立方块。"},
     "expl_run": {"en": "run {m} (about {s} s)", "zh": "运行 {m}（约 {s} 秒）"},
-    "expl_faith": {"en": "Check: hiding the 10 % of {unit} that this map ranks highest changes the model's raw "
-                         "P({c}) (before calibration) from {p0:.2f} to {p10:.2f}; hiding a random 10 %: to "
-                         "{pr:.2f}. Over the whole deletion curve, {verdict} (area {d:.2f} for this map vs {r:.2f} "
-                         "for random order; lower is better).",
-                   "zh": "检验：遮住{unit}中此图排名最高的 10%，模型未校准的 P({c}) 从 {p0:.2f} 变为 {p10:.2f}；随机遮住 10%："
-                         "变为 {pr:.2f}。在整条删除曲线上，{verdict}（此图面积 {d:.2f}，随机顺序 {r:.2f}；越低越好）。"},
-    "expl_faith_inconclusive": {
-        "en": "Check not possible for this input: with all of {unit} hidden, the model's raw P({c}) (before "
-              "calibration) still moves only from {p0:.2f} to {pb:.2f}, so hiding parts in the map's order or at "
-              "random changes it alike. The model does not need the detail the map points at to say {c}; this "
-              "neither confirms nor refutes the map.",
-        "zh": "此输入无法做此项检验：即使遮住{unit}的全部，模型未校准的 P({c}) 也只从 {p0:.2f} 变为 {pb:.2f}，因此按此图的顺序"
-              "或随机遮挡的效果相同。模型判断为 {c} 并不依赖此图所指的细节；这既不能证实也不能否定此图。"},
-    "expl_better": {"en": "the map's ranking matters more than random: it points at what the model uses",
-                    "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
-    "expl_worse": {"en": "the map's ranking is NOT better than random: read this map with caution",
-                   "zh": "此图的排序并不比随机好：请谨慎看待此图"},
-    "expl_pixels": {"en": "the image (in 8 x 8 pixel squares, replaced by a blurred copy)",
-                    "zh": "图像（以 8 x 8 像素方块为单位，换成模糊后的图像）"},
-    "expl_voxels": {"en": "the brain (in 8 mm cubes, replaced by a healthy template brain)",
-                    "zh": "脑（以 8 mm 立方块为单位，换成健康模板脑）"},
     "expl_sanity_bad": {"en": "Warning: this method failed the randomisation check (Adebayo et al. 2018): with the "
                               "network's weights replaced by random ones its map stays similar (rank correlation "
                               "{r:.2f}), so it shows the image's outlines more than the model's reasoning.",
@@ -217,7 +196,26 @@ TEXT = {
                         "zh": "换成健康样子后 P({c}) 上升：反对 {c}"},
     "occlusion_lower": {"en": "made healthy-looking, lowers P({c}): spoke for {c}",
                         "zh": "换成健康样子后 P({c}) 下降：支持 {c}"},
-    "occlusion_head": {"en": "change of log-odds of {c}", "zh": "{c} 对数几率变化"},
+    "occlusion_head": {"en": "change of the model's score for {c} (log-odds)", "zh": "模型对 {c} 的得分变化（对数几率）"},
+    "occlusion_line": {"en": "The model's score for {c} on this brain (log-odds): {lo:+.2f}. {n} cubes of {mm} mm "
+                             "were each made like the healthy reference brain ({ref}); {mode}; {s} s.",
+                       "zh": "模型对该脑部 {c} 的得分（对数几率）：{lo:+.2f}。共 {n} 个 {mm} mm 立方体，逐个换成健康参考脑"
+                             "（{ref}）的样子；{mode}；用时 {s} 秒。"},
+    "occl_mode_fast": {"en": "brain cubes only, coarse to fine", "zh": "仅脑内立方体，由粗到细"},
+    "occl_mode_every": {"en": "every cube", "zh": "全部立方体"},
+    "occl_region": {"en": "AAL atlas region (most of the cube)", "zh": "AAL 图谱脑区（立方体的大部分）"},
+    "occl_mni": {"en": "MNI x, y, z (mm)", "zh": "MNI 坐标 x, y, z（mm）"},
+    "occl_ventricle": {"en": "lateral ventricle", "zh": "侧脑室占比"},
+    "occl_mtl": {"en": "medial temporal lobe", "zh": "内侧颞叶占比"},
+    # explanation methods and MRI planes
+    **{k: v for k, v in REPORT_TEXT.items() if k.startswith("method_")},  # the PDF names them alike
+    "plane_axial": {"en": "axial", "zh": "轴位"},
+    "plane_coronal": {"en": "coronal", "zh": "冠状位"},
+    "plane_sagittal": {"en": "sagittal", "zh": "矢状位"},
+    "batch_not_input": {"en": "Skipped: not an image or volume this tool reads (.nii .nii.gz .jpg .jpeg .png .dcm).",
+                        "zh": "已跳过：不是本工具能读取的图像或体数据（.nii .nii.gz .jpg .jpeg .png .dcm）。"},
+    "batch_over_limit": {"en": "Skipped: one batch takes at most {n} files; please send the rest in another batch.",
+                         "zh": "已跳过：每批最多 {n} 个文件；其余文件请另起一批。"},
     "lang": {"en": "中文", "zh": "English"},
     "warning": {"en": "Warning", "zh": "警告"},
 }

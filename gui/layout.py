@@ -7,6 +7,7 @@ from gui.i18n import t
 
 # PyWebIO draws put_row as a CSS grid and put_table as a <table>; on a phone the grid stacks, tables scroll
 # sideways inside their own box, and images take the width of the screen.
+BAR_WIDTH = "150px"  # colour bars: the phone rule below must not stretch them (a 150 px bar became 374 x 650 px)
 PAGE_CSS = """
 .markdown-body table, table { display: block; max-width: 100%; overflow-x: auto; }
 .btn { white-space: nowrap; }
@@ -16,7 +17,7 @@ img { max-width: 100%; height: auto; }
   .container { padding-left: 8px !important; padding-right: 8px !important; }
   h1 { font-size: 1.6em; }
   div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; grid-auto-flow: row !important; }
-  #pywebio-scope-result img { width: 100% !important; }
+  #pywebio-scope-result img:not([width="150px"]) { width: 100% !important; }  /* colour bars keep BAR_WIDTH */
   .btn { margin-bottom: 4px; }
 }
 """

@@ -10,6 +10,7 @@ from pywebio import output as out
 from pywebio.exceptions import SessionException
 
 from nets import service
+from gui.error_message import put_error_message
 from gui.i18n import t
 from nets import PROJECT_ROOT
 from nets.errors import InputError
@@ -62,7 +63,7 @@ def _run_with(ctx, res, name):
         new = service.analyse(raw, ctx.file_name, task=res.task, model=name, caller=ctx.caller, store=False)
     except InputError as e:
         with out.use_scope(scope, clear=True):
-            out.put_error(e.message)
+            put_error_message(ctx.lang, e)
         return
     except SessionException:
         return

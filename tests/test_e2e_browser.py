@@ -168,6 +168,11 @@ def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
     assert "cannot be analysed" in on_top, on_top
     assert "NIfTI" in page.inner_text("body")
+    # switching language redraws the message (and its way on) in Chinese
+    page.get_by_role("button", name="中文").click()
+    page.get_by_text("无法分析该输入").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="分析另一个").wait_for(timeout=30000)
+    assert page.get_by_role("button", name="analyse another").count() == 0
     assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
     page.close()
 

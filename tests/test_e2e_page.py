@@ -11,7 +11,8 @@ ENGLISH = ["Result", "Class probabilities", "Explanation", "Downloads", "analyse
            "Explain another class", "probability", "Warning", "PDF report", "JSON report", "Cognitively normal",
            "Trained on simulated", "favours", "Limits", "What the pictures show", "Region", "Share", "File",
            "Learned from", "upload a file", "Try an example", "log-odds", "Pneumonia", "Normal", "Several files",
-           "not analysed", "Probability", "Answer", "Task"]
+           "not analysed", "Probability", "Answer", "Task", "axial", "coronal", "sagittal", "Occlusion",
+           "layer-wise"]
 
 
 def _in_viewport(page, locator, wait_ms=10000) -> bool:
@@ -97,6 +98,9 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
     widths = page.eval_on_selector_all("#pywebio-scope-explanation img",  # pictures, not the narrow colour bars
                                        "els => els.filter(e => e.naturalWidth >= 200).map(e => e.clientWidth)")
     assert widths and min(widths) >= 300, widths  # pictures fill the phone's width
+    bars = page.eval_on_selector_all("#pywebio-scope-explanation img",
+                                     "els => els.filter(e => e.naturalWidth < 200).map(e => e.clientWidth)")
+    assert bars and max(bars) <= 160, bars  # colour bars keep their size (stretched, a 150 px bar was 374 px wide)
     text = page.inner_text("body")
     assert _english_left(text) == [], _english_left(text)
     with page.expect_download(timeout=120000) as dl:

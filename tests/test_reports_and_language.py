@@ -1,4 +1,5 @@
 """Reports (PDF, JSON without server paths, CLI --report), Chinese text in server-drawn figures, complete en/zh."""
+import datetime
 import json
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def test_pdf_report_has_the_answer_notice_sha_and_no_path(chest_result, lang):
     assert NOTICE[want] in text.replace("\n", " ")
     assert j["input"]["sha256"] in text.replace("\n", "")
     assert str(ROOT) not in text and "/imgs/" not in text and CHEST.name not in text
+    # the faithfulness check in the report's words, not raw keys; the date; the model card summary
+    from nets.report.faithfulness_text import faithfulness_sentence
+    e = next(e for e in j["explanations"] if e.get("faithfulness"))
+    sentence = faithfulness_sentence(e["faithfulness"], e["target"], False, want)[1]
+    flat = "".join(text.split())
+    assert "".join(sentence.split())[:25] in flat and "deletion_auc" not in text
+    assert datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d") in text
+    assert {"en": "Model card", "zh": "模型卡"}[want] in text
 
 
 def test_json_report_has_no_server_paths(chest_result):
@@ -90,12 +99,18 @@ def test_every_page_string_and_model_card_field_exists_in_both_languages():
     from gui.i18n import TEXT
     from nets.report.model_card_text import PLAIN, ROW_LABELS, WORDS
     from nets.report.texts import TEXT as REPORT
-    for table in (TEXT, ROW_LABELS, WORDS, REPORT):
+    from nets.report.faithfulness_text import TEXT as FAITH
+    from nets.model_configs import CONFIGS
+    from nets.report.model_card_text import NOTICE_ZH
+    for table in (TEXT, ROW_LABELS, WORDS, REPORT, FAITH):
         for key, v in table.items():
             assert v.get("en") and (v.get("zh") or key == "no_cjk"), key
     for model, fields in PLAIN.items():
         for key, v in fields.items():
             assert v.get("en") and v.get("zh"), (model, key)
+    # every shipped model, the comparison architectures included, has its card and notice in Chinese
+    assert set(CONFIGS) <= set(PLAIN), set(CONFIGS) - set(PLAIN)
+    assert {n for n, c in CONFIGS.items() if c.notice} <= set(NOTICE_ZH)
 
 
 def test_model_card_rows_are_plain_words():
@@ -129,7 +144,18 @@ def test_batch_zip_expansion_keeps_good_members_and_reports_a_bad_zip():
     items = expand([{"filename": "set.zip", "content": buf.getvalue()},
                     {"filename": "broken.zip", "content": b"not a zip"},
                     {"filename": "y.jpg", "content": b"jpg"}])
-    assert items == [("x.png", b"png"), ("broken.zip", b""), ("y.jpg", b"jpg")]
+    assert items == [("x.png", b"png"), ("notes.txt", "batch_not_input"), ("broken.zip", "batch_empty"),
+                     ("y.jpg", b"jpg")]
+
+
+def test_batch_past_the_file_limit_lists_the_rest_with_a_reason():
+    from gui.batch_page import MAX_FILES, expand
+    from gui.i18n import t
+    items = expand([{"filename": f"{k}.png", "content": b"png"} for k in range(MAX_FILES + 3)])
+    assert len(items) == MAX_FILES + 3
+    assert all(raw == b"png" for _, raw in items[:MAX_FILES])
+    assert [raw for _, raw in items[MAX_FILES:]] == ["batch_over_limit"] * 3
+    assert str(MAX_FILES) in t("batch_over_limit", "zh", n=MAX_FILES)
 
 
 def test_known_warnings_in_chinese():

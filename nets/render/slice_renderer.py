@@ -6,11 +6,13 @@ Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from nets.render.cjk_font import CJK_FONT_FILE
 from nets.render.colour_scale import colour_bar, colourise, overlay
 from nets.helper_threads import submit
 
@@ -20,11 +22,9 @@ AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
 LETTERS = {"axial": ("R", "L", "A", "P"), "coronal": ("R", "L", "S", "I"), "sagittal": ("P", "A", "S", "I")}
 
 
-def _font(size=14):
-    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",):
-        if Path(p).exists():
-            return ImageFont.truetype(p, size)
-    return ImageFont.load_default()
+@lru_cache(maxsize=8)
+def _font(size=14, file: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"):
+    return ImageFont.truetype(file, size) if Path(file).exists() else ImageFont.load_default()
 
 
 def cut(volume: np.ndarray, plane: str, index: int) -> np.ndarray:
@@ -165,15 +165,31 @@ def _save_png(im: Image.Image, path: Path) -> None:
     im.save(path, format="PNG", compress_level=1)
 
 
+PLANE_ZH = {"axial": "轴位", "coronal": "冠状位", "sagittal": "矢状位"}
+
+
+def _montage_labels(plane: str, i: int) -> list:
+    """[(text, font)] lines over a montage row: English, then Chinese when the CJK font is installed (the montage
+    is drawn once per result, whatever the page's language). A path check only: no matplotlib on a result's path."""
+    lines = [(f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", _font(11))]
+    if CJK_FONT_FILE.exists():
+        lines.append((f"{PLANE_ZH[plane]} 切片 {i}：原图 | 相关性（红：支持，蓝：反对）| 叠加",
+                      _font(11, str(CJK_FONT_FILE))))
+    return lines
+
+
 def _montage(tiles) -> Image.Image:
+    labels = [_montage_labels(plane, i) for plane, i, _ in tiles]
+    head = 2 + 14 * max(len(x) for x in labels)
     cw = max(sum(im.width for im in row) for _, _, row in tiles) + 8
-    rh = max(im.height for _, _, row in tiles for im in row) + 18
+    rh = max(im.height for _, _, row in tiles for im in row) + head + 2
     canvas = Image.new("RGB", (cw, rh * len(tiles)), (255, 255, 255))
     d = ImageDraw.Draw(canvas)
-    for k, (plane, i, row) in enumerate(tiles):
+    for k, (_, _, row) in enumerate(tiles):
+        for n, (text, f) in enumerate(labels[k]):
+            d.text((4, k * rh + 2 + 14 * n), text, fill=(0, 0, 0), font=f)
         x = 0
-        d.text((4, k * rh + 2), f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", fill=(0, 0, 0), font=_font(11))
         for im in row:
-            canvas.paste(im, (x, k * rh + 16))
+            canvas.paste(im, (x, k * rh + head))
             x += im.width + 4
     return canvas

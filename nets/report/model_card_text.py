@@ -10,19 +10,20 @@ PLAIN = {
         "what": {"en": "Grades how far a brain MRI looks like simulated Alzheimer-type shrinkage, in 5 steps "
                        "(CN, EMCI, MCI, LMCI, AD).",
                  "zh": "按 5 个等级（CN、EMCI、MCI、LMCI、AD）评估脑部 MRI 与模拟的阿尔茨海默型萎缩的相似程度。"},
-        "data": {"en": "Brains of 32 adults without dementia (OpenNeuro ds002748) plus two templates, with "
-                       "shrinkage added by computer. It has never seen a patient.",
-                 "zh": "32 名无痴呆成人的脑扫描（OpenNeuro ds002748）和两个模板，萎缩由计算机模拟添加。模型从未见过真实患者。"},
-        "limits": {"en": "Only for teaching: it reads enlarged ventricles and a smaller medial temporal lobe, "
-                         "has no notion of age, and was never checked on patients.",
-                   "zh": "仅用于教学：它只看脑室扩大和内侧颞叶缩小，不考虑年龄，也从未在患者身上验证。"},
+        "data": {"en": "Brains of 75 adults aged 20-82 without dementia (OpenNeuro ds002748 and IXI) plus two "
+                       "templates, with shrinkage added by computer. It has never seen a patient.",
+                 "zh": "75 名 20-82 岁无痴呆成人的脑扫描（OpenNeuro ds002748 和 IXI）以及两个模板，萎缩由计算机模拟添加。"
+                       "模型从未见过真实患者。"},
+        "limits": {"en": "Only for teaching: it reads enlarged ventricles and a smaller medial temporal lobe, does "
+                         "not take the person's age into account, and was never checked on patients.",
+                   "zh": "仅用于教学：它只看脑室扩大和内侧颞叶缩小，不考虑受检者的年龄，也从未在患者身上验证。"},
         "explanation": {"en": "Layer-wise relevance propagation (LRP): each voxel gets a share of the answer; red "
-                              "voxels pushed towards the explained class.",
-                        "zh": "逐层相关性传播（LRP）：每个体素分得结果的一部分；红色体素把结果推向被解释的类别。"},
+                              "voxels pushed towards the explained class, blue ones away from it.",
+                        "zh": "逐层相关性传播（LRP）：每个体素分得结果的一部分；红色体素把结果推向被解释的类别，蓝色体素则相反。"},
         "input": {"en": "A 3D T1 brain MRI (.nii / .nii.gz), aligned automatically to a standard brain at 2 mm.",
                   "zh": "三维 T1 脑部 MRI（.nii / .nii.gz），自动对齐到 2 mm 的标准脑空间。"},
-        "licence": {"en": "Data CC0 (ds002748); Colin27 / MNI152 template licences.",
-                    "zh": "数据 CC0（ds002748）；Colin27 / MNI152 模板按其许可。"},
+        "licence": {"en": "Data CC0 (ds002748) and CC BY-SA 3.0 (IXI); Colin27 / MNI152 template licences.",
+                    "zh": "数据 CC0（ds002748）和 CC BY-SA 3.0（IXI）；Colin27 / MNI152 模板按其许可。"},
     },
     "adni-seed-3dcnn": {
         "what": {"en": "The older app's Alzheimer's model (AD, CN, MCI, EMCI, LMCI), run unchanged.",
@@ -44,8 +45,8 @@ PLAIN = {
         "limits": {"en": "Trained on children's X-rays from one hospital; adults and other scanners may be read "
                          "less well.",
                    "zh": "训练数据来自一家医院的儿童胸片；成人或其他设备的片子可能判断较差。"},
-        "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (red: most).",
-                        "zh": "Grad-CAM：网络作答时关注位置的粗略图（红色最强）。"},
+        "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (yellow: most).",
+                        "zh": "Grad-CAM：网络作答时关注位置的粗略图（黄色最强）。"},
         "input": {"en": "A frontal chest X-ray (.jpg, .png or .dcm), resized to 160x160 grey pixels.",
                   "zh": "正位胸部 X 光片（.jpg、.png 或 .dcm），缩放为 160x160 灰度像素。"},
         "licence": {"en": "CC BY 4.0.", "zh": "CC BY 4.0。"},
@@ -53,18 +54,34 @@ PLAIN = {
     "skin-isic-resnet": {
         "what": {"en": "Sorts a dermoscopy photo of one skin lesion into 8 kinds (e.g. melanoma, nevus).",
                  "zh": "将单个皮肤病变的皮肤镜照片分为 8 类（如黑色素瘤、痣）。"},
-        "data": {"en": "About 2,100 dermoscopy photos from the ISIC archive / HAM10000, checked on other lesions.",
-                 "zh": "约 2100 张来自 ISIC / HAM10000 的皮肤镜照片，在其他病变上检验。"},
-        "limits": {"en": "A small model trained on few photos: it confuses several kinds; only dermoscopy photos "
-                         "of one lesion make sense.",
-                   "zh": "小模型、训练照片少：多个类别之间常混淆；只适用于单个病变的皮肤镜照片。"},
-        "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (red: most).",
-                        "zh": "Grad-CAM：网络作答时关注位置的粗略图（红色最强）。"},
+        "data": {"en": "About 9,000 dermoscopy photos from the ISIC archive and HAM10000, checked on other lesions.",
+                 "zh": "约 9000 张来自 ISIC 档案和 HAM10000 的皮肤镜照片，在其他病变上检验。"},
+        "limits": {"en": "A small model with few photos of the rare kinds: it often confuses several kinds; only "
+                         "dermoscopy photos of one lesion make sense.",
+                   "zh": "小模型，少见类别的照片很少：多个类别之间常混淆；只适用于单个病变的皮肤镜照片。"},
+        "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (yellow: most).",
+                        "zh": "Grad-CAM：网络作答时关注位置的粗略图（黄色最强）。"},
         "input": {"en": "A colour dermoscopy photo (.jpg or .png), resized to 144x144 pixels.",
                   "zh": "彩色皮肤镜照片（.jpg 或 .png），缩放为 144x144 像素。"},
-        "licence": {"en": "CC BY-NC 4.0: non-commercial use only.", "zh": "CC BY-NC 4.0：仅限非商业用途。"},
+        "licence": {"en": "CC BY-NC 4.0 / CC BY-NC-SA 4.0: non-commercial use only.",
+                    "zh": "CC BY-NC 4.0 / CC BY-NC-SA 4.0：仅限非商业用途。"},
     },
 }
+
+
+def _convnext_entry(base: str, size: int) -> dict:
+    """The second architecture (nets/model_configs._convnext_variant): the same task, data and licence."""
+    return {**PLAIN[base],
+            "explanation": {"en": "Grad-CAM on the last ConvNeXt stage (yellow: where it looked most); occlusion on "
+                                  "demand.",
+                            "zh": "ConvNeXt 最后一层的 Grad-CAM（黄色：最关注的位置）；遮挡分析按需计算。"},
+            "input": {"en": PLAIN[base]["input"]["en"].rsplit(" resized to ", 1)[0] + f" resized to {size}x{size} "
+                            "pixels.",
+                      "zh": PLAIN[base]["input"]["zh"].rsplit("缩放为", 1)[0] + f"缩放为 {size}x{size} 像素。"}}
+
+
+PLAIN["chest-xray-convnext"] = _convnext_entry("chest-xray-resnet", 128)
+PLAIN["skin-isic-convnext"] = _convnext_entry("skin-isic-resnet", 128)
 
 ROW_LABELS = {
     "model": {"en": "Model", "zh": "模型"},
@@ -148,6 +165,8 @@ def card_rows(summary: dict, lang: str, with_sha: bool = True) -> list:
 NOTICE_ZH = {
     "brain-atrophy-3dcnn": "基于无痴呆成人脑部的模拟萎缩训练，未在患者身上验证。类别名称沿用 ADNI 分期，按模拟的严重程度排序。",
     "adni-seed-3dcnn": "旧版应用用 ADNI 训练的权重，为兼容而原样运行，未经我们验证。",
+    "chest-xray-convnext": "用于比较的第二种架构（python -m nets.compare），不是默认模型。",
+    "skin-isic-convnext": "用于比较的第二种架构（python -m nets.compare），不是默认模型。",
 }
 
 

@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from nets.render.cjk_font import LATIN_FILES, cjk_font_path
 from nets.render.probability_chart import probability_chart
+from nets.report.faithfulness_text import faithfulness_sentence
 from nets.report.model_card_text import card_rows, limits_sentence
 from nets.report.texts import tr
 from nets.report.warning_text import warning_text
@@ -65,17 +66,13 @@ def key_images(images: dict) -> list:
     return [tuple(images[k][i] for k in kinds) for i in range(0, n, step)][:3]
 
 
-def faithfulness_lines(j: dict) -> list:
-    lines = []
-    for e in j.get("explanations") or []:
-        f = e.get("faithfulness")
-        if isinstance(f, dict):
-            nums = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in f.items()
-                             if isinstance(v, (int, float, str)))
-            lines.append(f"{e.get('method', '')} ({e.get('target', '')}): {nums}")
-        elif f is not None:
-            lines.append(f"{e.get('method', '')}: {f}")
-    return lines
+def faithfulness_lines(j: dict, lang: str = "en") -> list:
+    """One sentence per explanation with a check, in the report's language (the page's words)."""
+    is_volume = j.get("task") == "mri"
+    return [f"{tr('method_' + str(e.get('method')), lang)}: "
+            + faithfulness_sentence(e["faithfulness"], e.get("target", ""), is_volume, lang)[1]
+            for e in j.get("explanations") or [] if isinstance(e.get("faithfulness"), dict)
+            and "verdict" in e["faithfulness"]]
 
 
 class _Writer:
@@ -165,7 +162,7 @@ def _images_section(w, j, summary, lang):
         w.pdf.set_y(y + h_max + 2)
     if j.get("relevance_conservation") is not None:
         w.text(tr("conservation", lang, r=j["relevance_conservation"]), size=8)
-    lines = faithfulness_lines(j)
+    lines = faithfulness_lines(j, lang)
     if lines:
         w.text(tr("faithfulness", lang), size=10)
         for line in lines:

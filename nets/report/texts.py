@@ -22,6 +22,10 @@ TEXT = {
     "no_cjk": {"en": "(Chinese was asked for, but no Chinese font is installed on the server: this report is in "
                      "English.)", "zh": ""},
     "run": {"en": "run id", "zh": "运行编号"},
+    # explanation methods (their codes stay English in the JSON: nets/interpret/attribution.METHOD_NAMES)
+    "method_lrp": {"en": "LRP (layer-wise relevance propagation)", "zh": "LRP（逐层相关性传播）"},
+    "method_grad-cam": {"en": "Grad-CAM", "zh": "Grad-CAM（梯度加权类激活图）"},
+    "method_occlusion": {"en": "Occlusion", "zh": "遮挡分析"},
 }
 
 
