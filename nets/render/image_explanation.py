@@ -4,13 +4,13 @@ Same scales as the MRI slices (nets/render/colour_scale.py). The map is resized 
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from nets.render.colour_scale import colour_bar, colourise, overlay
+from nets.render.png_encode import encode_png, save_png
 
 
 def resize_map(amap: np.ndarray, size: tuple) -> np.ndarray:
@@ -40,10 +40,7 @@ class ImageExplanation:
         return colour_bar(height, self.a.signed, self.lim, self.target, lang, self.a.method)
 
     def png(self, kind: str, lang: str = "en", height: int = 260) -> bytes:
-        im = self.bar(height, lang) if kind == "bar" else getattr(self, kind)()
-        buf = io.BytesIO()
-        im.save(buf, format="PNG")
-        return buf.getvalue()
+        return encode_png(self.bar(height, lang) if kind == "bar" else getattr(self, kind)())
 
     def save(self, root: Path, run_id: str, tag: str = "") -> dict:
         """PNG files as the gallery writes them (imgs/img_raw|img_hot|img_merge/<run_id>/), the heatmap with its bar
@@ -59,7 +56,7 @@ class ImageExplanation:
             d = Path(root) / sub / run_id
             d.mkdir(parents=True, exist_ok=True)
             p = d / f"image{tag}.png"
-            ims[kind].save(p)
+            save_png(ims[kind], p)
             out[kind] = [str(p)]
         mont = Path(root) / "montage" / f"{run_id}{tag}.png"
         mont.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +66,6 @@ class ImageExplanation:
         for im in row:
             canvas.paste(im, (x, 0))
             x += im.width + 4
-        canvas.save(mont)
+        save_png(canvas, mont)
         out["montage"] = str(mont)
         return out

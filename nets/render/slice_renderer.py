@@ -5,7 +5,6 @@ Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
 """
 from __future__ import annotations
 
-import io
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from nets.render.cjk_font import CJK_FONT_FILE
 from nets.render.colour_scale import colour_bar, colourise, overlay
+from nets.render.png_encode import encode_png, save_png
 from nets.helper_threads import submit
 
 PLANES = ("axial", "coronal", "sagittal")
@@ -121,14 +121,10 @@ class SliceRenderer:
         return out
 
     def png_bytes(self, kind, plane, index) -> bytes:
-        buf = io.BytesIO()
-        getattr(self, kind)(plane, index).save(buf, format="PNG")
-        return buf.getvalue()
+        return encode_png(getattr(self, kind)(plane, index))
 
     def bar_png(self, height: int, lang: str = "en") -> bytes:
-        buf = io.BytesIO()
-        self.bar(height, lang).save(buf, format="PNG")
-        return buf.getvalue()
+        return encode_png(self.bar(height, lang))
 
 
 def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 3) -> dict:
@@ -139,30 +135,25 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     out = {"raw": [], "heatmap": [], "merged": [], "slices": {}}
-    tiles, writes = [], []
+    tiles, files = [], []
     for plane in PLANES:
         idx = top_slices(renderer.relevance, plane, per_plane)
         out["slices"][plane] = idx
         for i in idx:
-            row = []
-            for kind in ("raw", "heatmap", "merged"):
-                im = getattr(renderer, kind)(plane, i)
-                p = dirs[kind] / f"{plane}_{i:03d}.png"
-                writes.append(submit("png", 2, _save_png, im, p))  # encoded while the next slices are drawn
-                out[kind].append(str(p))
-                row.append(im)
+            row = [getattr(renderer, kind)(plane, i) for kind in ("raw", "heatmap", "merged")]
+            for kind, im in zip(("raw", "heatmap", "merged"), row):
+                files.append((im, dirs[kind] / f"{plane}_{i:03d}.png"))
+                out[kind].append(str(files[-1][1]))
             tiles.append((plane, i, row))
     montage = root / "montage" / f"{run_id}.png"
     montage.parent.mkdir(parents=True, exist_ok=True)
-    writes.append(submit("png", 2, _save_png, _montage(tiles), montage))
+    # the montage (the longest encode) first: queued last, it ran alone after the 27 tiles
+    writes = [submit("png", 2, save_png, _montage(tiles), montage)]
+    writes += [submit("png", 2, save_png, im, path) for im, path in files]
     for w in writes:
         w.result()  # zlib frees the GIL: two encoders (one fixed pool, the caller's priority); errors raised here
     out["montage"] = str(montage)
     return out
-
-
-def _save_png(im: Image.Image, path: Path) -> None:
-    im.save(path, format="PNG", compress_level=1)
 
 
 PLANE_ZH = {"axial": "轴位", "coronal": "冠状位", "sagittal": "矢状位"}
