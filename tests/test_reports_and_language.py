@@ -201,3 +201,22 @@ def test_a_model_with_a_decision_threshold_states_it_instead_of_a_brain_prior(mo
     mri = SimpleNamespace(card={})
     app.put_operating_point(ctx, mri, {"decision_prior": {"CN": 0.36, "AD": 0.16}})
     assert "脑扫描" in shown[1]
+
+
+def test_batch_zip_holds_one_pdf_per_answered_file_in_the_page_language(chest_result, monkeypatch):
+    import io
+    import zipfile
+    from types import SimpleNamespace
+    import gui.batch_page as batch_page
+    sent = {}
+    monkeypatch.setattr(batch_page.out, "toast", lambda *a, **k: None)
+    monkeypatch.setattr(batch_page.session, "download", lambda name, data: sent.update({name: data}))
+    ctx = SimpleNamespace(lang="zh", batch=[("a.png", chest_result, None), ("bad.png", None, "batch_empty"),
+                                            ("b.scan.png", chest_result, None)])
+    batch_page.download_zip(ctx)
+    with zipfile.ZipFile(io.BytesIO(sent["reports.zip"])) as z:
+        names = z.namelist()
+        assert names == ["01_a.pdf", "03_b.scan.pdf"], names  # numbered as in the table; no PDF for the bad file
+        text = _pdf_text(z.read(names[0]))
+    want = "zh" if cjk_font_path() else "en"
+    assert NOTICE[want] in text.replace("\n", " ")
