@@ -1,6 +1,6 @@
 """run.sh / test.sh / .ci/run and their shared set-up: syntax, help, the package list, the system-package step
 (driven with stand-ins for id, sudo, dpkg-query and apt-get, so nothing is installed), the requirements check and
-the CJK font fallback. Fast: no pip, no apt, no app."""
+the CJK font fallback, and run.sh starting the app (with everything installed). No pip install, no apt."""
 import os
 import re
 import subprocess
@@ -220,3 +220,36 @@ def test_chinese_label_is_drawn_with_the_cjk_font():
 def test_page_enables_the_cjk_fallback_when_imported():
     calls = [ln for ln in (ROOT / "gui/app.py").read_text().splitlines() if ln.startswith("enable_cjk_fallback()")]
     assert calls, "gui/app.py must call enable_cjk_fallback() at import, before any chart is drawn"
+
+
+def test_run_sh_sets_up_then_starts_the_app_and_prints_its_link(tmp_path):
+    """The newcomer's command: with everything installed its set-up steps are quick, then the page answers at the
+    link it printed. System packages are left to the stand-in tests above (XAI_SKIP_SYSTEM_PACKAGES)."""
+    import signal
+    import time
+    import urllib.request
+    from tests.conftest import free_port
+    port = free_port()
+    env = dict(os.environ, XAI_SKIP_SYSTEM_PACKAGES="1", XAI_LOG_DIR=str(tmp_path / "logs"), PYTHON=sys.executable,
+               XAI_RUN_LOGS=str(tmp_path / "run_logs"), XAI_UPLOADS_DIR=str(tmp_path / "nii"),
+               XAI_IMGS_DIR=str(tmp_path / "imgs"), XAI_FEEDBACK_DIR=str(tmp_path / "feedback"))
+    log = open(tmp_path / "run.log", "w")
+    proc = subprocess.Popen([str(ROOT / "run.sh"), "--host", "127.0.0.1", "--port", str(port), "--no-warm"],
+                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        page = None
+        for _ in range(240):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "run.log").read_text()
+                time.sleep(0.5)
+        assert page and "PyWebIO" in page, (tmp_path / "run.log").read_text()
+        out = (tmp_path / "run.log").read_text()
+        assert "==> python requirements" in out and "==> demo volume" in out
+        assert f"http://127.0.0.1:{port}/" in out
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+        log.close()
