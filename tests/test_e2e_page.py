@@ -135,6 +135,22 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
     page.close()
 
 
+def test_phone_english_dermoscopy_example(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True,
+                            device_scale_factor=2)
+    page.goto(server)
+    _click(page, page.get_by_role("button", name="dermoscopy example"))
+    heading = page.get_by_role("heading", name="Result:")
+    heading.wait_for(timeout=120000)
+    page.get_by_text("Downloads").first.wait_for(timeout=30000)
+    page.wait_for_timeout(800)
+    assert _in_viewport(page, heading), heading.bounding_box()
+    assert "skin_synthetic_lesion.jpg" in page.inner_text("#pywebio-scope-result")
+    assert _no_sideways_scroll(page)
+    assert page.get_by_role("heading", name="Grad-CAM").count() == 1  # the first map, drawn at once
+    page.close()
+
+
 def test_rest_report_is_a_pdf_and_predict_json_has_no_server_paths(server):
     import requests
     raw = (SAMPLES / "chest_RG1_UNCR.png").read_bytes()
