@@ -234,11 +234,12 @@ def put_brain_age(ctx, j):
                                        n=j["brain_age"]["n_training"])).style("color:#555")
 
 
-def put_again(ctx, scope=None):
-    """'analyse another': at the top and the bottom of every result, so there is always a way on."""
+def put_again(ctx):
+    """'analyse another': at the top and the bottom of every result, and in every message, so there is always a
+    way on."""
     if ctx.again is not None:
         out.put_buttons([{"label": t("again", ctx.lang), "value": "again", "color": "success"}],
-                        onclick=lambda _: ctx.again.set(), scope=scope)
+                        onclick=lambda _: ctx.again.set())
 
 
 def put_operating_point(ctx, m, j):

@@ -16,9 +16,9 @@ from gui.layout import BAR_WIDTH
 from nets import service
 from nets.errors import InputError
 from nets.interpret.attribution import expected_seconds
+from nets.render.colour_scale import bar_has_words, words_for_html
 from nets.report.faithfulness_text import faithfulness_sentence
 from nets.report.region_names import region_name
-from nets.render.colour_scale import bar_has_words, words_for_html
 
 TILE_PX = {"mri": 230, "2d": 260}
 

@@ -98,7 +98,7 @@ def test_demo_flow(server, browser):
     assert "RED marks parts of the image that pushed the answer towards" in text and _faithfulness_checks(text) >= 1
     # occlusion, on click: which regions, made healthy-looking, would change the answer (progress bar, map, table)
     page.get_by_role("button", name="run occlusion").click()
-    page.get_by_text("change of log-odds of").wait_for(timeout=240000)
+    page.get_by_text("change of the model's score for").wait_for(timeout=240000)
     text = page.inner_text("body")
     assert "made healthy-looking, raises P(" in text and "made healthy-looking, lowers P(" in text and "MNI152" in text
     page.wait_for_timeout(500)
