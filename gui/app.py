@@ -27,7 +27,7 @@ from nets.model_configs import CONFIGS
 from nets.registry import REGISTRY
 from nets.service.visit_log import client_ip, log_event
 from nets.render.cjk_font import enable_cjk_fallback
-from nets.render.probability_chart import probability_chart
+from nets.render.probability_chart import CHART_WIDTH_PX, probability_chart
 from nets.report.model_card_text import model_notice, plain_field
 from nets.report.region_names import region_name
 from nets.report.warning_text import warning_text
@@ -203,7 +203,8 @@ def show_result(ctx, res, focus="result"):
         if j.get("temperature"):
             key = "calibrated_top" if j.get("top_label_calibrated") else "calibrated"
             out.put_text(t(key, ctx.lang, t=j["temperature"])).style("color:#555")
-        out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png")
+        out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png",
+                      width=f"{CHART_WIDTH_PX}px")  # drawn at twice that: sharp on phones
         put_brain_age(ctx, j)
         out.put_scope("explanation")  # brought into view after "explain another class"
         with out.use_scope("explanation"):

@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 from nets.render.cjk_font import font_properties, has_cjk_font
 
 AXIS_LABEL = {"en": "probability", "zh": "概率"}
+CHART_WIDTH_PX = 500  # as the page shows it; drawn at DPI_SCALE x that, so phones (2-3 device pixels per CSS pixel)
+DPI_SCALE = 2         # and the PDF get sharp text
 
 
 def chart_figure(probs: dict, lang: str = "en", names: dict | None = None) -> Figure:
@@ -20,15 +22,15 @@ def chart_figure(probs: dict, lang: str = "en", names: dict | None = None) -> Fi
     classes = list(probs)
     vals = [probs[k] for k in classes]
     labels = [f"{c} {(names or {}).get(c, {}).get(lang, '')}".strip() for c in classes]
-    fig = Figure(figsize=(5.6, 0.42 * len(classes) + 0.9), dpi=100)
+    fig = Figure(figsize=(CHART_WIDTH_PX / 100, 0.42 * len(classes) + 0.9), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     colours = ["#d9534f" if v == max(vals) else "#5b8def" for v in vals]
     ys = list(range(len(classes)))[::-1]
     ax.barh(ys, vals, color=colours)
     ax.set_yticks(ys)
-    ax.set_yticklabels(labels, fontproperties=fp, fontsize=9)
+    ax.set_yticklabels(labels, fontproperties=fp, fontsize=10)
     for y, v in zip(ys, vals):
-        ax.text(min(v + 0.01, 0.88), y, f"{v:.1%}", va="center", fontsize=9, fontproperties=fp)
+        ax.text(min(v + 0.01, 0.86), y, f"{v:.1%}", va="center", fontsize=10, fontproperties=fp)
     ax.set_xlim(0, 1)
     ax.set_xlabel(AXIS_LABEL[lang], fontproperties=fp)
     for tick in ax.get_xticklabels():
@@ -39,5 +41,5 @@ def chart_figure(probs: dict, lang: str = "en", names: dict | None = None) -> Fi
 
 def probability_chart(probs: dict, lang: str = "en", names: dict | None = None) -> bytes:
     buf = io.BytesIO()
-    chart_figure(probs, lang, names).savefig(buf, format="png")
+    chart_figure(probs, lang, names).savefig(buf, format="png", dpi=100 * DPI_SCALE)
     return buf.getvalue()
