@@ -253,3 +253,31 @@ def test_run_sh_sets_up_then_starts_the_app_and_prints_its_link(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(15)
         log.close()
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# stands in for python: a version, unmet requirements, and a pip that fails with $FAKE_PIP_ERROR
+case "$1" in
+  -c) echo "3.11.7 at /fake/env" ;;
+  -m) echo "$FAKE_PIP_ERROR" >&2; exit 1 ;;
+  *) echo "torch (not installed)"; exit 1 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("pip_error,sentence", [
+    ("ERROR: No matching distribution found for torch==2.13.0", "pip could not install the Python requirements"),
+    ("error: externally-managed-environment", "this Python is managed by the system; make a virtual environment"),
+])
+def test_pip_failure_stops_the_set_up_in_one_sentence(tmp_path, pip_error, sentence):
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    env = dict(os.environ, PYTHON=str(fake), FAKE_PIP_ERROR=pip_error, XAI_LOG_DIR=str(tmp_path / "logs"))
+    r = subprocess.run(["bash", "-c", f'source "{ROOT}/scripts/setup_env.sh"; xai_python_requirements'],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("setup failed: " + sentence), r.stderr
+    assert "missing: torch (not installed)" in r.stdout
+    assert pip_error in (tmp_path / "logs" / "pip.log").read_text()  # the log the sentence names
