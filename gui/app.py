@@ -73,6 +73,8 @@ def landing(ctx: PageContext):
         out.put_markdown(t("intro", ctx.lang))
         out.put_scope("choices")
         model_table(ctx)
+    with out.use_scope("credit", clear=True):  # PyWebIO's own footer is English only (hidden by PAGE_CSS)
+        out.put_html(f'<p class="xai-credit">{t("credit", ctx.lang)}</p>')
     draw_choices(ctx)
 
 
@@ -383,6 +385,7 @@ def main():
     out.put_scope("page")
     out.put_scope("progress")
     out.put_scope("result")
+    out.put_scope("credit")
     landing(ctx)
     while True:
         ctx.again, ctx.view = threading.Event(), None

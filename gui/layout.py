@@ -13,6 +13,8 @@ PAGE_CSS = """
 .btn { white-space: nowrap; }
 .xai-progress-line { color: #555; margin: 4px 0 12px 0; }
 img { max-width: 100%; height: auto; }
+footer.footer { display: none; }
+.xai-credit { color: #888; font-size: 0.85em; text-align: center; margin: 32px 0 8px 0; }
 @media (max-width: 600px) {
   .container { padding-left: 8px !important; padding-right: 8px !important; }
   h1 { font-size: 1.6em; }

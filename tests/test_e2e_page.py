@@ -12,7 +12,7 @@ ENGLISH = ["Result", "Class probabilities", "Explanation", "Downloads", "analyse
            "Trained on simulated", "favours", "Limits", "What the pictures show", "Region", "Share", "File",
            "Learned from", "upload a file", "Try an example", "log-odds", "Pneumonia", "Normal", "Several files",
            "not analysed", "Probability", "Answer", "Task", "axial", "coronal", "sagittal", "Occlusion",
-           "layer-wise"]
+           "layer-wise", "Powered by", "Built with"]
 
 
 def _in_viewport(page, locator, wait_ms=10000) -> bool:
