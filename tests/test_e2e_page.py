@@ -88,6 +88,9 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
     page.goto(server)
     page.get_by_text("不是医疗器械").first.wait_for(timeout=30000)
     assert _no_sideways_scroll(page)
+    # a compact landing: the model table is folded away, the examples are on the first screen
+    assert page.locator("details table").count() == 1 and not page.locator("details table").is_visible()
+    assert _in_viewport(page, page.get_by_role("button", name="胸部 X 光示例"))
     _click(page, page.get_by_role("button", name="胸部 X 光示例"))
     heading = page.get_by_role("heading", name="结果")
     heading.wait_for(timeout=120000)
