@@ -20,7 +20,7 @@ MIN_AGE, MAX_AGE = 0.0, 120.0
 
 @dataclass(frozen=True)
 class BrainAgeModel:
-    members: tuple  # nets.networks.ridge_age.RidgeAge, averaged
+    members: tuple  # nets.networks.ridge_age.RidgeAge, averaged (one member since the RBF design)
     slope: float
     offset: float
     half_width: float
@@ -49,7 +49,9 @@ def load_brain_age_model(path: str = str(WEIGHTS)) -> BrainAgeModel | None:
     card_path = p.with_suffix(".card.json")
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     members = tuple(RidgeAge(str(d[f"m{i}_kind"]), int(d[f"m{i}_param"]), float(d[f"m{i}_alpha"]), d[f"m{i}_mean"],
-                             d[f"m{i}_scale"], d[f"m{i}_weights"], float(d[f"m{i}_intercept"]))
+                             d[f"m{i}_scale"], d[f"m{i}_weights"], float(d[f"m{i}_intercept"]),
+                             float(d[f"m{i}_gamma"]) if f"m{i}_gamma" in d else 0.0,  # linear files: no gamma
+                             d[f"m{i}_support"] if f"m{i}_support" in d else None)
                     for i in range(int(d["n_members"])))
     return BrainAgeModel(members, float(d["slope"]), float(d["offset"]), float(d["half_width"]),
                          float(d["interval_level"]), float(d["validation_mae"]), float(d["validation_gap_mae"]), card)

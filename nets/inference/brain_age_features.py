@@ -1,5 +1,6 @@
 """What the brain-age model reads, from the engine-grid T1 (80x96x80, 2 mm, brain-masked, /99th percentile). Two
-feature kinds, one ridge model each, averaged (nets/inference/brain_age.py):
+feature kinds (nets/networks/ridge_age.py fits a ridge or Gaussian-kernel ridge on one; nets/inference/brain_age.py
+averages the members the model file holds):
 
 - `gm_blocks`: the grey-matter-like share of each coarse block (voxels between the CSF and white-matter
   intensities, averaged over block^3 cubes inside the model mask): where tissue is, so it depends on alignment.
@@ -7,9 +8,10 @@ feature kinds, one ridge model each, averaged (nets/inference/brain_age.py):
   out: how much CSF-, grey- and white-matter-like signal there is, whatever the alignment. The erosion keeps the
   template mask's rim out, where IXI heads keep skull and dura and skull-stripped brains have zeros.
 
-Chosen by cross-validation inside the 75 training subjects (nets/training/train_brain_age.py): grey-matter blocks
-alone MAE 8.9; stage-CNN activations 9.0; histogram alone 8.2; the two averaged 7.6 (their errors differ: IXI
-heads are poorly aligned and the histogram does not care)."""
+The shipped model uses the histogram alone with a Gaussian kernel (design choice in
+nets/training/train_brain_age.py and the card: nested CV inside the 75 training subjects, 7.4-7.5 years against
+8.0-8.3 for the linear pair of both kinds)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,5 +1,6 @@
-"""RidgeAge: one linear brain-age regressor on one feature kind (nets/inference/brain_age_features.py); fitted by
-nets/training/ridge_age.py, averaged with the others by nets/inference/brain_age.py."""
+"""RidgeAge: one brain-age regressor on one feature kind (nets/inference/brain_age_features.py), ridge regression
+with a linear kernel or a Gaussian (RBF) one; fitted by nets/training/ridge_age.py, averaged with any others by
+nets/inference/brain_age.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,11 +15,17 @@ class RidgeAge:
     alpha: float
     mean: np.ndarray
     scale: np.ndarray
-    weights: np.ndarray
+    weights: np.ndarray  # linear: one weight per feature; RBF: one dual coefficient per training subject
     intercept: float
+    gamma: float = 0.0  # 0: linear kernel; else k(a, b) = exp(-gamma |a - b|^2) on z-scored features
+    support: np.ndarray | None = None  # RBF: the training subjects' z-scored features
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        return ((np.atleast_2d(features) - self.mean) / self.scale) @ self.weights + self.intercept
+        z = (np.atleast_2d(features) - self.mean) / self.scale
+        if not self.gamma:
+            return z @ self.weights + self.intercept
+        d2 = ((z[:, None, :] - self.support[None]) ** 2).sum(-1)
+        return np.exp(-self.gamma * d2) @ self.weights + self.intercept
 
 
 def corrected(pred, age, slope, offset):
