@@ -217,8 +217,7 @@ TEXT = {
     "batch_over_limit": {"en": "Skipped: one batch takes at most {n} files; please send the rest in another batch.",
                          "zh": "已跳过：每批最多 {n} 个文件；其余文件请另起一批。"},
     "lang": {"en": "中文", "zh": "English"},
-    "credit": {"en": "Built with PyWebIO, PyTorch and nibabel · a research and teaching tool",
-               "zh": "基于 PyWebIO、PyTorch 和 nibabel 构建 · 科研与教学工具"},
+    "credit": {"en": "Built with PyWebIO, PyTorch and nibabel", "zh": "基于 PyWebIO、PyTorch 和 nibabel 构建"},
     "warning": {"en": "Warning", "zh": "警告"},
 }
 
