@@ -40,6 +40,27 @@ def test_gaussian_kernel_follows_a_bend_the_linear_kernel_misses_and_survives_th
                                                                       atol=1e-3)
 
 
+def test_design_comparison_prefers_the_kernel_when_age_bends_the_histogram():
+    """compare_designs on synthetic subjects whose histogram changes faster after 55 and whose blocks are noise:
+    the Gaussian-kernel design scores best, every design is scored once per fold seed."""
+    from nets.training.ridge_age import PARAMS
+    from nets.training.train_brain_age import DESIGNS, compare_designs
+    rng = np.random.default_rng(3)
+    subjects = [f"sub-{i:02d}" for i in range(25)] + [f"IXI{i:03d}" for i in range(20)]  # both sources, as the folds expect
+    ages = dict(zip(subjects, rng.uniform(20, 80, len(subjects))))
+    feats = {}
+    for p in PARAMS["intensity_histogram"]:
+        feats[("intensity_histogram", p)] = {}
+        for s in subjects:
+            bend = np.where(ages[s] < 55, (ages[s] - 20) * 0.01, 0.35 + (ages[s] - 55) * 0.06)
+            feats[("intensity_histogram", p)][s] = np.array([bend, bend ** 2, *rng.normal(size=2) * 0.02])
+    for p in PARAMS["gm_blocks"]:
+        feats[("gm_blocks", p)] = {s: rng.normal(size=6) for s in subjects}
+    res = compare_designs(feats, ages, subjects, seeds=(1,))
+    assert set(res) == set(DESIGNS) and all(len(v) == 1 for v in res.values())
+    assert min(res, key=lambda k: res[k][0]) == "rbf_histogram", res
+
+
 def test_bias_correction_undoes_regression_to_the_mean():
     age = np.linspace(20, 80, 30)
     pred = 0.6 * age + 20  # old brains read too young, young too old

@@ -2,12 +2,13 @@
 engine-grid T1) on real ages; card + plots.
 
 CLI: python -m nets.training.train_brain_age [--data ../shared/data] [--out data/model_save/brain_age_ridge.npz]
+     python -m nets.training.train_brain_age --compare-designs   (the design choice below; writes nothing)
 
 Split by subject as the stage model's (nets/training/brain_split.py): hyper-parameters and the bias correction come
 from cross-validation inside the training subjects; the validation subjects are predicted once, at the end.
 Also reports out-of-fold predictions for all subjects (5 folds, the whole procedure repeated inside each fold).
-The design (DESIGN) was chosen on the training subjects alone, by the whole procedure nested in 5 folds (card
-`design`).
+The design (DESIGN, one of DESIGNS) was chosen on the training subjects alone, by the whole procedure nested in 5
+folds (compare_designs; card `design`).
 """
 from __future__ import annotations
 
@@ -27,22 +28,26 @@ from nets.training.ridge_age import (PARAMS, corrected, fit_bias_correction, fit
                                      select_hyperparameters, stack)
 
 NAME = "brain-age-ridge"
-# the members, averaged: (feature kind, kernel). Nested 5-fold CV inside the 75 training subjects (3 fold seeds):
-# RBF on the histogram 7.42-7.54 years; the former linear pair (grey-matter blocks + histogram) 7.95-8.27; RBF with
-# the linear blocks 7.84-7.94; RBF with both linear members 7.56-7.64 (one-off probe, numbers in the card's design)
-DESIGN = (("intensity_histogram", "rbf"),)
+# candidate designs: the members, averaged, as (feature kind, kernel); `--compare-designs` scores each on the
+# training subjects alone (the whole procedure nested in 5 folds, 3 fold seeds). DESIGN is the one kept.
+DESIGNS = {"rbf_histogram": (("intensity_histogram", "rbf"),),
+           "linear_blocks_and_histogram": (("gm_blocks", "linear"), ("intensity_histogram", "linear")),
+           "rbf_histogram_and_linear_blocks": (("intensity_histogram", "rbf"), ("gm_blocks", "linear")),
+           "rbf_histogram_and_both_linear": (("intensity_histogram", "rbf"), ("gm_blocks", "linear"),
+                                             ("intensity_histogram", "linear"))}
+DESIGN = DESIGNS["rbf_histogram"]
 OUT = Path("data/model_save/brain_age_ridge.npz")
 BANDS = ((0, 40, "20-40"), (40, 55, "40-55"), (55, 200, "55+"))
 INTERVAL_LEVEL = 0.9
 
 
-def fit_procedure(feats, ages, subjects, seed=0) -> dict:
+def fit_procedure(feats, ages, subjects, seed=0, design=DESIGN) -> dict:
     """Everything that is fitted on `subjects` alone: per feature kind the hyper-parameters (inner CV) and the final
     ridge; the bias correction and the interval half-width from the members' averaged inner out-of-fold
     predictions."""
     y = np.array([ages[s] for s in subjects])
     members, oofs, table = [], [], {}
-    for kind, kernel in DESIGN:
+    for kind, kernel in design:
         key, alpha, gamma, t = select_hyperparameters(feats, ages, subjects, kind, seed=seed, kernel=kernel)
         table.update({f"{k} {p} alpha {a:g}" + (f" gamma {g:g}" if g else ""): round(v, 3)
                       for (k, p, a, g), v in t.items()})
@@ -90,6 +95,33 @@ def cross_validated(feats, ages, subjects, k=5, seed=1) -> tuple:
         r, c = predict_with(fit, feats, fold, ages)
         raw.update(r); cor.update(c)
     return raw, cor
+
+
+def compare_designs(feats, ages, subjects, seeds=(1, 2, 3)) -> dict:
+    """{design: [MAE per fold seed]}: each design's whole procedure (fit_procedure) nested in 5 folds of `subjects`
+    (the training subjects: the validation subjects play no part in the choice)."""
+    out = {}
+    for name, design in DESIGNS.items():
+        maes = []
+        for seed in seeds:
+            raw = {}
+            for fold in age_folds(subjects, ages, 5, seed):
+                fit = fit_procedure(feats, ages, [s for s in subjects if s not in fold], design=design)
+                raw.update(predict_with(fit, feats, fold, ages)[0])
+            maes.append(round(float(np.mean([abs(raw[s] - ages[s]) for s in subjects])), 2))
+        out[name] = maes
+    return out
+
+
+def design_comparison(data_dir, seed=0) -> dict:
+    """python -m nets.training.train_brain_age --compare-designs: compare_designs on the training subjects."""
+    brains = load_subjects(data_dir, False)
+    ages = subject_ages(data_dir)
+    train_s = [s for s in split_subjects(list(brains), ages, seed=seed)[0] if s in ages]
+    kinds = {kind for design in DESIGNS.values() for kind, _ in design}
+    feats = {(kind, p): {s: features(kind, p, brains[s]) for s in train_s} for kind in kinds for p in PARAMS[kind]}
+    res = compare_designs(feats, ages, train_s)
+    return {"subjects": len(train_s), "nested_cv_mae_per_fold_seed": res, "kept": min(res, key=lambda k: np.mean(res[k]))}
 
 
 def save_scatter(pred: dict, ages: dict, path: Path, title: str) -> str:
@@ -171,7 +203,8 @@ def brain_age_card(out, fit, metrics, train_s, val_s, ages, similarity) -> dict:
                          + describe_members(fit["members"]) + "; linear bias correction when the person's age is "
                          "given"),
         "design": ("chosen on the 75 training subjects alone, each design's whole procedure (hyper-parameters by "
-                   "inner 5-fold CV, then the fit) nested in 5 outer folds, 3 fold seeds (2026-12-01, one-off probe): "
+                   "inner 5-fold CV, then the fit) nested in 5 outer folds, 3 fold seeds (python -m "
+                   "nets.training.train_brain_age --compare-designs): "
                    "Gaussian kernel on the intensity histogram MAE 7.42-7.54 years; the previous design, linear "
                    "ridges on grey-matter blocks and on the histogram averaged, 7.95-8.27; the Gaussian member "
                    "averaged with the linear blocks 7.84-7.94, with both linear members 7.56-7.64. Earlier, by inner "
@@ -206,7 +239,8 @@ def brain_age_card(out, fit, metrics, train_s, val_s, ages, similarity) -> dict:
                   "val_subjects": val_s},
         "alignment_to_template": alignment_summary(similarity, train_s + val_s),
         "metrics": metrics,
-        "commands": ["python -m nets.training.train_brain_age"],
+        "commands": ["python -m nets.training.train_brain_age --compare-designs",
+                     "python -m nets.training.train_brain_age"],
         "weights_file": out.name, "sha256": sha256_file(out), "size_bytes": out.stat().st_size,
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
         "notice": "An estimate of how old a brain looks, validated on healthy adults; a gap is not a diagnosis.",
@@ -232,8 +266,14 @@ def main(argv=None):
     ap.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--compare-designs", action="store_true",
+                    help="only score the candidate designs on the training subjects (nested CV); writes nothing")
     a = ap.parse_args(argv)
     from nets import SHARED_DATA
+    if a.compare_designs:
+        json.dump(design_comparison(a.data or SHARED_DATA, a.seed), sys.stdout, indent=2)
+        print()
+        return 0
     res = train_brain_age(a.data or SHARED_DATA, a.out, a.seed)
     res.pop("card_body")
     json.dump(res, sys.stdout, indent=2)
