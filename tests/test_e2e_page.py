@@ -35,6 +35,16 @@ def _english_left(text: str) -> list:
     return [w for w in ENGLISH if w in text]
 
 
+def _open_example(page, button: str, heading: str, downloads: str):
+    """Click an example; its result (heading to downloads) is drawn and its heading is in the window."""
+    _click(page, page.get_by_role("button", name=button))
+    head = page.get_by_role("heading", name=heading)
+    head.wait_for(timeout=120000)
+    page.get_by_text(downloads).first.wait_for(timeout=30000)
+    page.wait_for_timeout(800)
+    assert _in_viewport(page, head), head.bounding_box()
+
+
 def _no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -91,12 +101,7 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
     # a compact landing: the model table is folded away, the examples are on the first screen
     assert page.locator("details table").count() == 1 and not page.locator("details table").is_visible()
     assert _in_viewport(page, page.get_by_role("button", name="胸部 X 光示例"))
-    _click(page, page.get_by_role("button", name="胸部 X 光示例"))
-    heading = page.get_by_role("heading", name="结果")
-    heading.wait_for(timeout=120000)
-    page.get_by_text("下载").first.wait_for(timeout=30000)
-    page.wait_for_timeout(800)
-    assert _in_viewport(page, heading), heading.bounding_box()
+    _open_example(page, "胸部 X 光示例", "结果", "下载")
     assert _no_sideways_scroll(page)
     widths = page.eval_on_selector_all("#pywebio-scope-explanation img",  # pictures, not the narrow colour bars
                                        "els => els.filter(e => e.naturalWidth >= 200).map(e => e.clientWidth)")
@@ -142,12 +147,7 @@ def test_phone_english_dermoscopy_example(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True,
                             device_scale_factor=2)
     page.goto(server)
-    _click(page, page.get_by_role("button", name="dermoscopy example"))
-    heading = page.get_by_role("heading", name="Result:")
-    heading.wait_for(timeout=120000)
-    page.get_by_text("Downloads").first.wait_for(timeout=30000)
-    page.wait_for_timeout(800)
-    assert _in_viewport(page, heading), heading.bounding_box()
+    _open_example(page, "dermoscopy example", "Result:", "Downloads")
     assert "skin_synthetic_lesion.jpg" in page.inner_text("#pywebio-scope-result")
     assert _no_sideways_scroll(page)
     assert page.get_by_role("heading", name="Grad-CAM").count() == 1  # the first map, drawn at once
