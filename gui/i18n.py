@@ -208,10 +208,7 @@ TEXT = {
     "occl_ventricle": {"en": "lateral ventricle", "zh": "侧脑室占比"},
     "occl_mtl": {"en": "medial temporal lobe", "zh": "内侧颞叶占比"},
     # explanation methods and MRI planes
-    **{k: v for k, v in REPORT_TEXT.items() if k.startswith("method_")},  # the PDF names them alike
-    "plane_axial": {"en": "axial", "zh": "轴位"},
-    "plane_coronal": {"en": "coronal", "zh": "冠状位"},
-    "plane_sagittal": {"en": "sagittal", "zh": "矢状位"},
+    **{k: v for k, v in REPORT_TEXT.items() if k.startswith(("method_", "plane_"))},  # the PDF / montage alike
     "batch_not_input": {"en": "Skipped: not an image or volume this tool reads (.nii .nii.gz .jpg .jpeg .png .dcm).",
                         "zh": "已跳过：不是本工具能读取的图像或体数据（.nii .nii.gz .jpg .jpeg .png .dcm）。"},
     "batch_over_limit": {"en": "Skipped: one batch takes at most {n} files; please send the rest in another batch.",

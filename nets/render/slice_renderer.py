@@ -5,16 +5,16 @@ Volumes are in RAS voxel order: axis 0 = x (L->R), 1 = y (P->A), 2 = z (I->S).
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from nets.render.cjk_font import CJK_FONT_FILE
-from nets.render.colour_scale import colour_bar, colourise, overlay
-from nets.render.png_encode import encode_png, save_png
 from nets.helper_threads import submit
+from nets.render.cjk_font import CJK_FONT_FILE
+from nets.render.colour_scale import colour_bar, colourise, font, overlay
+from nets.render.png_encode import encode_png, save_png
+from nets.report.texts import tr
 
 PLANES = ("axial", "coronal", "sagittal")
 AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
@@ -22,9 +22,11 @@ AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
 LETTERS = {"axial": ("R", "L", "A", "P"), "coronal": ("R", "L", "S", "I"), "sagittal": ("P", "A", "S", "I")}
 
 
-@lru_cache(maxsize=8)
-def _font(size=14, file: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"):
-    return ImageFont.truetype(file, size) if Path(file).exists() else ImageFont.load_default()
+def _font(size=14):
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",):
+        if Path(p).exists():
+            return ImageFont.truetype(p, size)
+    return ImageFont.load_default()
 
 
 def cut(volume: np.ndarray, plane: str, index: int) -> np.ndarray:
@@ -156,16 +158,13 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
     return out
 
 
-PLANE_ZH = {"axial": "轴位", "coronal": "冠状位", "sagittal": "矢状位"}
-
-
 def _montage_labels(plane: str, i: int) -> list:
     """[(text, font)] lines over a montage row: English, then Chinese when the CJK font is installed (the montage
-    is drawn once per result, whatever the page's language). A path check only: no matplotlib on a result's path."""
+    is drawn once per result, whatever the page's language). A path check first: no matplotlib on a result's path."""
     lines = [(f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", _font(11))]
     if CJK_FONT_FILE.exists():
-        lines.append((f"{PLANE_ZH[plane]} 切片 {i}：原图 | 相关性（红：支持，蓝：反对）| 叠加",
-                      _font(11, str(CJK_FONT_FILE))))
+        lines.append((f"{tr('plane_' + plane, 'zh')} 切片 {i}：原图 | 相关性（红：支持，蓝：反对）| 叠加",
+                      font(11, "zh")))
     return lines
 
 

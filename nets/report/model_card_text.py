@@ -47,8 +47,6 @@ PLAIN = {
                    "zh": "训练数据来自一家医院的儿童胸片；成人或其他设备的片子可能判断较差。"},
         "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (yellow: most).",
                         "zh": "Grad-CAM：网络作答时关注位置的粗略图（黄色最强）。"},
-        "input": {"en": "A frontal chest X-ray (.jpg, .png or .dcm), resized to 160x160 grey pixels.",
-                  "zh": "正位胸部 X 光片（.jpg、.png 或 .dcm），缩放为 160x160 灰度像素。"},
         "licence": {"en": "CC BY 4.0.", "zh": "CC BY 4.0。"},
     },
     "skin-isic-resnet": {
@@ -61,27 +59,33 @@ PLAIN = {
                    "zh": "小模型，少见类别的照片很少：多个类别之间常混淆；只适用于单个病变的皮肤镜照片。"},
         "explanation": {"en": "Grad-CAM: a coarse map of where the network looked for its answer (yellow: most).",
                         "zh": "Grad-CAM：网络作答时关注位置的粗略图（黄色最强）。"},
-        "input": {"en": "A colour dermoscopy photo (.jpg or .png), resized to 144x144 pixels.",
-                  "zh": "彩色皮肤镜照片（.jpg 或 .png），缩放为 144x144 像素。"},
         "licence": {"en": "CC BY-NC 4.0 / CC BY-NC-SA 4.0: non-commercial use only.",
                     "zh": "CC BY-NC 4.0 / CC BY-NC-SA 4.0：仅限非商业用途。"},
     },
 }
 
 
-def _convnext_entry(base: str, size: int) -> dict:
-    """The second architecture (nets/model_configs._convnext_variant): the same task, data and licence."""
-    return {**PLAIN[base],
-            "explanation": {"en": "Grad-CAM on the last ConvNeXt stage (yellow: where it looked most); occlusion on "
-                                  "demand.",
-                            "zh": "ConvNeXt 最后一层的 Grad-CAM（黄色：最关注的位置）；遮挡分析按需计算。"},
-            "input": {"en": PLAIN[base]["input"]["en"].rsplit(" resized to ", 1)[0] + f" resized to {size}x{size} "
-                            "pixels.",
-                      "zh": PLAIN[base]["input"]["zh"].rsplit("缩放为", 1)[0] + f"缩放为 {size}x{size} 像素。"}}
+# what the 2D models take, with the side length each model's input contract resizes to
+IMAGE_INPUT = {"chest": {"en": "A frontal chest X-ray (.jpg, .png or .dcm), resized to {n}x{n} grey pixels.",
+                         "zh": "正位胸部 X 光片（.jpg、.png 或 .dcm），缩放为 {n}x{n} 灰度像素。"},
+               "skin": {"en": "A colour dermoscopy photo (.jpg or .png), resized to {n}x{n} pixels.",
+                        "zh": "彩色皮肤镜照片（.jpg 或 .png），缩放为 {n}x{n} 像素。"}}
+CONVNEXT_EXPLANATION = {"en": "Grad-CAM on the last ConvNeXt stage (yellow: where it looked most); occlusion on demand.",
+                        "zh": "ConvNeXt 最后一层的 Grad-CAM（黄色：最关注的位置）；遮挡分析按需计算。"}
 
 
-PLAIN["chest-xray-convnext"] = _convnext_entry("chest-xray-resnet", 128)
-PLAIN["skin-isic-convnext"] = _convnext_entry("skin-isic-resnet", 128)
+def _add_image_models():
+    """The 2D models' input row from their contracts; the second architecture (nets/model_configs
+    ._convnext_variant) shares its task's data, limits and licence."""
+    from nets.model_configs import CONFIGS
+    for name, base in (("chest-xray-resnet", None), ("skin-isic-resnet", None),
+                       ("chest-xray-convnext", "chest-xray-resnet"), ("skin-isic-convnext", "skin-isic-resnet")):
+        cfg = CONFIGS[name]
+        entry = PLAIN.setdefault(name, {**PLAIN[base], "explanation": CONVNEXT_EXPLANATION} if base else {})
+        entry["input"] = {lang: text.format(n=cfg.input.size) for lang, text in IMAGE_INPUT[cfg.task].items()}
+
+
+_add_image_models()
 
 ROW_LABELS = {
     "model": {"en": "Model", "zh": "模型"},

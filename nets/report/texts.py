@@ -26,6 +26,10 @@ TEXT = {
     "method_lrp": {"en": "LRP (layer-wise relevance propagation)", "zh": "LRP（逐层相关性传播）"},
     "method_grad-cam": {"en": "Grad-CAM", "zh": "Grad-CAM（梯度加权类激活图）"},
     "method_occlusion": {"en": "Occlusion", "zh": "遮挡分析"},
+    # MRI planes (page headings and buttons, the montage's rows)
+    "plane_axial": {"en": "axial", "zh": "轴位"},
+    "plane_coronal": {"en": "coronal", "zh": "冠状位"},
+    "plane_sagittal": {"en": "sagittal", "zh": "矢状位"},
 }
 
 
