@@ -4,7 +4,11 @@ concurrent p50/p95 per type and their ratios to single-client, bad-input latency
 count before, after each round and after idling.
 
 python -m bench.bench_load [--url http://127.0.0.1:PORT] [--clients 8] [--requests 8] [--rounds 2] [--single 4]
-                           [--idle 30] [--time-limit 900]
+                           [--idle 30] [--time-limit 900] [--distinct]
+
+By default every client sends the same files, so identical requests in flight share one job on the server
+(nets/service/shared_jobs.py); --distinct makes every request's file unique (a numbered comment in the header:
+same pixels, another sha256), as when many people upload their own scans.
 
 Without --url it starts `python demo01.py` on a free loopback port (and stops it at the end). Only loopback
 addresses are accepted. RSS and threads come from the server's /api/health.
@@ -12,6 +16,7 @@ addresses are accepted. RSS and threads come from the server's /api/health.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import socket
 import subprocess
@@ -19,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,6 +42,21 @@ def inputs() -> dict:
             "chest": ("chest.png", (sample / "chest_RG1_UNCR.png").read_bytes()),
             "skin": ("skin.jpg", (sample / "skin_synthetic_lesion.jpg").read_bytes()),
             "bad": ("bad.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 4000)}  # a PNG signature and nothing decodable
+
+
+def distinct_copy(kind: str, raw: bytes, n: int) -> bytes:
+    """The same image with a numbered comment in its header, so its sha256 differs: NIfTI `descrip` (bytes 148-227),
+    a PNG tEXt chunk after IHDR, a JPEG COM segment after SOI. The bad file stays as it is."""
+    tag = f"bench copy {n}".encode()
+    if kind == "mri":
+        return raw[:148] + tag.ljust(80, b"\0") + raw[228:]
+    if raw.startswith(b"\x89PNG") and kind != "bad":
+        body = b"tEXt" + b"Comment\0" + tag
+        chunk = len(body[4:]).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+        return raw[:33] + chunk + raw[33:]
+    if raw.startswith(b"\xff\xd8"):
+        return raw[:2] + b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag + raw[2:]
+    return raw
 
 
 def start_server(log_dir: Path, app_dir: Path = ROOT):
@@ -71,11 +92,17 @@ def proc_status(pid) -> dict:
 
 def health(url, pid=None) -> dict:
     h = requests.get(url + "/api/health", timeout=30).json()
-    return {"rss_mb": h.get("rss_mb"), "python_threads": h.get("threads"), **(proc_status(pid) if pid else {})}
+    return {"rss_mb": h.get("rss_mb"), "python_threads": h.get("threads"),
+            "shared_jobs_joined": (h.get("shared_jobs") or {}).get("joined"), **(proc_status(pid) if pid else {})}
 
 
-def one(url, kind, files, timeout) -> dict:
+COPIES = itertools.count(1)
+
+
+def one(url, kind, files, timeout, distinct=False) -> dict:
     name, raw = files[kind]
+    if distinct:
+        raw = distinct_copy(kind, raw, next(COPIES))
     t0 = time.perf_counter()
     try:
         r = requests.post(url + "/api/predict", files={"file": (name, raw)}, timeout=timeout)
@@ -100,14 +127,14 @@ def summarise(rows) -> dict:
     return out
 
 
-def concurrent_round(url, files, clients, per_client, deadline, timeout) -> tuple:
+def concurrent_round(url, files, clients, per_client, deadline, timeout, distinct=False) -> tuple:
     rows, lock = [], threading.Lock()
 
     def client(i):
         for j in range(per_client):
             if time.time() > deadline:
                 return
-            r = one(url, TYPES[(i + j) % len(TYPES)], files, timeout)
+            r = one(url, TYPES[(i + j) % len(TYPES)], files, timeout, distinct)
             with lock:
                 rows.append(r)
 
@@ -128,6 +155,7 @@ def main():
     ap.add_argument("--idle", type=float, default=30, help="seconds to idle before the last RSS reading")
     ap.add_argument("--time-limit", type=float, default=900, help="no new request after this many seconds")
     ap.add_argument("--app-dir", default=str(ROOT), help="checkout whose demo01.py to start (before/after figures)")
+    ap.add_argument("--distinct", action="store_true", help="a unique file per request (no shared jobs, no caches)")
     a = ap.parse_args()
     proc = None
     if a.url:
@@ -143,12 +171,13 @@ def main():
         files = inputs()
         for k in TYPES:  # warm-up: models loaded, first-call costs paid
             one(url, k, files, timeout)
-        report = {"clients": a.clients, "requests_per_client": a.requests, "server_before": health(url, pid)}
-        single = [one(url, k, files, timeout) for _ in range(a.single) for k in TYPES]
+        report = {"clients": a.clients, "requests_per_client": a.requests, "distinct_files": a.distinct,
+                  "server_before": health(url, pid)}
+        single = [one(url, k, files, timeout, a.distinct) for _ in range(a.single) for k in TYPES]
         report["single_client"] = summarise(single)
         report["rounds"] = []
         for _ in range(a.rounds):
-            rows, wall = concurrent_round(url, files, a.clients, a.requests, deadline, timeout)
+            rows, wall = concurrent_round(url, files, a.clients, a.requests, deadline, timeout, a.distinct)
             s = summarise(rows)
             report["rounds"].append({"wall_s": round(wall, 1), "requests": len(rows),
                                      "throughput_per_s": round(len(rows) / wall, 2), "by_type": s,

@@ -17,6 +17,7 @@ from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import TASKS
 from nets.report.public_json import public_report
+from nets.service.analysis import SHARED_JOBS
 from nets.service.compute_lanes import LANES, QueueFullError
 from nets.service.upload_store import clean
 from nets.service.visit_log import client_ip
@@ -40,6 +41,7 @@ class HealthHandler(JsonHandler):
         self.write({"status": "ok", "threads": threading.active_count(), "rss_mb": rss_mb(),
                     "queues": {n: {"waiting": q.waiting(), "workers": q.workers, "max_waiting": q.max_waiting}
                                for n, q in LANES.items()},
+                    "shared_jobs": {"in_flight": SHARED_JOBS.in_flight(), "joined": SHARED_JOBS.joined},
                     "models": {t: {"name": m["name"], "trained": m["trained"]} for t, m in models.items()}})
 
 

@@ -125,6 +125,16 @@ class Predictor:
                                         age)
         return self._predict_image(raw, where, weights, target, explain, progress, force)
 
+    def prepare_volume(self, raw: bytes, where: Route, age=None) -> None:
+        """The steps of _predict_volume before the model, in the same order and with the same errors (age, model,
+        reader, alignment), leaving the aligned volume in the preprocessing cache: the service runs this in its own
+        lane, so one volume is aligned while the previous one is explained."""
+        from nets.inference.brain_age import parse_age
+        parse_age(age)
+        m = self.registry.get(where.model, task="mri")
+        if m.config.input.preprocessing != "raw":
+            self.preprocessor()(load_nifti_bytes(raw))
+
     @staticmethod
     def _classify(m, x, timings, progress):
         """One forward pass (no gradients) -> logits and probabilities; records timings["forward"]."""

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from nets.errors import InputError, UnreadableFileError
 from nets.service.compute_lanes import QueueFullError, lane_for
+from nets.service.shared_jobs import SharedJobs, job_key
 from nets.io.routing import Route, route
 
 # the routing checks of the REST API run here, outside the compute lanes, so a bad file never waits behind real work
 PRECHECK_POOL = ThreadPoolExecutor(2, thread_name_prefix="precheck")
+SHARED_JOBS = SharedJobs()  # identical API requests in flight share one job
 
 
 class InternalError(Exception):
@@ -100,16 +102,56 @@ def prepare(raw: bytes, filename: str = "", task: str | None = None, model: str 
     return where
 
 
-def compute(raw: bytes, where: Route, caller: Caller = CLI, target=None, progress=None, force: bool = False,
-            age=None, predictor=None, then=None, **options):
-    """The analysis of a routed input (runs inside its compute lane); `then(result)` runs there too (the API's JSON
-    or PDF). options: explain, weights, save_relevance (nets.predictor.Predictor.predict_routed)."""
+def _predict(raw: bytes, where: Route, caller: Caller, target, progress, force: bool, age, predictor, **options):
+    """The predictor's Result for a routed input; an input's error is logged, a bug becomes InternalError."""
     from nets.predictor import default_predictor
     try:
         if age is not None and where.task == "mri":
             options["age"] = age  # the brain-age gap (nets/inference/brain_age.py)
-        res = (predictor or default_predictor()).predict_routed(raw, where, target=target, progress=progress,
-                                                                force=force, **options)
+        return (predictor or default_predictor()).predict_routed(raw, where, target=target, progress=progress,
+                                                                 force=force, **options)
+    except InputError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    except Exception as e:
+        raise _bug(caller, e, len(raw)) from e
+
+
+def _prepare_volume(raw: bytes, where: Route, caller: Caller, age, progress=None) -> None:
+    """An MRI's alignment, in the prep lane before its 3d job (nets.predictor.Predictor.prepare_volume); errors
+    logged and typed as _predict's."""
+    from nets.predictor import default_predictor
+    if progress:
+        progress("preprocessing", 0.2)
+    try:
+        default_predictor().prepare_volume(raw, where, age)
+    except InputError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    except Exception as e:
+        raise _bug(caller, e, len(raw)) from e
+
+
+def _staged(first: Future, lane, fn) -> Future:
+    """A future for `fn` run in `lane` once `first` has succeeded (first's error, or a full lane, otherwise)."""
+    out = Future()
+
+    def then_run(f):
+        if f.exception() is not None:
+            return out.set_exception(f.exception())
+        try:
+            job = lane.submit(fn)
+        except Exception as e:  # noqa: BLE001 - e.g. QueueFullError: the caller's answer
+            return out.set_exception(e)
+        job.add_done_callback(lambda g: out.set_exception(g.exception()) if g.exception() is not None
+                              else out.set_result(g.result()))
+    first.add_done_callback(then_run)
+    return out
+
+
+def _answer(res, raw: bytes, caller: Caller, then=None):
+    """`then(result)` (the API's JSON or PDF; the Result itself without it) and the caller's visit-log line."""
+    try:
         out = then(res) if then else res
     except InputError as e:
         _log(caller, error=e.code, size=len(raw))
@@ -120,6 +162,14 @@ def compute(raw: bytes, where: Route, caller: Caller = CLI, target=None, progres
     _log(caller, task=j["task"], input_type=j["input"].get("kind"), size=len(raw), sha256=j["input"].get("sha256"),
          prediction=j["prediction"], timings=j["timings_s"])
     return out
+
+
+def compute(raw: bytes, where: Route, caller: Caller = CLI, target=None, progress=None, force: bool = False,
+            age=None, predictor=None, then=None, **options):
+    """The analysis of a routed input (runs inside its compute lane); `then(result)` runs there too (the API's JSON
+    or PDF). options: explain, weights, save_relevance (nets.predictor.Predictor.predict_routed)."""
+    return _answer(_predict(raw, where, caller, target, progress, force, age, predictor, **options), raw, caller,
+                   then)
 
 
 def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str | None = None, target=None,
@@ -138,6 +188,8 @@ def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str 
     if not in_lane:
         return job()
     try:
+        if where.task == "mri" and predictor is None:
+            lane_for("prep").run(lambda: _prepare_volume(raw, where, caller, age, progress), on_wait=on_wait)
         return lane_for(where.task).run(job, on_wait=on_wait)
     except QueueFullError as e:
         _log(caller, error=e.code, size=len(raw), task=where.task)
@@ -148,16 +200,44 @@ async def analyse_async(raw: bytes, filename: str = "", task: str | None = None,
                         target=None, force: bool = False, age=None, *, caller: Caller = CLI, then=None,
                         store: bool = True, **options):
     """analyse for the tornado handlers: the routing checks on a small pool, the analysis (and `then(result)`, e.g.
-    the JSON or the PDF) on the lane's fixed thread pool, so the thread count stays flat under load."""
+    the JSON or the PDF) on the lane's fixed thread pool, so the thread count stays flat under load. A request
+    identical to one still in flight (same bytes and options) joins it (nets/service/shared_jobs.py) and only makes
+    its own answer and log line from the shared result."""
     loop = asyncio.get_running_loop()
     where = await loop.run_in_executor(PRECHECK_POOL, prepare, raw, filename, task, model, caller, None, store)
+    key = await loop.run_in_executor(PRECHECK_POOL, job_key, raw, where.task, where.model, target, bool(force),
+                                     age if where.task == "mri" else None, repr(sorted(options.items())))
+
+    def first_job():  # the first caller's answer is made in the lane; a failing answer still shares the result
+        res = _predict(raw, where, caller, target, None, force, age, None, **dict(options))
+        try:
+            return res, _answer(res, raw, caller, then), None
+        except Exception as e:
+            return res, None, e
+    def submit():
+        if where.task != "mri":
+            return lane_for(where.task).submit(first_job)
+        aligned = lane_for("prep").submit(lambda: _prepare_volume(raw, where, caller, age))
+        return _staged(aligned, lane_for(where.task), first_job)
     try:
-        job = lane_for(where.task).submit(lambda: compute(raw, where, caller, target, None, force, age, then=then,
-                                                          **options))
+        job, joined = SHARED_JOBS.get_or_submit(key, submit)
+        if not joined:
+            _, out, err = await asyncio.wrap_future(job)
+            if err is not None:
+                raise err
+            return out
     except QueueFullError as e:
         _log(caller, error=e.code, size=len(raw), task=where.task)
         raise
-    return await asyncio.wrap_future(job)
+    try:
+        res, _, _ = await asyncio.wrap_future(job)
+    except InputError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    except InternalError as e:
+        _log(caller, error=e.code, size=len(raw))
+        raise
+    return await loop.run_in_executor(PRECHECK_POOL, _answer, res, raw, caller, then)
 
 
 def explain(result, method: str, target=None, progress=None, on_wait=None) -> dict:

@@ -1,7 +1,8 @@
 """Bounded compute in separate lanes, so fast work never waits behind slow work:
 
 - "2d": chest X-rays and skin photos (about 0.1 s each),
-- "3d": brain MRI prediction and explanation (about 1-2 s),
+- "prep": a new brain MRI's alignment to the template (about 2 s; a volume seen recently is cached),
+- "3d": brain MRI prediction and explanation (about 0.6 s),
 - "long": occlusion sensitivity (about a minute).
 
 Each lane runs at most `workers` jobs at once; callers wait in line and can see their place. A lane holds at most
@@ -10,10 +11,12 @@ Retry-After, the page a message) instead of growing an unbounded line. The API's
 per lane (created once, `workers` threads), so the thread count stays flat under load; page sessions run their job
 in their own session thread (PyWebIO's output calls need it) after taking a slot of the same lane.
 
-Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=2, XAI_WORKERS_3D=1, XAI_WORKERS_LONG=1,
-XAI_QUEUE_MAX=16 (waiting jobs per lane). The API's 3d and long pool threads run at a lower CPU priority (Linux nice
-XAI_NICE_3D=5, XAI_NICE_LONG=10; their OpenMP threads inherit it), so on a busy machine a chest film gets the CPU
-first; page sessions run at normal priority (their work runs in the session's own thread).
+An MRI goes through "prep" and then "3d": two stages, so under load volumes are aligned while another is explained.
+Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=2, XAI_WORKERS_PREP=2, XAI_WORKERS_3D=1,
+XAI_WORKERS_LONG=1, XAI_QUEUE_MAX=16 (waiting jobs per lane). The API's prep, 3d and long pool threads run at a
+lower CPU priority (Linux nice XAI_NICE_PREP=15, XAI_NICE_3D=5, XAI_NICE_LONG=10; their OpenMP threads inherit it),
+so on a busy machine a chest film gets the CPU first; page sessions run at normal priority (their work runs in the
+session's own thread).
 """
 from __future__ import annotations
 
@@ -136,16 +139,18 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
-NICE = {"2d": 0, "3d": 5, "long": 10}
+NICE = {"2d": 0, "prep": 15, "3d": 5, "long": 10}
 # two 2D workers: with eight clients on 2 idle cores, chest / skin p95 fell from 4.3-5.6x to 3.0-3.9x single-client
 # (bench_load, 3 rounds; RSS flat at 854 MB), while MRI stayed a queue behind its one worker (7.5x -> 8x)
-WORKERS = {"2d": 2, "3d": 1, "long": 1}
+# two prep workers (alignment is single-threaded scipy) at nice 15: with eight clients each uploading a new volume,
+# MRI p95 fell from 6.5-7.3x to 5.0-5.2x single-client and 2D stayed at 3.0-4.0x (bench_load --distinct, 3 rounds)
+WORKERS = {"2d": 2, "prep": 2, "3d": 1, "long": 1}
 LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", WORKERS[name]), _env_int("XAI_QUEUE_MAX", 16),
                            _env_int(f"XAI_NICE_{name.upper()}", NICE[name]))
-         for name in ("2d", "3d", "long")}
+         for name in ("2d", "prep", "3d", "long")}
 
 
 def lane_for(task: str) -> ComputeLane:
-    """The lane of a task: 'mri' -> 3d, 'chest' / 'skin' -> 2d, 'occlusion' -> long."""
-    return LANES["long" if task == "occlusion" else "3d" if task == "mri" else "2d"]
+    """The lane of a task: 'mri' -> 3d, 'chest' / 'skin' -> 2d, 'occlusion' -> long, 'prep' -> prep."""
+    return LANES[{"mri": "3d", "occlusion": "long", "prep": "prep"}.get(task, "2d")]
 

@@ -67,7 +67,7 @@ class BuiltOnFirstUse:
 
 
 class PreprocessingCache:
-    def __init__(self, preprocessor, max_items: int = 8, disk_dir: Path | None = None, bundled=()):
+    def __init__(self, preprocessor, max_items: int = 16, disk_dir: Path | None = None, bundled=()):
         self.preprocessor, self.max_items = preprocessor, max_items
         self.disk_dir, self.bundled = disk_dir, tuple(bundled)
         self._memory: OrderedDict = OrderedDict()
