@@ -150,7 +150,7 @@ def test_a_good_image_still_works_and_the_server_is_healthy(api):
     r = requests.post(api + "/api/predict", files={"file": ("x.png", CHEST.read_bytes())}, timeout=120)
     assert r.status_code == 200 and r.json()["task"] == "chest"
     h = requests.get(api + "/api/health", timeout=10).json()
-    assert h["status"] == "ok" and set(h["queues"]) == {"2d", "3d", "long"}
+    assert h["status"] == "ok" and set(h["queues"]) == {"2d", "prep", "3d", "long"}
 
 
 def test_full_queue_is_json_503_with_retry_after_and_bad_files_are_answered_before_the_queue(tmp_path):

@@ -132,6 +132,18 @@ def _prepare_volume(raw: bytes, where: Route, caller: Caller, age, progress=None
         raise _bug(caller, e, len(raw)) from e
 
 
+def _forward_only(progress):
+    """progress(step, fraction) that never moves back (the 3d job starts at "reading" after the prep lane's
+    "preprocessing")."""
+    last = [0.0]
+
+    def step(name, frac):
+        if frac >= last[0]:
+            last[0] = frac
+            progress(name, frac)
+    return step
+
+
 def _staged(first: Future, lane, fn) -> Future:
     """A future for `fn` run in `lane` once `first` has succeeded (first's error, or a full lane, otherwise)."""
     out = Future()
@@ -183,12 +195,15 @@ def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str 
         where = where.chosen(task or where.task, model)
     where = prepare(raw, filename, task, model, caller, where, store, check_header=in_lane)
 
+    staged = in_lane and where.task == "mri" and predictor is None
+    progress = _forward_only(progress) if staged and progress else progress
+
     def job():
         return compute(raw, where, caller, target, progress, force, age, predictor, **options)
     if not in_lane:
         return job()
     try:
-        if where.task == "mri" and predictor is None:
+        if staged:
             lane_for("prep").run(lambda: _prepare_volume(raw, where, caller, age, progress), on_wait=on_wait)
         return lane_for(where.task).run(job, on_wait=on_wait)
     except QueueFullError as e:

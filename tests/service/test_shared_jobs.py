@@ -118,6 +118,9 @@ class StagedPredictor(HeldPredictor):
 
     def predict_routed(self, raw, where, **kw):
         self.order.append(("predict", kw.get("age")))
+        for step in (("reading", 0.05), ("classifying", 0.4)):
+            if kw.get("progress"):
+                kw["progress"](*step)
         return super().predict_routed(raw, where, **kw)
 
 
@@ -134,3 +137,14 @@ def test_a_volume_is_aligned_in_the_prep_lane_before_its_3d_job(held):
         asyncio.run(service.analyse_async(vol, "v.nii", caller=api(2)))
     assert pred.order == [("prep", None)]  # the model never runs on a volume that failed alignment
     assert [r.get("error") for r in lines() if r["session"] == "api2" and r["action"] == "api_predict"] == ["not_a_brain"]
+
+
+def test_a_page_sees_the_prep_lane_and_a_progress_bar_that_never_moves_back(held):
+    from tests.bad_inputs import nii_bytes
+    use, _ = held
+    pred, steps = use(StagedPredictor()), []
+    page = service.Caller("page", "predict", "s1")
+    res = service.analyse(nii_bytes(np.ones((20, 20, 20), np.float32)), "v.nii", caller=page,
+                          progress=lambda *a: steps.append(a))
+    assert res.to_json()["task"] == "mri" and [o[0] for o in pred.order] == ["prep", "predict"]
+    assert steps == [("preprocessing", 0.2), ("classifying", 0.4)]  # "reading" (0.05) after the prep lane is dropped
