@@ -1,4 +1,5 @@
 """End-to-end: the real page in headless Chromium, driven like a person would; plus REST calls on the same server."""
+import hashlib
 import tempfile
 import threading
 import time
@@ -314,20 +315,29 @@ def test_rest_api(server, demo_path):
 
 
 def test_rest_api_concurrent(server, demo_path):
+    """Four clients at once: three send demo.nii, one a copy with another header comment (same pixels, another
+    sha256). Identical requests in flight share one job (nets/service/shared_jobs.py): one answer for them, never
+    for the copy, which gets its own run and images."""
     raw = demo_path.read_bytes()
-    out = []
+    copy = raw[:148] + b"another upload".ljust(80, b"\0") + raw[228:]
+    out = {}
+    joined_before = requests.get(server + "/api/health", timeout=30).json()["shared_jobs"]["joined"]
 
-    def go():
-        r = requests.post(server + "/api/predict", files={"file": ("demo.nii", raw)}, data={"task": "mri"},
+    def go(i, body):
+        r = requests.post(server + "/api/predict", files={"file": ("demo.nii", body)}, data={"task": "mri"},
                           timeout=300)
-        out.append(r.json())
+        out[i] = (r.status_code, r.json())
 
-    ts = [threading.Thread(target=go) for _ in range(4)]
+    ts = [threading.Thread(target=go, args=(i, copy if i == 3 else raw)) for i in range(4)]
     [t.start() for t in ts]
     [t.join() for t in ts]
-    assert len(out) == 4 and len({j["run_id"] for j in out}) == 4
-    montages = {j["images"]["montage"] for j in out}
-    assert len(montages) == 4
+    assert sorted(out) == [0, 1, 2, 3] and all(status == 200 for status, _ in out.values())
+    same, other = [out[i][1] for i in range(3)], out[3][1]
+    assert {j["input"]["sha256"] for j in same} == {hashlib.sha256(raw).hexdigest()}
+    assert other["input"]["sha256"] == hashlib.sha256(copy).hexdigest()
+    assert other["run_id"] not in {j["run_id"] for j in same} and len({j["run_id"] for j in same}) < 3
+    assert other["images"]["montage"] not in {j["images"]["montage"] for j in same}
+    assert requests.get(server + "/api/health", timeout=30).json()["shared_jobs"]["joined"] > joined_before
 
 
 def test_rest_api_named_model(server, demo_path):

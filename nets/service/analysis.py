@@ -11,6 +11,7 @@ entry point answers in its own way (page message, JSON 500, CLI exit 1). The ser
 from __future__ import annotations
 
 import asyncio
+import queue
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -195,17 +196,34 @@ def analyse(raw: bytes, filename: str = "", task: str | None = None, model: str 
         where = where.chosen(task or where.task, model)
     where = prepare(raw, filename, task, model, caller, where, store, check_header=in_lane)
 
-    staged = in_lane and where.task == "mri" and predictor is None
-    progress = _forward_only(progress) if staged and progress else progress
+    if in_lane and where.task == "mri" and predictor is None:
+        return _staged_volume(raw, where, caller, target, progress, force, age, on_wait, **options)
 
     def job():
         return compute(raw, where, caller, target, progress, force, age, predictor, **options)
     if not in_lane:
         return job()
     try:
-        if staged:
-            lane_for("prep").run(lambda: _prepare_volume(raw, where, caller, age, progress), on_wait=on_wait)
         return lane_for(where.task).run(job, on_wait=on_wait)
+    except QueueFullError as e:
+        _log(caller, error=e.code, size=len(raw), task=where.task)
+        raise
+
+
+def _staged_volume(raw, where, caller, target, progress, force, age, on_wait, **options):
+    """An MRI from the page: aligned in the prep lane, then analysed in the 3d lane, both on the lanes' (niced) pools;
+    the progress they report is shown from the caller's thread, never moving back."""
+    shown = _forward_only(progress) if progress else None
+    reported = queue.SimpleQueue()
+
+    def show():
+        while shown and not reported.empty():
+            shown(*reported.get())
+    report = (lambda step, frac: reported.put((step, frac))) if progress else None
+    try:
+        lane_for("prep").run_pooled(lambda: _prepare_volume(raw, where, caller, age, report), on_wait, show)
+        return lane_for(where.task).run_pooled(
+            lambda: compute(raw, where, caller, target, report, force, age, **options), on_wait, show)
     except QueueFullError as e:
         _log(caller, error=e.code, size=len(raw), task=where.task)
         raise

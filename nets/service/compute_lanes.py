@@ -9,14 +9,14 @@ Each lane runs at most `workers` jobs at once; callers wait in line and can see 
 `max_waiting` waiting jobs; one more is refused at once with QueueFullError (the API answers a JSON 503 with
 Retry-After, the page a message) instead of growing an unbounded line. The API's jobs run on one fixed thread pool
 per lane (created once, `workers` threads), so the thread count stays flat under load; page sessions run their job
-in their own session thread (PyWebIO's output calls need it) after taking a slot of the same lane.
+in their own session thread (PyWebIO's output calls need it) after taking a slot of the same lane, except an MRI's
+two stages, which run on the pools (run_pooled) while the session thread shows the progress they report.
 
 An MRI goes through "prep" and then "3d": two stages, so under load volumes are aligned while another is explained.
 Sizes come from the environment (defaults for 2 CPU cores): XAI_WORKERS_2D=2, XAI_WORKERS_PREP=2, XAI_WORKERS_3D=1,
 XAI_WORKERS_LONG=1, XAI_QUEUE_MAX=16 (waiting jobs per lane). The API's prep, 3d and long pool threads run at a
 lower CPU priority (Linux nice XAI_NICE_PREP=15, XAI_NICE_3D=5, XAI_NICE_LONG=10; their OpenMP threads inherit it),
-so on a busy machine a chest film gets the CPU first; page sessions run at normal priority (their work runs in the
-session's own thread).
+so on a busy machine a chest film gets the CPU first (a page's MRI too: run_pooled).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import math
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from nets.errors import InputError
 
@@ -117,8 +117,28 @@ class ComputeLane:
         self._acquire(ticket, on_wait)
         return self._timed(fn)
 
+    def run_pooled(self, fn, on_wait=None, poll=None):
+        """As run, but fn runs on the lane's pool, at its priority, while the caller's thread waits for it (a page
+        session's MRI work is then niced like the API's): on_wait(place) when the place in line changes, poll()
+        about every 0.1 s and once at the end (e.g. to show the progress fn reported from the pool)."""
+        ticket, job = self._submit(fn)
+        shown = None
+        while True:
+            done, _ = wait([job], timeout=0.1)
+            if poll:
+                poll()
+            if done:
+                return job.result()
+            place = self.position(ticket)
+            if on_wait and place and place != shown:
+                on_wait(place)
+            shown = place
+
     def submit(self, fn) -> Future:
         """Queue fn on this lane's fixed thread pool; raises QueueFullError at once when the line is full."""
+        return self._submit(fn)[1]
+
+    def _submit(self, fn) -> tuple:
         ticket = self._enter()
         with self._lock:
             if self._pool is None:
@@ -129,7 +149,7 @@ class ComputeLane:
         def job():
             self._acquire(ticket)
             return self._timed(fn)
-        return self._pool.submit(job)
+        return ticket, self._pool.submit(job)
 
 
 def _env_int(name: str, default: int) -> int:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
 from nets.networks import SmallResNet2D
 from nets.training.augment_strong_2d import augment_strong
+from nets.training.blur_patches import blur_patches
 from nets.training.metrics import classification_metrics
 from nets.training.splits_2d import train_val_split_2d
 from nets.training.train_image_classifier import predict_probs
@@ -77,7 +78,7 @@ def freeze_early(model) -> list:
 
 
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
-             seed=0, threads=1, freeze=False):
+             seed=0, threads=1, freeze=False, patch_blur=0.0):
     torch.set_num_threads(threads)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
     out = Path(out)
@@ -119,7 +120,8 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps + s, epochs * steps, lr)
             idx = order[s * batch:(s + 1) * batch]
-            x = normalise(augment_strong(unit_batch(ds.images[idx]), task, gen), cfg.input)
+            x = augment_strong(unit_batch(ds.images[idx]), task, gen)
+            x = normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
             loss = F.cross_entropy(model(x), torch.from_numpy(ds.labels[idx]), weight=loss_w, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
@@ -140,7 +142,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
                     "best": best}, ckpt)
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
-              "selection_subset": int(len(sel))}
+              "selection_subset": int(len(sel)), "patch_blur": patch_blur}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -158,9 +160,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--freeze-early", action="store_true", help="freeze the stem and the first stage (faster)")
+    ap.add_argument("--patch-blur", type=float, default=0.0,
+                    help="share of training images with blurred 8 px squares, as the faithfulness check hides them "
+                         "(nets/training/blur_patches.py)")
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
-                              a.seed, a.threads, a.freeze_early)))
+                              a.seed, a.threads, a.freeze_early, a.patch_blur)))
 
 
 if __name__ == "__main__":
