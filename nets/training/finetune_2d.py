@@ -5,7 +5,9 @@
 Starts from the committed weights (the card's), strong augmentation (nets.training.augment_strong_2d), skin:
 class-balanced sampling (sqrt) x sqrt class weights in the loss (= balanced in expectation); chest: class
 weights. Warm-up + cosine learning rate; a checkpoint after every epoch (rerun the same command to resume); keeps
-the epoch with the best validation score (skin: balanced accuracy; chest: AUC + balanced accuracy). Prints JSON.
+the epoch with the best validation score (skin: balanced accuracy; chest: AUC + balanced accuracy), or with --keep
+last the final epoch; --patch-blur P hides squares as the faithfulness check does (nets/training/blur_patches.py).
+Prints JSON.
 """
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ def freeze_early(model) -> list:
 
 
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
-             seed=0, threads=1, freeze=False, patch_blur=0.0):
+             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best"):
     torch.set_num_threads(threads)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
     out = Path(out)
@@ -141,6 +143,9 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
             torch.save(model.state_dict(), out)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
                     "best": best}, ckpt)
+    if keep == "last":  # the schedule's final weights; adopt_2d chooses the threshold again on validation
+        torch.save(model.state_dict(), out)
+        best = {**best, "kept": "last", "epoch_kept": epochs}
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
               "selection_subset": int(len(sel)), "patch_blur": patch_blur}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
@@ -163,9 +168,11 @@ def main(argv=None):
     ap.add_argument("--patch-blur", type=float, default=0.0,
                     help="share of training images with blurred 8 px squares, as the faithfulness check hides them "
                          "(nets/training/blur_patches.py)")
+    ap.add_argument("--keep", choices=["best", "last"], default="best",
+                    help="the epoch with the best validation score (at argmax), or the last epoch's weights")
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
-                              a.seed, a.threads, a.freeze_early, a.patch_blur)))
+                              a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep)))
 
 
 if __name__ == "__main__":
