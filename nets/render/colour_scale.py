@@ -46,9 +46,10 @@ def bar_has_words(lang: str) -> bool:
 
 
 @lru_cache(maxsize=32)
-def font(size: int, lang: str = "en"):
-    paths = ([cjk_font_path()] if lang == "zh" and cjk_font_path() else []) + [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"]
+def font(size: int, lang: str = "en", bold: bool = False):
+    """A label font: the CJK font for Chinese when installed, else DejaVu (bold: the slices' orientation letters)."""
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans" + ("-Bold" if bold else "") + ".ttf"
+    paths = ([cjk_font_path()] if lang == "zh" and cjk_font_path() else []) + [dejavu]
     for p in paths:
         if p and Path(p).exists():
             return ImageFont.truetype(p, size)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from nets.helper_threads import submit
 from nets.render.cjk_font import CJK_FONT_FILE
@@ -20,13 +20,6 @@ PLANES = ("axial", "coronal", "sagittal")
 AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}
 # letters shown at (left, right, top, bottom) of each displayed slice (radiological convention: patient's R on the left)
 LETTERS = {"axial": ("R", "L", "A", "P"), "coronal": ("R", "L", "S", "I"), "sagittal": ("P", "A", "S", "I")}
-
-
-def _font(size=14):
-    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",):
-        if Path(p).exists():
-            return ImageFont.truetype(p, size)
-    return ImageFont.load_default()
 
 
 def cut(volume: np.ndarray, plane: str, index: int) -> np.ndarray:
@@ -85,7 +78,7 @@ class SliceRenderer:
 
     def _letters(self, im: Image.Image, plane: str) -> Image.Image:
         d = ImageDraw.Draw(im)
-        f = _font(14)
+        f = font(14, bold=True)
         w, h = im.size
         l, r, t, b = LETTERS[plane]
         for txt, xy in ((l, (4, h // 2 - 8)), (r, (w - 14, h // 2 - 8)), (t, (w // 2 - 5, 2)), (b, (w // 2 - 5, h - 18))):
@@ -161,7 +154,7 @@ def render_gallery(renderer: SliceRenderer, run_id: str, root, per_plane: int = 
 def _montage_labels(plane: str, i: int) -> list:
     """[(text, font)] lines over a montage row: English, then Chinese when the CJK font is installed (the montage
     is drawn once per result, whatever the page's language). A path check first: no matplotlib on a result's path."""
-    lines = [(f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", _font(11))]
+    lines = [(f"{plane} slice {i}: raw | relevance (red: for, blue: against) | overlay", font(11, bold=True))]
     if CJK_FONT_FILE.exists():
         lines.append((f"{tr('plane_' + plane, 'zh')} 切片 {i}：原图 | 相关性（红：支持，蓝：反对）| 叠加",
                       font(11, "zh")))
