@@ -125,15 +125,19 @@ class Predictor:
                                         age)
         return self._predict_image(raw, where, weights, target, explain, progress, force)
 
-    def prepare_volume(self, raw: bytes, where: Route, age=None) -> None:
-        """The steps of _predict_volume before the model, in the same order and with the same errors (age, model,
-        reader, alignment), leaving the aligned volume in the preprocessing cache: the service runs this in its own
-        lane, so one volume is aligned while the previous one is explained."""
+    def prepare_volume(self, raw: bytes, where: Route, age=None, weights=None) -> None:
+        """_predict_volume's steps before the model (_read_volume, _volume_input), with the same errors, leaving
+        the aligned volume in the preprocessing cache: the service runs this in its own lane, so one volume is
+        aligned while the previous one is explained."""
+        _, m, vol = self._read_volume(raw, where.model, weights, age)
+        self._volume_input(m, vol, [])
+
+    def _read_volume(self, raw, model_name, weights, age) -> tuple:
+        """(age, model, volume): the checks of an MRI answer before any heavy work, in this order."""
         from nets.inference.brain_age import parse_age
-        parse_age(age)
-        m = self.registry.get(where.model, task="mri")
-        if m.config.input.preprocessing != "raw":
-            self.preprocessor()(load_nifti_bytes(raw))
+        age = parse_age(age)  # a bad age is refused before any heavy work
+        m = self.registry.get(model_name, task="mri", weights=weights)
+        return age, m, load_nifti_bytes(raw)
 
     @staticmethod
     def _classify(m, x, timings, progress):
@@ -149,13 +153,10 @@ class Predictor:
     # -- MRI ---------------------------------------------------------------------------------------------------
     def _predict_volume(self, raw, model_name, weights, target, explain, progress, save_relevance,
                         force=False, age=None) -> Result:
-        from nets.inference.brain_age import parse_age
-        age = parse_age(age)  # a bad age is refused before any heavy work
         t = {}
         t0 = time.perf_counter()
         progress("reading", 0.05)
-        m = self.registry.get(model_name, task="mri", weights=weights)
-        vol = load_nifti_bytes(raw)
+        age, m, vol = self._read_volume(raw, model_name, weights, age)
         t["load"] = time.perf_counter() - t0
         progress("preprocessing", 0.2)
         t1 = time.perf_counter()

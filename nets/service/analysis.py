@@ -88,13 +88,7 @@ def prepare(raw: bytes, filename: str = "", task: str | None = None, model: str 
     """Routing and the cheap checks, before any queue (skipped when `where` is given); a refused input is logged;
     an accepted upload is stored (store=False: not yet, e.g. while the page asks the user for the task).
     check_header=False leaves a volume's header to the reader (no queue to protect: the CLI)."""
-    try:
-        where = where or route(raw, filename, task, model, check_header)
-    except InputError as e:
-        _log(caller, error=e.code, size=len(raw))
-        raise
-    except Exception as e:
-        raise _bug(caller, e, len(raw)) from e
+    where = where or _logged(caller, raw, lambda: route(raw, filename, task, model, check_header))
     if caller.is_server and store:
         from nets.service.upload_store import store_upload
         ticket = store_upload(raw, where.task)
@@ -103,14 +97,11 @@ def prepare(raw: bytes, filename: str = "", task: str | None = None, model: str 
     return where
 
 
-def _predict(raw: bytes, where: Route, caller: Caller, target, progress, force: bool, age, predictor, **options):
-    """The predictor's Result for a routed input; an input's error is logged, a bug becomes InternalError."""
-    from nets.predictor import default_predictor
+def _logged(caller: Caller, raw: bytes, fn):
+    """fn() with the service's error contract: an input's error is logged and raised as it is, a bug becomes a logged
+    InternalError."""
     try:
-        if age is not None and where.task == "mri":
-            options["age"] = age  # the brain-age gap (nets/inference/brain_age.py)
-        return (predictor or default_predictor()).predict_routed(raw, where, target=target, progress=progress,
-                                                                 force=force, **options)
+        return fn()
     except InputError as e:
         _log(caller, error=e.code, size=len(raw))
         raise
@@ -118,19 +109,20 @@ def _predict(raw: bytes, where: Route, caller: Caller, target, progress, force: 
         raise _bug(caller, e, len(raw)) from e
 
 
-def _prepare_volume(raw: bytes, where: Route, caller: Caller, age, progress=None) -> None:
-    """An MRI's alignment, in the prep lane before its 3d job (nets.predictor.Predictor.prepare_volume); errors
-    logged and typed as _predict's."""
+def _predict(raw: bytes, where: Route, caller: Caller, target, progress, force: bool, age, predictor, **options):
+    """The predictor's Result for a routed input (the age only for a volume: the brain-age gap)."""
+    from nets.predictor import default_predictor
+    extra = {"age": age} if age is not None and where.task == "mri" else {}
+    return _logged(caller, raw, lambda: (predictor or default_predictor()).predict_routed(
+        raw, where, target=target, progress=progress, force=force, **options, **extra))
+
+
+def _prepare_volume(raw: bytes, where: Route, caller: Caller, age, progress=None, weights=None) -> None:
+    """An MRI's alignment, in the prep lane before its 3d job (nets.predictor.Predictor.prepare_volume)."""
     from nets.predictor import default_predictor
     if progress:
         progress("preprocessing", 0.2)
-    try:
-        default_predictor().prepare_volume(raw, where, age)
-    except InputError as e:
-        _log(caller, error=e.code, size=len(raw))
-        raise
-    except Exception as e:
-        raise _bug(caller, e, len(raw)) from e
+    _logged(caller, raw, lambda: default_predictor().prepare_volume(raw, where, age, weights))
 
 
 def _forward_only(progress):
@@ -164,13 +156,7 @@ def _staged(first: Future, lane, fn) -> Future:
 
 def _answer(res, raw: bytes, caller: Caller, then=None):
     """`then(result)` (the API's JSON or PDF; the Result itself without it) and the caller's visit-log line."""
-    try:
-        out = then(res) if then else res
-    except InputError as e:
-        _log(caller, error=e.code, size=len(raw))
-        raise
-    except Exception as e:
-        raise _bug(caller, e, len(raw)) from e
+    out = _logged(caller, raw, lambda: then(res) if then else res)
     j = res.to_json()
     _log(caller, task=j["task"], input_type=j["input"].get("kind"), size=len(raw), sha256=j["input"].get("sha256"),
          prediction=j["prediction"], timings=j["timings_s"])
@@ -221,7 +207,8 @@ def _staged_volume(raw, where, caller, target, progress, force, age, on_wait, **
             shown(*reported.get())
     report = (lambda step, frac: reported.put((step, frac))) if progress else None
     try:
-        lane_for("prep").run_pooled(lambda: _prepare_volume(raw, where, caller, age, report), on_wait, show)
+        lane_for("prep").run_pooled(lambda: _prepare_volume(raw, where, caller, age, report, options.get("weights")),
+                                    on_wait, show)
         return lane_for(where.task).run_pooled(
             lambda: compute(raw, where, caller, target, report, force, age, **options), on_wait, show)
     except QueueFullError as e:
@@ -242,15 +229,16 @@ async def analyse_async(raw: bytes, filename: str = "", task: str | None = None,
                                      age if where.task == "mri" else None, repr(sorted(options.items())))
 
     def first_job():  # the first caller's answer is made in the lane; a failing answer still shares the result
-        res = _predict(raw, where, caller, target, None, force, age, None, **dict(options))
+        res = _predict(raw, where, caller, target, None, force, age, None, **options)
         try:
             return res, _answer(res, raw, caller, then), None
         except Exception as e:
             return res, None, e
+
     def submit():
         if where.task != "mri":
             return lane_for(where.task).submit(first_job)
-        aligned = lane_for("prep").submit(lambda: _prepare_volume(raw, where, caller, age))
+        aligned = lane_for("prep").submit(lambda: _prepare_volume(raw, where, caller, age, None, options.get("weights")))
         return _staged(aligned, lane_for(where.task), first_job)
     try:
         job, joined = SHARED_JOBS.get_or_submit(key, submit)
@@ -264,10 +252,7 @@ async def analyse_async(raw: bytes, filename: str = "", task: str | None = None,
         raise
     try:
         res, _, _ = await asyncio.wrap_future(job)
-    except InputError as e:
-        _log(caller, error=e.code, size=len(raw))
-        raise
-    except InternalError as e:
+    except (InputError, InternalError) as e:  # the first caller's error, logged for this caller too
         _log(caller, error=e.code, size=len(raw))
         raise
     return await loop.run_in_executor(PRECHECK_POOL, _answer, res, raw, caller, then)

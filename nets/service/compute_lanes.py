@@ -162,8 +162,9 @@ def _env_int(name: str, default: int) -> int:
 NICE = {"2d": 0, "prep": 15, "3d": 5, "long": 10}
 # two 2D workers: with eight clients on 2 idle cores, chest / skin p95 fell from 4.3-5.6x to 3.0-3.9x single-client
 # (bench_load, 3 rounds; RSS flat at 854 MB), while MRI stayed a queue behind its one worker (7.5x -> 8x)
-# two prep workers (alignment is single-threaded scipy) at nice 15: with eight clients each uploading a new volume,
-# MRI p95 fell from 6.5-7.3x to 5.0-5.2x single-client and 2D stayed at 3.0-4.0x (bench_load --distinct, 3 rounds)
+# two prep workers (alignment is single-threaded scipy) at nice 15: with eight clients each uploading a new volume
+# (bench_load --distinct, 3 rounds), MRI p95 went from 6.5-7.3x single-client (one prep worker) to 5.0-5.6x, 2D
+# 3.0-6.5x in two runs: the rounds shrank from 17.5-19.7 s to 14.6-16.4 s (README, Under load)
 WORKERS = {"2d": 2, "prep": 2, "3d": 1, "long": 1}
 LANES = {name: ComputeLane(name, _env_int(f"XAI_WORKERS_{name.upper()}", WORKERS[name]), _env_int("XAI_QUEUE_MAX", 16),
                            _env_int(f"XAI_NICE_{name.upper()}", NICE[name]))

@@ -111,7 +111,7 @@ class StagedPredictor(HeldPredictor):
         self.release.set()
         self.order, self.prep_error = [], prep_error
 
-    def prepare_volume(self, raw, where, age=None):
+    def prepare_volume(self, raw, where, age=None, weights=None):
         self.order.append(("prep", age))
         if self.prep_error:
             raise self.prep_error
