@@ -1,4 +1,5 @@
-"""CLI: python -m nets.evaluate_faithfulness {chest,skin,mri} [--n N] [--methods lrp,occlusion] [--update-card]
+"""CLI: python -m nets.evaluate_faithfulness {chest,skin,mri} [--n N] [--methods lrp,occlusion] [--weights W]
+     [--update-card]
 
 How often does each explanation method's map point at what matters? For N inputs the model never trained on (2D:
 random images of its validation split; MRI: simulated atrophy, levels 2-4, of the held-out subjects), the map for
@@ -68,18 +69,22 @@ def main(argv=None) -> int:
                     help="2D: what hidden pixels become: a blurred copy (the page's check) or the training mean; "
                          "--update-card records 'mean' as explanation_checks.faithfulness_mean_fill")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--weights", help="a candidate weights file for the task's default model (e.g. a fine-tune not "
+                                      "yet installed); not with --update-card")
     a = ap.parse_args(argv)
+    if a.weights and a.update_card:
+        ap.error("--update-card records the installed model's check: leave out --weights")
     torch.set_num_threads(a.threads)
     from nets.evaluation.explanation_inputs import inputs_with_reference
     from nets.registry import REGISTRY
-    m = REGISTRY.get(task=a.task)
+    m = REGISTRY.get(task=a.task, weights=a.weights)
     methods = a.methods.split(",") if a.methods else list(m.config.explainers)
     inputs, reference, mask = inputs_with_reference(m, a.task, a.n, a.data)
     what = ("simulated atrophy (levels 2-4) of the held-out subjects" if a.task == "mri"
             else "random images of the validation split (group split of the card)")
     baseline = "healthy reference brain" if a.task == "mri" else a.baseline
     rates, by_class = evaluate(m, inputs, methods, reference, mask, not a.no_progress, a.baseline)
-    res = {"model": m.name, "inputs": what, "n": len(inputs), "target_class": "predicted", "baseline": baseline,
+    res = {"model": m.name, **({"weights": a.weights} if a.weights else {}), "inputs": what, "n": len(inputs), "target_class": "predicted", "baseline": baseline,
            "shown_first": m.config.explainers[0], "methods": rates, "baseline_by_predicted_class": by_class}
     if a.update_card:
         from nets.evaluation.explanation_card import record
