@@ -174,9 +174,9 @@ def kept_and_hidden_squares(history) -> dict:
     out, best = {}, (history or {}).get("best", {})
     if best.get("kept") == "last":
         out["kept_epoch"] = best.get("epoch_kept")
-        out["selection_note"] = ("the last epoch of the schedule was kept, not the best-scoring one (the score's "
-                                 "balanced accuracy at argmax moves with the threshold, which adoption chooses "
-                                 "again on validation)")
+        out["selection"] = ("the last epoch of the schedule was kept, not the best-scoring one (the score's "
+                            "balanced accuracy at argmax moves with the threshold, which adoption chooses again on "
+                            "validation)")
     if (history or {}).get("patch_blur"):
         out["hidden_squares"] = (f"{history['patch_blur']:.0%} of training images had 0-100 % of their 8 px squares "
                                  "replaced by the blurred image, as the faithfulness check hides them, label kept "
@@ -192,7 +192,6 @@ def training_entry(task, cfg, old_card, candidate, train_command, history) -> di
         "commands": [train_command, f"python -m nets.training.adopt_2d {task} --candidate {candidate} --install",
                      f"python -m nets.fit_trust {task}", f"python -m nets.export onnx --model {cfg.name} --int8"],
         "threads": _threads_of(train_command), "best_epoch": (history or {}).get("best", {}).get("epoch"),
-        **kept_and_hidden_squares(history),
         "optimizer": "AdamW (weight decay 5e-4), 5 % linear warm-up then cosine", "batch_size": 48,
         "frozen": "stem and first residual stage (BatchNorm statistics too)",
         "loss": ("cross-entropy, label smoothing 0.05; skin: class-balanced in expectation (sqrt-inverse-frequency "
@@ -205,6 +204,7 @@ def training_entry(task, cfg, old_card, candidate, train_command, history) -> di
                          "markers), noise")),
         "selection": "best epoch on the validation split (skin: balanced accuracy on at most 300 images per "
                      "class; chest: AUC + balanced accuracy); epoch 0 = the committed model",
+        **kept_and_hidden_squares(history),  # --keep last replaces "selection"
         "history": (history or {}).get("history", []),
     }
 
