@@ -22,6 +22,7 @@ from gui.layout import ProgressLine, put_page_style, scroll_into_view
 from nets import service
 from gui.result_extras import put_result_extras
 from nets.errors import InputError, OutOfDistributionError
+from nets.heap_trim import trim_heap
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import CONFIGS
 from nets.registry import REGISTRY
@@ -332,6 +333,8 @@ def release_results(results, keep_cache=False):
     memory (7.6 MB per MRI result: renderer 4.7 MB, model input 2.9 MB; 0.4 MB per 2D result)."""
     for r in results:
         r.release(keep_shared=keep_cache)
+    if results:
+        trim_heap()  # what they held goes back to the OS, not only to this process's heap
 
 
 def wait_for_again(ctx) -> bool:

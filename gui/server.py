@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import tornado.httputil
 import tornado.ioloop
@@ -39,6 +40,7 @@ class HealthHandler(JsonHandler):
         from nets.registry import REGISTRY
         models = {t: REGISTRY.get(task=t).summary() for t in TASKS}
         self.write({"status": "ok", "threads": threading.active_count(), "rss_mb": rss_mb(),
+                    "cpu_s": round(time.process_time(), 2),  # all threads' CPU time: bench_page_load's share
                     "queues": {n: {"waiting": q.waiting(), "workers": q.workers, "max_waiting": q.max_waiting}
                                for n, q in LANES.items()},
                     "shared_jobs": {"in_flight": SHARED_JOBS.in_flight(), "joined": SHARED_JOBS.joined},

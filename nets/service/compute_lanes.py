@@ -27,6 +27,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from nets.errors import InputError
+from nets.heap_trim import trim_heap
 
 
 class QueueFullError(InputError):
@@ -47,6 +48,7 @@ class ComputeLane:
         self._waiting: list = []
         self._mean_s = None  # running mean of job seconds, for Retry-After
         self._pool = None
+        self._running = 0
 
     def position(self, ticket) -> int:
         with self._lock:
@@ -87,6 +89,8 @@ class ComputeLane:
 
     def _timed(self, fn):
         t0 = time.perf_counter()
+        with self._lock:
+            self._running += 1
         try:
             return fn()
         finally:
@@ -94,6 +98,10 @@ class ComputeLane:
             dt = time.perf_counter() - t0
             with self._lock:
                 self._mean_s = dt if self._mean_s is None else 0.8 * self._mean_s + 0.2 * dt
+                self._running -= 1
+                idle = not self._running and not self._waiting
+            if idle:  # the lane's busy spell is over: give its freed arrays back to the OS (nets/heap_trim.py)
+                trim_heap()
 
     def _lower_priority(self):
         """Runs once in each pool thread: its Linux nice value raised by `nice` (threads it creates inherit it)."""

@@ -111,3 +111,19 @@ def test_a_second_click_on_explain_another_class_while_one_runs_does_nothing(mon
     with pytest.raises(AttributeError):  # free again: this call gets as far as the (fake) model
         app.explain_other(ctx, SimpleNamespace(task="chest"), "NORMAL")
     assert calls == ["toast", "model"] and not ctx.explaining.locked()
+
+
+def test_a_lane_trims_the_heap_once_its_busy_spell_is_over(monkeypatch):
+    """Freed arrays go back to the OS when the lane has nothing running or waiting, not after every queued job."""
+    import nets.service.compute_lanes as lanes
+    trims = []
+    monkeypatch.setattr(lanes, "trim_heap", lambda: trims.append(1))
+    lane = ComputeLane("3d", 1, 4)
+    release = threading.Event()
+    first = lane.submit(release.wait)
+    time.sleep(0.1)
+    second = lane.submit(lambda: "done")
+    release.set()
+    assert first.result(5) and second.result(5) == "done"
+    time.sleep(0.1)
+    assert trims == [1]  # not after the first job: the second was waiting
