@@ -193,7 +193,8 @@ def training_entry(task, cfg, old_card, candidate, train_command, history) -> di
                      f"python -m nets.fit_trust {task}", f"python -m nets.export onnx --model {cfg.name} --int8"],
         "threads": _threads_of(train_command), "best_epoch": (history or {}).get("best", {}).get("epoch"),
         "optimizer": "AdamW (weight decay 5e-4), 5 % linear warm-up then cosine", "batch_size": 48,
-        "frozen": "stem and first residual stage (BatchNorm statistics too)",
+        "frozen": ("stem and first residual stage (BatchNorm statistics too)" if "--freeze-early" in train_command
+                   else "nothing: every layer trained"),
         "loss": ("cross-entropy, label smoothing 0.05; skin: class-balanced in expectation (sqrt-inverse-frequency "
                  "sampling x sqrt-inverse-frequency class weights); chest: inverse-frequency class weights"),
         "augmentation": ("nets/training/augment_strong_2d.py: " + ("full rotation, flips, zoom 0.7-1.15, aspect "
