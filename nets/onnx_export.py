@@ -132,10 +132,10 @@ def _change(t, o) -> dict:
     return out
 
 
-def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extra: dict) -> dict:
+def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extra: dict, flags: str = "") -> dict:
     entry = {"file": path.name, "sha256": sha256_file(path), "size_bytes": path.stat().st_size,
              "source_weights_sha256": model.card.get("sha256"), "opset": OPSET, "exporter": EXPORTER,
-             **extra, "validation_vs_torch": check, "command": export_command(model.name, int8),
+             **extra, "validation_vs_torch": check, "command": export_command(model.name, int8) + flags,
              "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")}
     cp = card_path_for(model.weights_path)
     card = json.loads(cp.read_text())
@@ -146,7 +146,7 @@ def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extr
 
 
 def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int = 256, seed: int = 0,
-                 selection_n: int = 1500) -> dict:
+                 selection_n: int | None = 1500) -> dict:
     """Float export (always) and, with int8, the calibrated export; each checked and written into the card.
     data: {"val_images", "val_labels", "train_images"} from validation_data()."""
     contract = model.config.input
@@ -159,9 +159,11 @@ def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int 
     return out
 
 
-def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, seed: int, selection_n: int) -> dict:
+def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, seed: int,
+                selection_n: int | None) -> dict:
     """Static int8 calibrated on training images; the float-check margin chosen on other training images; both
-    checked on the validation images (with the check, and int8 alone) and written into the card."""
+    checked on the validation images (with the check, and int8 alone) and written into the card.
+    selection_n None: every training image calibration did not use."""
     contract = model.config.input
     tr = data["train_images"]
     order = np.random.default_rng(seed).permutation(len(tr))
@@ -181,8 +183,9 @@ def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, se
         "int8_alone_identical_answers": alone["identical_answers"],
         "int8_alone_different_answers": alone["different_answers"],
         "int8_alone_metric_change_points": alone["metric_change_points"]}
+    flags = "" if selection_n == 1500 else f" --selection {selection_n or 0}"  # 1500: the CLI's default
     return record_in_card(model, True, qp, check, {"quantisation": how, "float_check": float_check,
-                                                   "split": data["split"]})
+                                                   "split": data["split"]}, flags)
 
 
 def choose_check_margin(model: LoadedModel, int8_fwd, images: np.ndarray, contract: dict) -> dict:

@@ -162,7 +162,8 @@ class SimpleRegistry:
         return self.model
 
 
-def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path):
+@pytest.mark.parametrize("selection_n, used", [(3, 3), (None, 6)])  # None: every image calibration did not use
+def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path, selection_n, used):
     """The whole export on tiny data: float and int8 files, the margin and its validation figures in the card, and
     an int8 registry that loads both exports and answers like torch on these images."""
     from nets.onnx_export import export_model
@@ -171,9 +172,9 @@ def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path)
     imgs = chest_images(16)
     data = {"train_images": imgs[:10], "val_images": imgs[10:], "val_labels": np.array([0, 1, 0, 1, 0, 1]),
             "split": {"data": "tiny"}}
-    out = export_model(m, data, int8=True, calibration_n=4, selection_n=6)
+    out = export_model(m, data, int8=True, calibration_n=4, selection_n=selection_n)
     fc = out["int8"]["float_check"]
-    assert fc["selection_images"] == 6 and fc["margin"] >= 0 and "rechecked_fraction" in fc["validation"]
+    assert fc["selection_images"] == used and fc["margin"] >= 0 and "rechecked_fraction" in fc["validation"]
     card = json.loads((tmp_path / (Path(m.weights_path).stem + ".card.json")).read_text())
     assert card["onnx"]["int8"]["float_check"]["margin"] == fc["margin"]
     loaded = OnnxModelRegistry(int8=True, base=SimpleRegistry(m)).get("chest-xray-resnet")

@@ -1,4 +1,4 @@
-"""CLI: python -m nets.export onnx --model NAME [--int8] [--data DIR] [--calibration N]  -> prints JSON.
+"""CLI: python -m nets.export onnx --model NAME [--int8] [--data DIR] [--calibration N] [--selection N] -> JSON.
 
 Writes data/model_save/<weights stem>.onnx (and .int8.onnx with --int8, static int8 calibrated on N training
 images) and records file, sha256, size and the agreement with the torch model on the card's validation split in
@@ -26,6 +26,8 @@ def main(argv=None) -> int:
     ap.add_argument("--int8", action="store_true", help="also the static int8 export, calibrated on training images")
     ap.add_argument("--data", help="the model's training data (default: ../shared/data/<task folder>)")
     ap.add_argument("--calibration", type=int, default=256, help="number of training images to calibrate on")
+    ap.add_argument("--selection", type=int, default=1500,
+                    help="training images (not calibrated on) that choose the float-check margin; 0: all of them")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
     import torch
@@ -45,7 +47,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         data = validation_data(m, data_dir)
         data["split"]["data"] = os.path.relpath(data_dir, PROJECT_ROOT)
-        out = export_model(m, data, a.int8, a.calibration)
+        out = export_model(m, data, a.int8, a.calibration, selection_n=a.selection or None)
     except InputError as e:
         print(json.dumps(e.to_dict(), ensure_ascii=False), file=sys.stderr)
         return 2
