@@ -1,8 +1,9 @@
 """Load test of the page: N browser sessions (headless Chromium) each upload files and wait for the result, as
 people would, optionally while REST clients load the same server. Prints JSON: per input type the time from the
 "start analysis" click to the result's "Downloads" line, alone (one session) and with N sessions, their p95 ratio,
-failures, the server's RSS and threads before, after and after idling, and how much of the cores' busy time during
-the concurrent sessions was the server's (the rest: the browsers, the bench, other jobs).
+failures, the server's RSS and threads before, after and after idling, how much of the cores' busy time during
+the concurrent sessions was the server's (the rest: the browsers, the bench, other jobs), and, from the server's run
+log, each answer's own work against the time from its upload to its answer.
 
 python -m bench.bench_page_load [--sessions 8] [--requests 3] [--rounds 2] [--rest-clients 0] [--idle 20]
     [--time-limit 900]
@@ -54,6 +55,24 @@ def cpu_split(before: dict, after: dict, busy0, busy1, wall_s) -> dict:
     machine = busy1 - busy0
     return {"wall_s": round(wall_s, 1), "cores": os.cpu_count(), "machine_busy_core_s": round(machine, 1),
             "server_core_s": round(server, 1), "server_share": round(server / machine, 2) if machine else None}
+
+
+def server_log_times(log_dir: Path, t0: float, t1: float) -> dict:
+    """From the server's run log, per task, for the answers given between epoch seconds t0 and t1: the server's own
+    work (the answer's `timings.total`) and the time from the session's upload to its answer (min / p50 / max)."""
+    import datetime as dt
+    upload, own, gap = {}, {}, {}
+    rows = [json.loads(line) for f in sorted(Path(log_dir).glob("*.jsonl")) for line in f.read_text().splitlines()]
+    for r in rows:
+        t = dt.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp()
+        if r.get("action") == "upload":
+            upload[r["session"]] = t
+        elif r.get("action") == "predict" and t0 <= t <= t1 and r["session"] in upload:
+            own.setdefault(r["task"], []).append((r.get("timings") or {}).get("total"))
+            gap.setdefault(r["task"], []).append(t - upload.pop(r["session"]))
+    spread = lambda xs: [pct(xs, 0), pct(xs, 50), pct(xs, 100)]
+    return {k: {"n": len(gap[k]), "own_work_s": spread([x for x in own[k] if x is not None]),
+                "upload_to_answer_s": spread(gap[k])} for k in gap}
 
 
 def write_copies(folder: Path, files: dict, n: int) -> list:
@@ -132,18 +151,19 @@ def run(a) -> dict:
         browser.close()
         left = copies[2 * len(PAGE_TYPES):]
         report["rounds"] = [page_round(a, url, files, left[r * per_round:(r + 1) * per_round], timeout_ms, deadline,
-                                       report["single_session"]) for r in range(a.rounds)]
+                                       report["single_session"], work / "run_logs") for r in range(a.rounds)]
         time.sleep(a.idle)
         report["server_after_idle"] = {**health(url), "idle_s": a.idle}
     return report
 
 
-def page_round(a, url, files, jobs, timeout_ms, deadline, single) -> dict:
-    """One concurrent round: a.sessions browsers (and a.rest_clients REST clients) at once, then the server's health."""
+def page_round(a, url, files, jobs, timeout_ms, deadline, single, log_dir) -> dict:
+    """One concurrent round: a.sessions browsers (and a.rest_clients REST clients) at once, then the server's health
+    and, from its run log, how much of each answer's time was its own work."""
     rest_rows, rows, lock = [], [], threading.Lock()
     rest = threading.Thread(target=lambda: rest_rows.extend(concurrent_round(
         url, files, a.rest_clients, a.rest_requests, deadline, a.time_limit, True)[0]))
-    start, t0, busy0 = health(url), time.perf_counter(), machine_busy_s()
+    start, t0, busy0, epoch0 = health(url), time.perf_counter(), machine_busy_s(), time.time()
     if a.rest_clients:
         rest.start()
     # Playwright's sync API is not thread-safe: one browser per session thread
@@ -157,6 +177,7 @@ def page_round(a, url, files, jobs, timeout_ms, deadline, single) -> dict:
     by_type = page_summary(rows)
     out = {"wall_s": round(wall, 1), "by_type": by_type, "server_after": after,
            "cpu": cpu_split(start, after, busy0, busy1, wall),
+           "server_log": server_log_times(log_dir, epoch0, time.time()),
            "p95_ratio_to_single": {k: round(by_type[k]["p95_s"] / single[k]["p95_s"], 2)
                                    if by_type[k]["p95_s"] and single[k]["p95_s"] else None for k in PAGE_TYPES}}
     if a.rest_clients:

@@ -145,8 +145,11 @@ def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extr
     return entry
 
 
+SELECTION_N = 1500  # training images that choose the float-check margin unless told otherwise
+
+
 def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int = 256, seed: int = 0,
-                 selection_n: int | None = 1500) -> dict:
+                 selection_n: int = SELECTION_N) -> dict:
     """Float export (always) and, with int8, the calibrated export; each checked and written into the card.
     data: {"val_images", "val_labels", "train_images"} from validation_data()."""
     contract = model.config.input
@@ -160,15 +163,15 @@ def export_model(model: LoadedModel, data: dict, int8: bool, calibration_n: int 
 
 
 def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, seed: int,
-                selection_n: int | None) -> dict:
+                selection_n: int) -> dict:
     """Static int8 calibrated on training images; the float-check margin chosen on other training images; both
     checked on the validation images (with the check, and int8 alone) and written into the card.
-    selection_n None: every training image calibration did not use."""
+    selection_n 0: every training image calibration did not use."""
     contract = model.config.input
     tr = data["train_images"]
     order = np.random.default_rng(seed).permutation(len(tr))
     calib = tr[order[:min(calibration_n, len(tr))]]
-    selection = tr[order[min(calibration_n, len(tr)):]][:selection_n]
+    selection = tr[order[min(calibration_n, len(tr)):]][:selection_n or None]
     qp = export_path(model.weights_path, True)
     how = quantise_int8(fp, qp, calib, contract)
     threads = torch.get_num_threads()
@@ -183,7 +186,7 @@ def export_int8(model: LoadedModel, fp: Path, data: dict, calibration_n: int, se
         "int8_alone_identical_answers": alone["identical_answers"],
         "int8_alone_different_answers": alone["different_answers"],
         "int8_alone_metric_change_points": alone["metric_change_points"]}
-    flags = "" if selection_n == 1500 else f" --selection {selection_n or 0}"  # 1500: the CLI's default
+    flags = "" if selection_n == SELECTION_N else f" --selection {selection_n}"  # the command that redoes it
     return record_in_card(model, True, qp, check, {"quantisation": how, "float_check": float_check,
                                                    "split": data["split"]}, flags)
 

@@ -162,7 +162,7 @@ class SimpleRegistry:
         return self.model
 
 
-@pytest.mark.parametrize("selection_n, used", [(3, 3), (None, 6)])  # None: every image calibration did not use
+@pytest.mark.parametrize("selection_n, used", [(3, 3), (0, 6)])  # 0: every image calibration did not use
 def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path, selection_n, used):
     """The whole export on tiny data: float and int8 files, the margin and its validation figures in the card, and
     an int8 registry that loads both exports and answers like torch on these images."""
@@ -177,6 +177,7 @@ def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path,
     assert fc["selection_images"] == used and fc["margin"] >= 0 and "rechecked_fraction" in fc["validation"]
     card = json.loads((tmp_path / (Path(m.weights_path).stem + ".card.json")).read_text())
     assert card["onnx"]["int8"]["float_check"]["margin"] == fc["margin"]
+    assert card["onnx"]["int8"]["command"].endswith(f"--int8 --selection {selection_n}")  # the command that redoes it
     loaded = OnnxModelRegistry(int8=True, base=SimpleRegistry(m)).get("chest-xray-resnet")
     from nets.onnx_export import logits_of
     z_torch, z_int8 = logits_of(m.module, imgs, m.config.input), logits_of(loaded.module, imgs, m.config.input)

@@ -26,13 +26,14 @@ def main(argv=None) -> int:
     ap.add_argument("--int8", action="store_true", help="also the static int8 export, calibrated on training images")
     ap.add_argument("--data", help="the model's training data (default: ../shared/data/<task folder>)")
     ap.add_argument("--calibration", type=int, default=256, help="number of training images to calibrate on")
-    ap.add_argument("--selection", type=int, default=1500,
-                    help="training images (not calibrated on) that choose the float-check margin; 0: all of them")
+    ap.add_argument("--selection", type=int, default=None,
+                    help="training images (not calibrated on) that choose the float-check margin (default: "
+                         "nets.onnx_export.SELECTION_N, 1500); 0: all of them")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
     import torch
     torch.set_num_threads(a.threads)
-    from nets.onnx_export import export_model, validation_data
+    from nets.onnx_export import SELECTION_N, export_model, validation_data
     from nets.registry import REGISTRY
     try:
         m = REGISTRY.get(a.model)
@@ -47,7 +48,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         data = validation_data(m, data_dir)
         data["split"]["data"] = os.path.relpath(data_dir, PROJECT_ROOT)
-        out = export_model(m, data, a.int8, a.calibration, selection_n=a.selection or None)
+        selection = SELECTION_N if a.selection is None else a.selection
+        out = export_model(m, data, a.int8, a.calibration, selection_n=selection)
     except InputError as e:
         print(json.dumps(e.to_dict(), ensure_ascii=False), file=sys.stderr)
         return 2

@@ -43,6 +43,13 @@ class SmallResNet2D(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(cin, num_classes)
 
+    @classmethod
+    def from_weights(cls, arch_kwargs: dict, path) -> "SmallResNet2D":
+        """The network of `arch_kwargs` with the state dict saved at `path` (CPU)."""
+        model = cls(**arch_kwargs)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model
+
     def forward(self, x):
         f = self.features(self.stem(x))
         return self.head(self.dropout(torch.flatten(self.pool(f), 1)))

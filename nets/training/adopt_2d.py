@@ -40,8 +40,7 @@ def cached_probs(weights, cfg, images, tag) -> np.ndarray:
     path = CACHE / f"probs_{tag}_{sha256_file(weights)[:12]}.npy"
     if path.exists():
         return np.load(path)
-    model = SmallResNet2D(**cfg.arch_kwargs)
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model = SmallResNet2D.from_weights(cfg.arch_kwargs, weights)
     p = predict_probs(model, images, cfg.input, tta=False)
     np.save(path, p)
     return p
@@ -114,8 +113,7 @@ def install(task, cfg, candidate, card, offsets=None) -> Path:
     if offsets is None:
         shutil.copyfile(candidate, dest)
     else:
-        model = SmallResNet2D(**cfg.arch_kwargs)
-        model.load_state_dict(torch.load(candidate, map_location="cpu", weights_only=True))
+        model = SmallResNet2D.from_weights(cfg.arch_kwargs, candidate)
         apply_prior_shift(model, offsets)
         torch.save(model.state_dict(), dest)
     for stale in ("onnx", "input_gate", "calibration", "explanation_checks", "sanity_check"):

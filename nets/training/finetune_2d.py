@@ -91,8 +91,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
     pw, loss_w = sampling_and_loss_weights(ds.labels[tr], k, task)
     pw = pw / pw.sum()
     sel = va[selection_subset(ds.labels[va], task)]
-    model = SmallResNet2D(**cfg.arch_kwargs)
-    model.load_state_dict(torch.load(init or cfg.weights, map_location="cpu", weights_only=True))
+    model = SmallResNet2D.from_weights(cfg.arch_kwargs, init or cfg.weights)
     frozen = freeze_early(model) if freeze else []
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=5e-4)
     steps = samples_per_epoch // batch

@@ -116,8 +116,7 @@ def main(argv=None):
     if a.max_per_class:
         rng = np.random.default_rng(0)
         va = np.sort(np.concatenate([rng.permutation(va[ds.labels[va] == c])[:a.max_per_class] for c in (0, 1)]))
-    model = SmallResNet2D(**cfg.arch_kwargs)
-    model.load_state_dict(torch.load(a.weights or cfg.weights, map_location="cpu", weights_only=True))
+    model = SmallResNet2D.from_weights(cfg.arch_kwargs, a.weights or cfg.weights)
     probs = positive_scores_under_shifts(model, ds.images[va], cfg.input)
     rep = shift_report(ds.labels[va], probs, list(cfg.classes), a.threshold)
     print(json.dumps({"weights": str(a.weights or cfg.weights), "n": int(len(va)), "threshold": a.threshold,

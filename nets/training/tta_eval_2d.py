@@ -9,7 +9,6 @@ a dermoscopy photo has no "up"). Logits are averaged over the views. Prints JSON
 """
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -24,15 +23,11 @@ VIEWS = {"none": FLIPS[:1], "hflip": FLIPS[:2], "flips4": FLIPS,
 
 
 @torch.no_grad()
-def logits_per_view(model, images, contract, batch=64) -> np.ndarray:
+def logits_per_view(model, images, contract) -> np.ndarray:
     """(n_views, n_images, n_classes) logits for VIEWS['dihedral8'] (the others are its leading views)."""
-    from nets.training.train_image_classifier import image_to_tensor
+    from nets.onnx_export import logits_of
     model.eval()
-    out = []
-    for i in range(0, len(images), batch):
-        x = image_to_tensor(images[i:i + batch], contract)
-        out.append(torch.stack([model(f(x)) for f in VIEWS["dihedral8"]]))
-    return torch.cat(out, 1).numpy()
+    return np.stack([logits_of(lambda x, f=f: model(f(x)), images, contract) for f in VIEWS["dihedral8"]])
 
 
 def tta_report(labels, logits, classes, ham7=False) -> dict:
@@ -49,24 +44,26 @@ def tta_report(labels, logits, classes, ham7=False) -> dict:
 
 
 def main(argv=None):
+    from nets.cli_contract import JsonArgumentParser
     from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
     from nets.networks import SmallResNet2D
     from nets.training.finetune_2d import SHARED
     from nets.training.splits_2d import train_val_split_2d
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = JsonArgumentParser(prog="python -m nets.training.tta_eval_2d", description=__doc__.splitlines()[0])
     ap.add_argument("task", choices=["chest", "skin"])
     ap.add_argument("--weights", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[a.task]]
     ds, _, va = train_val_split_2d(a.task, SHARED, cfg)
-    model = SmallResNet2D(**cfg.arch_kwargs)
-    model.load_state_dict(torch.load(a.weights or cfg.weights, map_location="cpu", weights_only=True))
+    model = SmallResNet2D.from_weights(cfg.arch_kwargs, a.weights or cfg.weights)
     logits = logits_per_view(model, ds.images[va], cfg.input)
     print(json.dumps({"weights": str(a.weights or cfg.weights), "n": int(len(va)),
                       "views": tta_report(ds.labels[va], logits, list(cfg.classes), ham7=a.task == "skin")},
                      indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    from nets.cli_contract import exit_process, run_cli
+    exit_process(run_cli(main))
