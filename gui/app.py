@@ -236,6 +236,10 @@ def put_brain_age(ctx, j):
         out.put_text(j["brain_age_sentence"][ctx.lang]).style("font-weight:bold")
         out.put_text(t("brain_age_note", ctx.lang, mae=j["brain_age"]["validation_mae"],
                                        n=j["brain_age"]["n_training"])).style("color:#555")
+    ref = j.get("age_reference")
+    if ref:
+        out.put_text(t("age_reference", ctx.lang, age=ref["age"], added=ref["cn_log_odds_added"],
+                       prior=ref["cn_prior"])).style("color:#555")
 
 
 def put_again(ctx):

@@ -140,12 +140,15 @@ class Predictor:
         return age, m, load_nifti_bytes(raw)
 
     @staticmethod
-    def _classify(m, x, timings, progress):
-        """One forward pass (no gradients) -> logits and probabilities; records timings["forward"]."""
+    def _classify(m, x, timings, progress, offsets=None):
+        """One forward pass (no gradients) -> logits (+ offsets, e.g. the age reference's) and probabilities;
+        records timings["forward"]."""
         progress("classifying", 0.4)
         t = time.perf_counter()
         with torch.no_grad():
             logits = m.module(x)[0]
+        if offsets is not None:
+            logits = logits + torch.as_tensor(offsets, dtype=logits.dtype)
         timings["forward"] = time.perf_counter() - t
         from nets.trust.gate_service import calibrated_probabilities
         return logits, calibrated_probabilities(m, logits.numpy())
@@ -175,15 +178,19 @@ class Predictor:
             warnings += act_on("mri", verdict, force, refusal_message_t1(verdict) if verdict else None)
             if verdict is None and m.trained:
                 warnings.append(no_gate_warning("mri"))
-        logits, probs = self._classify(m, inp.x, t, progress)
+        from nets.networks.age_reference import stage_age_offsets, unstated_age_warning
+        offsets, age_ref = stage_age_offsets(m.card, age, len(m.config.classes))
+        logits, probs = self._classify(m, inp.x, t, progress, offsets)
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")
         tgt = int(np.argmax(probs)) if target is None else self._class_index(m, target)
         run_id = uuid.uuid4().hex[:12]
-        extras = {}
+        extras = {"age_reference": age_ref} if age_ref else {}
         if world_map is not None:
             from nets.inference.brain_age import brain_age_extras
             extras.update(brain_age_extras(image, age, t))
+            note = unstated_age_warning(m.card, age, extras.get("brain_age"), int(np.argmax(probs)))
+            warnings += [note] if note else []
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
                    extras, LiveHandles(inp))
         if explain:

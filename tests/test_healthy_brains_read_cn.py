@@ -31,3 +31,32 @@ def test_unmodified_validation_brains_are_not_called_impaired_with_confidence():
     # such an answer; the previous model gave five. More than one is a regression.
     assert len(confident_wrong) <= 1, confident_wrong
     assert np.mean(probs.argmax(1) == 0) >= 0.9, probs.round(2)
+
+
+def test_served_age_reference_matches_its_card_and_helps_older_brains():
+    """With the stated age (the card's `age_reference`, design C), the served decisions on the unmodified validation
+    brains are the card's CN rates by age band, and no brain over the hinge gets a lower P(CN) than without it."""
+    m = REGISTRY.get(task="mri")
+    if not m.trained or not m.card.get("age_reference"):
+        pytest.skip("MRI model without an age reference")
+    need_shared("brain_t1_ixi")
+    import torch
+    from nets.data.brain_subjects import is_real_subject, load_subjects
+    from nets.data.subject_ages import subject_ages
+    from nets.evaluation.cn_operating_point import by_band
+    from nets.networks.age_reference import stage_age_offsets
+    from nets.trust.gate_service import calibrated_probabilities
+    data = ROOT.parent / "shared" / "data"
+    val = [s for s in m.card["split"]["val_subjects"] if is_real_subject(s)]
+    ages, brains = subject_ages(data), load_subjects(data, progress=False, only=val)
+    with torch.no_grad():
+        logits = m.module(torch.from_numpy(np.stack([brains[s] for s in val]))[:, None]).double().numpy()
+    k = logits.shape[1]
+    aged = np.stack([z + stage_age_offsets(m.card, ages[s], k)[0] for s, z in zip(val, logits)])
+    age = np.array([ages[s] for s in val])
+    c = m.card["design_comparison"]["C_age"]
+    assert by_band(aged.argmax(1) == 0, age) == c["real_called_cn_by_age_band"]
+    p_with = np.stack([calibrated_probabilities(m, z) for z in aged])[:, 0]
+    p_without = np.stack([calibrated_probabilities(m, z) for z in logits])[:, 0]
+    old = age > m.card["age_reference"]["hinge_years"] + 5
+    assert old.any() and np.all(p_with[old] >= p_without[old] - 1e-6), (p_with[old], p_without[old])

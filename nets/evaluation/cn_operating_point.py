@@ -4,9 +4,13 @@ A. 5-class argmax under a CN decision prior q (the others share 1 - q; nets/netw
    whose CN rate on the unmodified real validation brains reaches TARGET_CN.
 B. Continuous severity score (expected level, probabilities @ 0..4): CN when the score is at most the PERCENTILE-th
    percentile of the unmodified real validation brains' scores; above it the most probable non-CN level.
-Both are also cross-fitted (the rule chosen without the subject it is applied to: leave one subject out), which is
+C. A with the person's age (nets/networks/age_reference.py): CN logit + per_year x max(0, age - hinge), hinge and
+   slope fitted on the training subjects' unmodified brains, then its own smallest CN prior reaching TARGET_CN.
+All are also cross-fitted (the rule chosen without the subject it is applied to: leave one subject out), which is
 the honest estimate of the CN rate on new people. CLI:
-python -m nets.evaluation.cn_operating_point [--weights PATH] [--out JSON]
+python -m nets.evaluation.cn_operating_point [--weights PATH] [--out JSON] [--update-card]
+(--update-card: the comparison goes into the card's `design_comparison` and design C's parameters into its
+`age_reference`, which the service applies when an age is given.)
 """
 from __future__ import annotations
 
@@ -60,33 +64,63 @@ def choose_boundary(real_logits: np.ndarray) -> float:
     return float(np.percentile(severity(real_logits), PERCENTILE))
 
 
-def summarise(decisions_real, decisions_sim, levels_sim, ages) -> dict:
+def by_band(values, ages) -> dict:
+    return {name: (float(np.mean(values[(ages >= lo) & (ages < hi)])) if np.any((ages >= lo) & (ages < hi))
+                   else None) for lo, hi, name in BANDS}
+
+
+def summarise(decisions_real, decisions_sim, levels_sim, ages, sim_ages=None) -> dict:
     """CN rate on unmodified real brains (overall and per age band) and per simulated level: share called CN,
-    share called LMCI/AD, balanced accuracy over levels, AD vs CN."""
+    share called LMCI/AD (per age band too when sim_ages are given), balanced accuracy over levels."""
     called = decisions_real == 0
-    by_band = {name: (float(np.mean(called[(ages >= lo) & (ages < hi)])) if np.any((ages >= lo) & (ages < hi))
-                      else None) for lo, hi, name in BANDS}
     conf = np.zeros((LEVELS, LEVELS), int)
     for y, d in zip(levels_sim, decisions_sim):
         conf[y, d] += 1
     recall = conf.diagonal() / np.maximum(conf.sum(1), 1)
-    l4 = decisions_sim[levels_sim == LEVELS - 1]
-    return {"real_unmodified_called_cn": float(np.mean(called)), "real_called_cn_by_age_band": by_band,
-            "simulated_called_cn_by_level": [float(np.mean(decisions_sim[levels_sim == k] == 0)) for k in range(LEVELS)],
-            "most_severe_called_lmci_or_ad": float(np.mean(l4 >= LEVELS - 2)),
-            "balanced_accuracy_levels": float(recall.mean()), "confusion": conf.tolist()}
+    l4 = levels_sim == LEVELS - 1
+    out = {"real_unmodified_called_cn": float(np.mean(called)), "real_called_cn_by_age_band": by_band(called, ages),
+           "simulated_called_cn_by_level": [float(np.mean(decisions_sim[levels_sim == k] == 0)) for k in range(LEVELS)],
+           "most_severe_called_lmci_or_ad": float(np.mean(decisions_sim[l4] >= LEVELS - 2)),
+           "balanced_accuracy_levels": float(recall.mean()), "confusion": conf.tolist()}
+    if sim_ages is not None:
+        out["most_severe_called_lmci_or_ad_by_age_band"] = by_band(decisions_sim[l4] >= LEVELS - 2, sim_ages[l4])
+    return out
+
+
+def cross_fitted_called(real_logits, choose, decide) -> np.ndarray:
+    """Leave one subject out: the rule chosen on the others, applied to the one left out (True = called CN)."""
+    return np.array([decide(real_logits[i:i + 1], choose(np.delete(real_logits, i, 0)))[0] == 0
+                     for i in range(len(real_logits))])
 
 
 def cross_fitted_cn(real_logits, choose, decide) -> float:
-    """Leave one subject out: the rule chosen on the others, applied to the one left out."""
-    hits = [decide(real_logits[i:i + 1], choose(np.delete(real_logits, i, 0)))[0] == 0
-            for i in range(len(real_logits))]
-    return float(np.mean(hits))
+    return float(np.mean(cross_fitted_called(real_logits, choose, decide)))
 
 
-def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=1, fixed_prior=None) -> dict:
-    """Both designs on the same validation subjects: the unmodified real brains and `reps` simulated volumes per
-    subject and level (SimulatedAtrophyDataset, with nuisance)."""
+def with_age(logits, ages, hinge, per_year) -> np.ndarray:
+    """Design C's logits: the CN logit raised by what healthy people of that age lose."""
+    z = np.array(logits, np.float64)
+    z[:, 0] += per_year * np.maximum(0.0, np.asarray(ages, float) - hinge)
+    return z
+
+
+def design_age(real_logits, sim_logits, levels, age, sim_age, train_logits, train_age) -> dict:
+    """Design C on the validation subjects; hinge and slope from the training subjects' unmodified brains."""
+    from nets.networks.age_reference import cn_log_odds, fit_age_trend
+    hinge, per_year, sse = fit_age_trend(train_age, cn_log_odds(train_logits))
+    real, sim = with_age(real_logits, age, hinge, per_year), with_age(sim_logits, sim_age, hinge, per_year)
+    q = choose_prior(real)
+    cf = cross_fitted_called(real, choose_prior, decide_prior)
+    return {"hinge_years": hinge, "per_year": round(per_year, 4), "trend_residual_ss": round(sse, 2),
+            "n_training_brains": len(train_age), "cn_prior_with_age": q,
+            **summarise(decide_prior(real, q), decide_prior(sim, q), levels, age, sim_age),
+            "cross_fitted_real_called_cn": float(np.mean(cf)),
+            "cross_fitted_real_called_cn_by_age_band": by_band(cf, age)}
+
+
+def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=1, fixed_prior=None, train_subjects=()) -> dict:
+    """The designs on the same validation subjects: the unmodified real brains and `reps` simulated volumes per
+    subject and level (SimulatedAtrophyDataset, with nuisance). Design C needs `train_subjects` (its age trend)."""
     from nets.data.brain_subjects import is_real_subject
     from nets.data.simulated_atrophy_dataset import SimulatedAtrophyDataset
     real = [s for s in subjects if is_real_subject(s)]
@@ -96,17 +130,24 @@ def compare_designs(model, brains, subjects, ages: dict, seed=777, reps=1, fixed
     items = [ds[i] for i in range(len(ds))]
     sim_logits = logits_of(model, [x[0].numpy() for x, _, _ in items])
     levels = np.array([y for _, y, _ in items])
+    sim_age = age[np.arange(len(items)) % len(real)]  # item i simulates subject i mod n (SimulatedAtrophyDataset)
     q, b = choose_prior(real_logits), choose_boundary(real_logits)
+    cf_a = cross_fitted_called(real_logits, choose_prior, decide_prior)
+    train = [s for s in train_subjects if is_real_subject(s) and s in ages]
     out = {"subjects": real, "target_cn_rate": TARGET_CN, "percentile": PERCENTILE,
            "at_training_prior": summarise(real_logits.argmax(1), sim_logits.argmax(1), levels, age),
            "A_prior": {"cn_prior": q, **summarise(decide_prior(real_logits, q), decide_prior(sim_logits, q), levels,
-                                                  age),
-                       "cross_fitted_real_called_cn": cross_fitted_cn(real_logits, choose_prior, decide_prior)},
+                                                  age, sim_age),
+                       "cross_fitted_real_called_cn": float(np.mean(cf_a)),
+                       "cross_fitted_real_called_cn_by_age_band": by_band(cf_a, age)},
            "B_severity_boundary": {"boundary": round(b, 4),
                                    **summarise(decide_severity(real_logits, b), decide_severity(sim_logits, b),
                                                levels, age),
                                    "cross_fitted_real_called_cn": cross_fitted_cn(real_logits, choose_boundary,
                                                                                   decide_severity)},
+           **({"C_age": design_age(real_logits, sim_logits, levels, age, sim_age,
+                                   logits_of(model, [brains[s] for s in train]), np.array([ages[s] for s in train]))}
+              if train else {}),
            **({"at_fixed_prior": {"cn_prior": fixed_prior, **summarise(decide_prior(real_logits, fixed_prior),
                                                                        decide_prior(sim_logits, fixed_prior),
                                                                        levels, age)}} if fixed_prior else {}),
@@ -124,6 +165,8 @@ def main(argv=None):
     ap.add_argument("--data", default=None)
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--reps", type=int, default=1, help="simulated volumes per subject and level")
+    ap.add_argument("--update-card", action="store_true",
+                    help="write the comparison and design C's parameters (age_reference) into the weights' card")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     from nets import SHARED_DATA
@@ -138,15 +181,40 @@ def main(argv=None):
         m.module.classifier.bias.data -= torch.tensor(dp["logit_offsets"], dtype=torch.float32)
     ages = subject_ages(data)
     brains = load_subjects(data, progress=False)
-    _, val = split_subjects(list(brains), ages)
+    train, val = split_subjects(list(brains), ages)
     res = compare_designs(m.module.eval(), brains, val, ages, reps=a.reps,
-                          fixed_prior=(dp.get("prior") or {}).get("CN"))
+                          fixed_prior=(dp.get("prior") or {}).get("CN"), train_subjects=train)
+    if a.update_card:
+        write_to_card(m.weights_path, res, a.reps)
     text = json.dumps(res, indent=2)
     if a.out:
         from pathlib import Path
         Path(a.out).write_text(text)
     print(text)
     return 0
+
+
+def write_to_card(weights_path, res: dict, reps: int) -> None:
+    """The comparison into `design_comparison`; design C's parameters into `age_reference` (under the prior baked
+    into these weights, the training prior when none is)."""
+    from pathlib import Path
+    from nets.training.model_card import card_path_for
+    cp = card_path_for(Path(weights_path))
+    card = json.loads(cp.read_text())
+    card["design_comparison"] = {k: v for k, v in card.get("design_comparison", {}).items() if k == "why"} | res
+    c = res.get("C_age")
+    if c:
+        baked = ((card.get("decision_prior") or {}).get("prior") or {}).get("CN", 1 / LEVELS)
+        card["age_reference"] = {
+            "hinge_years": c["hinge_years"], "per_year": c["per_year"], "cn_prior_with_age": c["cn_prior_with_age"],
+            "cn_prior_baked": baked,
+            "applied": "only when the person's age is given: CN logit + per_year x max(0, age - hinge_years), and the "
+                       "CN prior cn_prior_with_age instead of the baked one (nets/networks/age_reference.py)",
+            "fitted_on": f"hinge and slope: the {c['n_training_brains']} training subjects' unmodified brains "
+                         "(CN log-odds at the training prior); prior: the validation subjects, as design A's",
+            "command": "python -m nets.evaluation.cn_operating_point --update-card" + (f" --reps {reps}" if reps != 1
+                                                                                       else "")}
+    cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ PATTERNS_ZH = [
      lambda m: f"仅因您的要求而给出结果（强制）：输入检查本会拒绝它（{reasons_zh(m[1])}）。请视结果为不可靠。"),
     (r"No input gate is fitted for these weights: the (\w+) model answers whatever it is given .*",
      lambda m: f"这些权重没有配套的输入检查：{TASK_ZH.get(m[1], m[1])}模型会对任何输入给出结果。"),
+    (r"No age was given and this brain looks about (\d+): healthy brains of that age often read as mild impairment "
+     r"here\. Enter the person's age to grade atrophy against healthy people of that age\.",
+     lambda m: f"未填写年龄，而这个大脑看起来约 {m[1]} 岁：这个年龄的健康大脑在这里常被判为轻度认知障碍。"
+               "请填写此人的年龄，以便相对同龄健康人评估萎缩。"),
     (r"The image looks like a (chest X-ray|skin photo) but was analysed as (\w+)\.",
      lambda m: f"这张图像看起来像{TASK_ZH[m[1]]}，但按{TASK_ZH.get(m[2], m[2])}分析。"),
 ]

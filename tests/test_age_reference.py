@@ -1,0 +1,64 @@
+"""Design C of the MRI stage decision (nets/networks/age_reference.py, nets/evaluation/cn_operating_point.py): the
+age trend is recovered, applied only with a stated age, and moves an older healthy brain towards CN."""
+import numpy as np
+
+from nets.evaluation.cn_operating_point import design_age, prior_offsets, with_age
+from nets.networks.age_reference import (AgeReference, cn_log_odds, cn_prior_offsets, fit_age_trend,
+                                         stage_age_offsets, unstated_age_warning)
+
+CARD = {"age_reference": {"hinge_years": 50, "per_year": 0.1, "cn_prior_with_age": 0.25, "cn_prior_baked": 0.36}}
+
+
+def test_fit_age_trend_recovers_hinge_and_slope():
+    ages = np.linspace(20, 80, 61)
+    y = 1.0 - 0.12 * np.maximum(0, ages - 50) + np.random.default_rng(0).normal(0, 0.05, ages.size)
+    hinge, per_year, _ = fit_age_trend(ages, y)
+    assert hinge == 50 and abs(per_year - 0.12) < 0.01
+
+
+def test_cn_log_odds_and_prior_offsets_match_the_operating_point_module():
+    z = np.array([[2.0, 0.0, 0.0, 0.0, 0.0]])
+    assert np.isclose(cn_log_odds(z)[0], 2.0 - np.log(4))
+    assert np.allclose(cn_prior_offsets(0.36, 5), prior_offsets(0.36))
+
+
+def test_offsets_only_with_an_age_and_only_above_the_hinge():
+    ref = AgeReference.from_card(CARD)
+    assert stage_age_offsets(CARD, None, 5) == (None, None)
+    assert stage_age_offsets({}, 70, 5) == (None, None)
+    young, _ = stage_age_offsets(CARD, 30, 5)
+    old, info = stage_age_offsets(CARD, 70, 5)
+    prior_only = cn_prior_offsets(0.25, 5) - cn_prior_offsets(0.36, 5)
+    assert np.allclose(young, prior_only)  # below the hinge: only the prior changes
+    assert np.isclose(old[0] - young[0], 0.1 * 20) and np.allclose(old[1:], young[1:])
+    assert info["cn_log_odds_added"] == 2.0 and info["age"] == 70 and ref.cn_added(40) == 0
+
+
+def test_unstated_age_warning_only_for_older_looking_non_cn_brains():
+    older = {"years": 66.0}
+    assert "66" in unstated_age_warning(CARD, None, older, top=2)
+    assert unstated_age_warning(CARD, 66, older, top=2) is None  # age given
+    assert unstated_age_warning(CARD, None, older, top=0) is None  # answered CN
+    assert unstated_age_warning(CARD, None, {"years": 40.0}, top=2) is None  # looks young
+    assert unstated_age_warning({}, None, older, top=2) is None  # model without an age reference
+
+
+def test_design_age_calls_older_healthy_brains_cn_and_keeps_severe_atrophy():
+    """Synthetic logits: healthy CN evidence falls by 0.1 per year after 50 (as in training), simulated level 4 is
+    far below. Design C recovers the trend from the training brains and calls the old validation brains CN."""
+    rng = np.random.default_rng(1)
+
+    def healthy(ages):
+        z = np.zeros((len(ages), 5))
+        z[:, 0] = 1.5 - 0.1 * np.maximum(0, ages - 50) + rng.normal(0, 0.1, len(ages))
+        return z
+
+    train_age, age = rng.uniform(20, 80, 60), np.linspace(22, 78, 20)
+    real = healthy(age)
+    sim = np.concatenate([healthy(age), np.tile([-6.0, 0, 0, 0, 3.0], (20, 1))])
+    levels, sim_age = np.r_[np.zeros(20, int), np.full(20, 4)], np.r_[age, age]
+    c = design_age(real, sim, levels, age, sim_age, healthy(train_age), train_age)
+    assert c["hinge_years"] == 50 and abs(c["per_year"] - 0.1) < 0.02
+    assert c["real_called_cn_by_age_band"]["55+"] == 1.0 and c["most_severe_called_lmci_or_ad"] == 1.0
+    assert c["cross_fitted_real_called_cn"] >= 0.9
+    assert np.allclose(with_age(real, age, 50, 0.1)[:, 1:], real[:, 1:])
