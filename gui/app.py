@@ -238,8 +238,7 @@ def put_brain_age(ctx, j):
                                        n=j["brain_age"]["n_training"])).style("color:#555")
     ref = j.get("age_reference")
     if ref:
-        out.put_text(t("age_reference", ctx.lang, age=ref["age"], added=ref["cn_log_odds_added"],
-                       prior=ref["cn_prior"])).style("color:#555")
+        out.put_text(ref["sentence"][ctx.lang]).style("color:#555")
 
 
 def put_again(ctx):

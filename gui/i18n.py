@@ -63,11 +63,6 @@ TEXT = {
     "age_field": {"en": "Age of the person in years (optional, brain MRI only: shows the brain-age gap and grades "
                         "atrophy against healthy people of that age)",
                   "zh": "受检者年龄（岁，可选，仅脑部 MRI：显示脑龄差，并相对同龄健康人评估萎缩）"},
-    "age_reference": {"en": "Stage graded for age {age:g}: healthy brains of this age look more atrophied, so the "
-                            "model's CN evidence was raised by {added:.1f} log-odds (fitted on the training subjects' "
-                            "healthy brains) and its CN prior set to {prior:.2f}.",
-                      "zh": "已按 {age:g} 岁评估分期：这个年龄的健康大脑看起来萎缩更多，因此模型的 CN 证据提高了 {added:.1f}"
-                            "（对数几率，按训练对象的健康大脑拟合），CN 先验设为 {prior:.2f}。"},
     "age_placeholder": {"en": "e.g. 67", "zh": "例如 67"},
     "brain_age": {"en": "Brain age", "zh": "脑龄"},
     "brain_age_note": {"en": "A ridge-regression estimate trained on {n} healthy adults aged 20-82 (IXI, CC BY-SA 3.0; "

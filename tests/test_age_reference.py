@@ -32,6 +32,8 @@ def test_offsets_only_with_an_age_and_only_above_the_hinge():
     assert np.allclose(young, prior_only)  # below the hinge: only the prior changes
     assert np.isclose(old[0] - young[0], 0.1 * 20) and np.allclose(old[1:], young[1:])
     assert info["cn_log_odds_added"] == 2.0 and info["age"] == 70 and ref.cn_added(40) == 0
+    assert "age 70" in info["sentence"]["en"] and "2.0" in info["sentence"]["en"] and "70 岁" in info["sentence"]["zh"]
+    assert "no age correction" in stage_age_offsets(CARD, 30, 5)[1]["sentence"]["en"]
 
 
 def test_unstated_age_warning_only_for_older_looking_non_cn_brains():

@@ -129,11 +129,14 @@ def test_closed_tabs_leave_no_thread_running(server, browser):
     assert threads() <= base
 
 
-def _upload(page, server, path, start="start analysis"):
-    """Open the page, the upload form, choose the file(s) and start (the form's buttons are in the page)."""
+def _upload(page, server, path, start="start analysis", age=None):
+    """Open the page, the upload form, choose the file(s), type the age if given, and start (the form's buttons
+    are in the page)."""
     page.goto(server)
     _click(page, page.get_by_role("button", name="upload a file"))
     page.set_input_files("input[type=file]", [str(p) for p in path] if isinstance(path, list) else str(path))
+    if age is not None:
+        page.locator("input[name='age']").fill(str(age))
     _click(page, page.get_by_role("button", name=start))
 
 
@@ -142,9 +145,9 @@ def _mri_models_offered():
     return len(REGISTRY.usable("mri")) > 1
 
 
-def _upload_volume(page, server, path, model=None):
+def _upload_volume(page, server, path, model=None, age=None):
     """Upload a volume; when the page offers more than one MRI model, pick `model` (default: the first)."""
-    _upload(page, server, path)
+    _upload(page, server, path, age=age)
     if _mri_models_offered():
         _wait_for_text(page, "Which MRI model", 60000)
         if model:
@@ -206,13 +209,16 @@ def test_upload_chest_xray(server, browser):
 
 
 def test_upload_real_brain(server, browser):
+    """A real brain with the person's age typed in: the result, its brain age and what the age did to the stage."""
     f = sorted(need_shared("brain_t1").glob("sub-*_T1w.nii.gz"))[0]
     page = browser.new_page()
-    _upload_volume(page, server, f)
+    _upload_volume(page, server, f, age=71)
     page.get_by_text("Result:").wait_for(timeout=120000)
     _wait_for_result(page, 30000)
     page.wait_for_timeout(1500)
     assert _images_on_page(page) >= 10
+    text = page.inner_text("#pywebio-scope-result")
+    assert "stated age 71" in text and "Stage graded for age 71" in text, text[:2000]
     page.close()
 
 
