@@ -64,3 +64,22 @@ def test_design_age_calls_older_healthy_brains_cn_and_keeps_severe_atrophy():
     assert c["real_called_cn_by_age_band"]["55+"] == 1.0 and c["most_severe_called_lmci_or_ad"] == 1.0
     assert c["cross_fitted_real_called_cn"] >= 0.9
     assert np.allclose(with_age(real, age, 50, 0.1)[:, 1:], real[:, 1:])
+
+
+def test_write_to_card_records_design_c_under_the_baked_prior(tmp_path):
+    import json
+    from nets.evaluation.cn_operating_point import write_to_card
+    weights = tmp_path / "stage.pt"
+    weights.write_bytes(b"")
+    weights.with_suffix(".card.json").write_text(json.dumps({"decision_prior": {"prior": {"CN": 0.36}}}))
+    band = {"20-40": 1.0, "40-55": 1.0, "55+": 0.5}
+    summary = {"real_called_cn_by_age_band": band, "cross_fitted_real_called_cn_by_age_band": band,
+               "most_severe_called_lmci_or_ad": 0.6, "simulated_called_cn_by_level": [1, 0.5, 0.3, 0.2, 0.1]}
+    res = {"subjects": ["a", "b"], "A_prior": summary,
+           "C_age": {**summary, "hinge_years": 60.0, "per_year": 0.2, "cn_prior_with_age": 0.36,
+                     "n_training_brains": 75}}
+    write_to_card(weights, res, 2)
+    card = json.loads(weights.with_suffix(".card.json").read_text())
+    ref = AgeReference.from_card(card)
+    assert ref == AgeReference(60.0, 0.2, 0.36, 0.36) and card["design_comparison"]["subjects"] == ["a", "b"]
+    assert "--reps 2" in card["age_reference"]["command"] and "2 validation subjects" in card["age_reference"]["why"]

@@ -1,11 +1,11 @@
 """Age-referenced CN decision of the MRI stage model (issue 14, design C).
 
 Healthy brains look more atrophied with age, so the stage network's CN log-odds of unmodified healthy brains falls
-with age (about 0.05-0.1 per year after 40-60 in the training subjects). With the person's stated age the service
-adds back what healthy people of that age lose: CN logit += per_year x max(0, age - hinge_years), under its own CN
-prior (`cn_prior_with_age`, chosen on validation subjects like the age-free prior). The hinge and slope are fitted
-on the training subjects' unmodified brains only (`fit_age_trend`), never on the subjects reported. Without an age
-nothing changes (the prior baked into the weights, design A). The card holds the parameters (`age_reference`).
+with age (about 0.05-0.2 per year after 40-60 in the training subjects). With the person's stated age the service
+adds back what healthy people of that age lose: CN logit += per_year x max(0, age - hinge_years), under the CN prior
+`cn_prior_with_age` (the age-free design's, chosen on validation subjects). The hinge and slope are fitted on the
+training subjects' unmodified brains only (`fit_age_trend`), never on the subjects reported. Without an age nothing
+changes (the prior baked into the weights, design A). The card holds the parameters (`age_reference`).
 """
 from __future__ import annotations
 
