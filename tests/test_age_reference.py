@@ -34,6 +34,8 @@ def test_offsets_only_with_an_age_and_only_above_the_hinge():
     assert info["cn_log_odds_added"] == 2.0 and info["age"] == 70 and ref.cn_added(40) == 0
     assert "age 70" in info["sentence"]["en"] and "2.0" in info["sentence"]["en"] and "70 岁" in info["sentence"]["zh"]
     assert "no age correction" in stage_age_offsets(CARD, 30, 5)[1]["sentence"]["en"]
+    capped = AgeReference(50, 0.1, 0.25, 0.36, max_age_years=80)
+    assert np.isclose(capped.cn_added(95), 3.0) and capped.cn_added(95) == capped.cn_added(80)  # no extrapolation
 
 
 def test_unstated_age_warning_only_for_older_looking_non_cn_brains():
@@ -77,9 +79,9 @@ def test_write_to_card_records_design_c_under_the_baked_prior(tmp_path):
                "most_severe_called_lmci_or_ad": 0.6, "simulated_called_cn_by_level": [1, 0.5, 0.3, 0.2, 0.1]}
     res = {"subjects": ["a", "b"], "A_prior": summary,
            "C_age": {**summary, "hinge_years": 60.0, "per_year": 0.2, "cn_prior_with_age": 0.36,
-                     "n_training_brains": 75}}
+                     "n_training_brains": 75, "max_age_years": 82.0}}
     write_to_card(weights, res, 2)
     card = json.loads(weights.with_suffix(".card.json").read_text())
     ref = AgeReference.from_card(card)
-    assert ref == AgeReference(60.0, 0.2, 0.36, 0.36) and card["design_comparison"]["subjects"] == ["a", "b"]
+    assert ref == AgeReference(60.0, 0.2, 0.36, 0.36, 82.0) and card["design_comparison"]["subjects"] == ["a", "b"]
     assert "--reps 2" in card["age_reference"]["command"] and "2 validation subjects" in card["age_reference"]["why"]

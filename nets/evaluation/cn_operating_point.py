@@ -110,11 +110,14 @@ def design_age(real_logits, sim_logits, levels, age, sim_age, train_logits, trai
     """Design C on the validation subjects; hinge and slope from the training subjects' unmodified brains."""
     from nets.networks.age_reference import cn_log_odds, fit_age_trend
     hinge, per_year, sse = fit_age_trend(train_age, cn_log_odds(train_logits))
-    real, sim = with_age(real_logits, age, hinge, per_year), with_age(sim_logits, sim_age, hinge, per_year)
+    top = float(np.max(train_age))  # the service does not extrapolate the trend past the oldest training brain
+    real = with_age(real_logits, np.minimum(age, top), hinge, per_year)
+    sim = with_age(sim_logits, np.minimum(sim_age, top), hinge, per_year)
     q = choose_prior(real_logits)  # A's prior, chosen without the age term
     cf = np.array([decide_prior(real[i:i + 1], choose_prior(np.delete(real_logits, i, 0)))[0] == 0
                    for i in range(len(real))])  # leave one out: A's prior from the others, the age term as fitted
-    return {"hinge_years": hinge, "per_year": round(per_year, 4), "trend_residual_ss": round(sse, 2),
+    return {"hinge_years": hinge, "per_year": round(per_year, 4), "max_age_years": round(top, 1),
+            "trend_residual_ss": round(sse, 2),
             "n_training_brains": len(train_age), "cn_prior_with_age": q,
             **summarise(decide_prior(real, q), decide_prior(sim, q), levels, age, sim_age),
             "cross_fitted_real_called_cn": float(np.mean(cf)),
@@ -221,7 +224,7 @@ def write_to_card(weights_path, res: dict, reps: int) -> None:
         baked = ((card.get("decision_prior") or {}).get("prior") or {}).get("CN", 1 / LEVELS)
         card["age_reference"] = {
             "hinge_years": c["hinge_years"], "per_year": c["per_year"], "cn_prior_with_age": c["cn_prior_with_age"],
-            "cn_prior_baked": baked,
+            "cn_prior_baked": baked, "max_age_years": c["max_age_years"],
             "applied": "only when the person's age is given: CN logit + per_year x max(0, age - hinge_years), under "
                        "the CN prior cn_prior_with_age (nets/networks/age_reference.py)",
             "why": _why_age(res),

@@ -9,7 +9,7 @@ changes (the prior baked into the weights, design A). The card holds the paramet
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,10 +48,12 @@ class AgeReference:
     per_year: float  # CN log-odds added per year above the hinge
     cn_prior_with_age: float
     cn_prior_baked: float  # the decision prior already in the weights' output bias
+    max_age_years: float = float("inf")  # the oldest training brain: the trend is not extrapolated beyond it
 
     def cn_added(self, age: float) -> float:
-        """What healthy people of this age lose in CN log-odds, given back."""
-        return self.per_year * max(0.0, float(age) - self.hinge_years)
+        """What healthy people of this age lose in CN log-odds, given back (ages past the oldest training brain
+        count as that age)."""
+        return self.per_year * max(0.0, min(float(age), self.max_age_years) - self.hinge_years)
 
     def offsets(self, age: float, k: int) -> np.ndarray:
         """Added to the served logits (which already carry the baked prior) when the age is given."""
@@ -59,16 +61,13 @@ class AgeReference:
         off[0] += self.cn_added(age)
         return off
 
-    def to_json(self) -> dict:
-        return {k: round(v, 4) for k, v in asdict(self).items()}
-
     @classmethod
     def from_card(cls, card: dict) -> "AgeReference | None":
         ref = card.get("age_reference")
         if not ref:
             return None
         return cls(float(ref["hinge_years"]), float(ref["per_year"]), float(ref["cn_prior_with_age"]),
-                   float(ref["cn_prior_baked"]))
+                   float(ref["cn_prior_baked"]), float(ref.get("max_age_years", float("inf"))))
 
 
 def stage_age_offsets(card: dict, age: float | None, k: int) -> tuple:
