@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
 from nets.networks import SmallResNet2D
 from nets.training.augment_strong_2d import augment_strong
+from nets.training.border_paint import border_paint
 from nets.training.blur_patches import blur_patches
 from nets.training.metrics import classification_metrics
 from nets.training.splits_2d import train_val_split_2d
@@ -80,7 +81,7 @@ def freeze_early(model) -> list:
 
 
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
-             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best"):
+             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0):
     torch.set_num_threads(threads)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
     out = Path(out)
@@ -122,6 +123,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
                 g["lr"] = lr_at(epoch * steps + s, epochs * steps, lr)
             idx = order[s * batch:(s + 1) * batch]
             x = augment_strong(unit_batch(ds.images[idx]), task, gen)
+            x = border_paint(x, gen, border) if border else x
             x = normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
             loss = F.cross_entropy(model(x), torch.from_numpy(ds.labels[idx]), weight=loss_w, label_smoothing=0.05)
             opt.zero_grad()
@@ -146,7 +148,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         torch.save(model.state_dict(), out)
         best = {**best, "kept": "last", "epoch_kept": epochs}
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
-              "selection_subset": int(len(sel)), "patch_blur": patch_blur}
+              "selection_subset": int(len(sel)), "patch_blur": patch_blur, "border_paint": border}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -167,11 +169,14 @@ def main(argv=None):
     ap.add_argument("--patch-blur", type=float, default=0.0,
                     help="share of training images with blurred 8 px squares, as the faithfulness check hides them "
                          "(nets/training/blur_patches.py)")
+    ap.add_argument("--border-paint", type=float, default=0.0,
+                    help="share of training images whose outer ring is painted with the skin colour or darkened as "
+                         "a vignette (nets/training/border_paint.py)")
     ap.add_argument("--keep", choices=["best", "last"], default="best",
                     help="the epoch with the best validation score (at argmax), or the last epoch's weights")
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
-                              a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep)))
+                              a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep, a.border_paint)))
 
 
 if __name__ == "__main__":
