@@ -64,7 +64,8 @@ def _main(argv=None) -> int:
     ap.add_argument("--int8", action="store_true", help="with --runtime onnx: the int8-quantised export")
     ap.add_argument("--force", action="store_true",
                     help="answer even when the input gate refuses the input (the answer carries a warning)")
-    ap.add_argument("--age", help="MRI: the person's age in years; the result then gives the brain-age gap")
+    ap.add_argument("--age", help="MRI: the person's age in years; the result then gives the brain-age gap and "
+                                  "grades the stage against healthy people of that age (age_reference)")
     ap.add_argument("--methods", help="more explanation methods, comma-separated (e.g. lrp,occlusion; the model "
                                       "card lists what a model offers); each is added to `explanations`")
     a = ap.parse_args(argv)
