@@ -120,13 +120,17 @@ def ham10000_images(n: int, size: int, seed: int = 0) -> list:
 def main(argv=None) -> int:
     ap = explanation_check_parser("python -m nets.skin_background", __doc__, n=100, tasks=("skin",))
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--weights", help="a candidate weights file for the skin model (e.g. a fine-tune not yet "
+                                      "installed); not with --update-card")
     a = ap.parse_args(argv)
+    if a.weights and a.update_card:
+        ap.error("--update-card records the installed model's check: leave out --weights")
     torch.set_num_threads(a.threads)
     from nets.evaluation.explanation_inputs import validation_images
     from nets.registry import REGISTRY
-    m = REGISTRY.get(task="skin")
+    m = REGISTRY.get(task="skin", weights=a.weights)
     val = [it["image"] for it in validation_images("skin", a.n)]
-    res = {"model": m.name, "validation_split": study(m, val, not a.no_progress),
+    res = {"model": m.name, **({"weights": a.weights} if a.weights else {}), "validation_split": study(m, val, not a.no_progress),
            "ham10000_unseen": study(m, ham10000_images(a.n, m.config.input["size"]), not a.no_progress)}
     if a.update_card:
         from nets.evaluation.explanation_card import record
