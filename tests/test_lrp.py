@@ -152,7 +152,9 @@ def test_maps_equal_captums_lrp_with_the_same_rules(rule, net):
     ours, logits, _ = LRPExplainer(model, rule=rule).explain(x, 1)
     theirs = _captum_lrp(model, x, rule, 1)
     assert torch.allclose(logits, model(x).detach(), atol=1e-5)
-    assert float((ours - theirs).abs().max()) <= 1e-5 * float(theirs.abs().max())
+    # float32 rounding: the epsilon rule divides by pre-activations near zero, which magnifies the CPU kernels'
+    # order of summation (1.1e-5 of the largest value on one machine, < 1e-5 on others); a wrong rule differs by O(1)
+    assert float((ours - theirs).abs().max()) <= 1e-4 * float(theirs.abs().max())
 
 
 @pytest.mark.parametrize("task", ["mri", "chest", "skin"])
