@@ -178,8 +178,10 @@ class Predictor:
             warnings += act_on("mri", verdict, force, refusal_message_t1(verdict) if verdict else None)
             if verdict is None and m.trained:
                 warnings.append(no_gate_warning("mri"))
-        from nets.networks.age_reference import stage_age_offsets, unstated_age_warning
+        from nets.networks.age_reference import stage_age_offsets
+        from nets.report.age_text import age_reference_sentence, unstated_age_warning
         offsets, age_ref = stage_age_offsets(m.card, age, len(m.config.classes))
+        age_ref = {**age_ref, "sentence": age_reference_sentence(age_ref)} if age_ref else None
         logits, probs = self._classify(m, inp.x, t, progress, offsets)
         if not m.trained:
             warnings.append("This model has no trained weights yet: the classes below are meaningless.")

@@ -2,9 +2,9 @@
 age trend is recovered, applied only with a stated age, and moves an older healthy brain towards CN."""
 import numpy as np
 
-from nets.evaluation.cn_operating_point import design_age, prior_offsets, with_age
-from nets.networks.age_reference import (AgeReference, cn_log_odds, cn_prior_offsets, fit_age_trend,
-                                         stage_age_offsets, unstated_age_warning)
+from nets.evaluation.cn_operating_point import design_age, with_age
+from nets.networks.age_reference import AgeReference, cn_log_odds, cn_prior_offsets, fit_age_trend, stage_age_offsets
+from nets.report.age_text import age_reference_sentence, unstated_age_warning
 
 CARD = {"age_reference": {"hinge_years": 50, "per_year": 0.1, "cn_prior_with_age": 0.25, "cn_prior_baked": 0.36}}
 
@@ -16,10 +16,12 @@ def test_fit_age_trend_recovers_hinge_and_slope():
     assert hinge == 50 and abs(per_year - 0.12) < 0.01
 
 
-def test_cn_log_odds_and_prior_offsets_match_the_operating_point_module():
+def test_cn_log_odds_and_prior_offsets_agree_with_the_prior_shift_of_the_weights():
+    from nets.networks.prior_shift import logit_offsets, parse_prior
     z = np.array([[2.0, 0.0, 0.0, 0.0, 0.0]])
     assert np.isclose(cn_log_odds(z)[0], 2.0 - np.log(4))
-    assert np.allclose(cn_prior_offsets(0.36, 5), prior_offsets(0.36))
+    classes = ["CN", "EMCI", "MCI", "LMCI", "AD"]
+    assert np.allclose(cn_prior_offsets(0.36, 5), logit_offsets(classes, parse_prior("CN=0.36", classes)))
 
 
 def test_offsets_only_with_an_age_and_only_above_the_hinge():
@@ -32,8 +34,9 @@ def test_offsets_only_with_an_age_and_only_above_the_hinge():
     assert np.allclose(young, prior_only)  # below the hinge: only the prior changes
     assert np.isclose(old[0] - young[0], 0.1 * 20) and np.allclose(old[1:], young[1:])
     assert info["cn_log_odds_added"] == 2.0 and info["age"] == 70 and ref.cn_added(40) == 0
-    assert "age 70" in info["sentence"]["en"] and "2.0" in info["sentence"]["en"] and "70 岁" in info["sentence"]["zh"]
-    assert "no age correction" in stage_age_offsets(CARD, 30, 5)[1]["sentence"]["en"]
+    words = age_reference_sentence(info)
+    assert "age 70" in words["en"] and "2.0" in words["en"] and "70 岁" in words["zh"]
+    assert "no age correction" in age_reference_sentence(stage_age_offsets(CARD, 30, 5)[1])["en"]
     capped = AgeReference(50, 0.1, 0.25, 0.36, max_age_years=80)
     assert np.isclose(capped.cn_added(95), 3.0) and capped.cn_added(95) == capped.cn_added(80)  # no extrapolation
 
@@ -65,7 +68,9 @@ def test_design_age_calls_older_healthy_brains_cn_and_keeps_severe_atrophy():
     assert c["hinge_years"] == 50 and abs(c["per_year"] - 0.1) < 0.02
     assert c["real_called_cn_by_age_band"]["55+"] == 1.0 and c["most_severe_called_lmci_or_ad"] == 1.0
     assert c["cross_fitted_real_called_cn"] >= 0.9
-    assert np.allclose(with_age(real, age, 50, 0.1)[:, 1:], real[:, 1:])
+    assert c["training_cn_log_odds_by_age_band"]["20-40"]["median"] > c["training_cn_log_odds_by_age_band"]["55+"]["median"]
+    aged = with_age(real, age, AgeReference(50, 0.1, 0.3, 0.3))
+    assert np.allclose(aged[:, 1:], real[:, 1:]) and np.allclose(aged[:, 0] - real[:, 0], 0.1 * np.maximum(0, age - 50))
 
 
 def test_write_to_card_records_design_c_under_the_baked_prior(tmp_path):

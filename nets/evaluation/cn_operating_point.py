@@ -37,8 +37,8 @@ def logits_of(model, volumes) -> np.ndarray:
 
 
 def prior_offsets(q: float) -> np.ndarray:
-    p = np.array([q] + [(1 - q) / (LEVELS - 1)] * (LEVELS - 1))
-    return np.log(p * LEVELS)
+    from nets.networks.age_reference import cn_prior_offsets
+    return cn_prior_offsets(q, LEVELS)
 
 
 def decide_prior(logits: np.ndarray, q: float) -> np.ndarray:
@@ -89,9 +89,11 @@ def summarise(decisions_real, decisions_sim, levels_sim, ages, sim_ages=None) ->
     return out
 
 
-def cross_fitted_called(real_logits, choose, decide) -> np.ndarray:
-    """Leave one subject out: the rule chosen on the others, applied to the one left out (True = called CN)."""
-    return np.array([decide(real_logits[i:i + 1], choose(np.delete(real_logits, i, 0)))[0] == 0
+def cross_fitted_called(real_logits, choose, decide, applied=None) -> np.ndarray:
+    """Leave one subject out: the rule chosen on the others' `real_logits`, applied to the one left out's `applied`
+    logits (default: the same; design C: with its age term) (True = called CN)."""
+    applied = real_logits if applied is None else applied
+    return np.array([decide(applied[i:i + 1], choose(np.delete(real_logits, i, 0)))[0] == 0
                      for i in range(len(real_logits))])
 
 
@@ -99,26 +101,30 @@ def cross_fitted_cn(real_logits, choose, decide) -> float:
     return float(np.mean(cross_fitted_called(real_logits, choose, decide)))
 
 
-def with_age(logits, ages, hinge, per_year) -> np.ndarray:
-    """Design C's logits: the CN logit raised by what healthy people of that age lose."""
+def with_age(logits, ages, reference) -> np.ndarray:
+    """Design C's logits: the CN logit raised as the service raises it (AgeReference.cn_added) for each age."""
     z = np.array(logits, np.float64)
-    z[:, 0] += per_year * np.maximum(0.0, np.asarray(ages, float) - hinge)
+    z[:, 0] += [reference.cn_added(a) for a in ages]
     return z
 
 
 def design_age(real_logits, sim_logits, levels, age, sim_age, train_logits, train_age) -> dict:
     """Design C on the validation subjects; hinge and slope from the training subjects' unmodified brains."""
-    from nets.networks.age_reference import cn_log_odds, fit_age_trend
-    hinge, per_year, sse = fit_age_trend(train_age, cn_log_odds(train_logits))
-    top = float(np.max(train_age))  # the service does not extrapolate the trend past the oldest training brain
-    real = with_age(real_logits, np.minimum(age, top), hinge, per_year)
-    sim = with_age(sim_logits, np.minimum(sim_age, top), hinge, per_year)
+    from nets.networks.age_reference import AgeReference, cn_log_odds, fit_age_trend
+    train_odds = cn_log_odds(train_logits)
+    hinge, per_year, sse = fit_age_trend(train_age, train_odds)
     q = choose_prior(real_logits)  # A's prior, chosen without the age term
-    cf = np.array([decide_prior(real[i:i + 1], choose_prior(np.delete(real_logits, i, 0)))[0] == 0
-                   for i in range(len(real))])  # leave one out: A's prior from the others, the age term as fitted
-    return {"hinge_years": hinge, "per_year": round(per_year, 4), "max_age_years": round(top, 1),
-            "trend_residual_ss": round(sse, 2),
-            "n_training_brains": len(train_age), "cn_prior_with_age": q,
+    # the service's rule; the trend is not extrapolated past the oldest training brain
+    ref = AgeReference(hinge, per_year, q, q, float(np.max(train_age)))
+    real, sim = with_age(real_logits, age, ref), with_age(sim_logits, sim_age, ref)
+    cf = cross_fitted_called(real_logits, choose_prior, decide_prior, applied=real)
+    return {"hinge_years": hinge, "per_year": round(per_year, 4), "max_age_years": round(ref.max_age_years, 1),
+            "trend_residual_ss": round(sse, 2), "n_training_brains": len(train_age),
+            "training_cn_log_odds_by_age_band": {
+                name: {"n": int(k.sum()), "median": round(float(np.median(train_odds[k])), 2),
+                       "lowest": round(float(train_odds[k].min()), 2)}
+                for lo, hi, name in BANDS if (k := (train_age >= lo) & (train_age < hi)).any()},
+            "cn_prior_with_age": q,
             **summarise(decide_prior(real, q), decide_prior(sim, q), levels, age, sim_age),
             "cross_fitted_real_called_cn": float(np.mean(cf)),
             "cross_fitted_real_called_cn_by_age_band": by_band(cf, age)}
@@ -218,7 +224,7 @@ def write_to_card(weights_path, res: dict, reps: int) -> None:
     from nets.training.model_card import card_path_for
     cp = card_path_for(Path(weights_path))
     card = json.loads(cp.read_text())
-    card["design_comparison"] = {k: v for k, v in card.get("design_comparison", {}).items() if k == "why"} | res
+    card["design_comparison"] = res
     c = res.get("C_age")
     if c:
         baked = ((card.get("decision_prior") or {}).get("prior") or {}).get("CN", 1 / LEVELS)

@@ -71,40 +71,11 @@ class AgeReference:
 
 
 def stage_age_offsets(card: dict, age: float | None, k: int) -> tuple:
-    """(logit offsets or None, the result JSON's `age_reference` or None) for a stage model's card and the stated
-    age; nothing without an age or without `age_reference` in the card."""
+    """(logit offsets or None, the result JSON's `age_reference` numbers or None) for a stage model's card and the
+    stated age; nothing without an age or without `age_reference` in the card (its words: nets/report/age_text.py)."""
     ref = AgeReference.from_card(card)
     if ref is None or age is None:
         return None, None
     info = {"age": round(float(age), 1), "cn_log_odds_added": round(ref.cn_added(age), 3),
             "cn_prior": ref.cn_prior_with_age, "hinge_years": ref.hinge_years, "per_year": ref.per_year}
-    return ref.offsets(age, k), {**info, "sentence": age_reference_sentence(info)}
-
-
-def age_reference_sentence(info: dict) -> dict:
-    """What the stated age did to the stage answer, for the page and the PDF (en, zh)."""
-    a, add, q, h = info["age"], info["cn_log_odds_added"], info["cn_prior"], info["hinge_years"]
-    if add > 0:
-        en = (f"Stage graded for age {a:g}: healthy brains over {h:g} look more atrophied, so the model's CN evidence "
-              f"was raised by {add:.1f} log-odds (the trend of the training subjects' healthy brains); CN prior {q:.2f}.")
-        zh = (f"已按 {a:g} 岁评估分期：{h:g} 岁以上的健康大脑看起来萎缩更多，因此模型的 CN 证据提高了 {add:.1f}"
-              f"（对数几率，按训练对象健康大脑的趋势）；CN 先验 {q:.2f}。")
-    else:
-        en = f"Stage graded for age {a:g}: under {h:g} no age correction is needed; CN prior {q:.2f}."
-        zh = f"已按 {a:g} 岁评估分期：{h:g} 岁以下无需年龄校正；CN 先验 {q:.2f}。"
-    return {"en": en, "zh": zh}
-
-
-OLDER_LOOKING_YEARS = 55.0
-
-
-def unstated_age_warning(card: dict, age: float | None, brain_age: dict | None, top: int) -> str | None:
-    """Without a stated age, a non-CN answer for a brain that looks 55 or older may be healthy ageing: say so and
-    ask for the age (the card's age reference then grades atrophy against healthy people of that age)."""
-    if age is not None or top == 0 or not card.get("age_reference") or not brain_age:
-        return None
-    if brain_age.get("years", 0) < OLDER_LOOKING_YEARS:
-        return None
-    return (f"No age was given and this brain looks about {brain_age['years']:.0f}: healthy brains of that age often "
-            "read as mild impairment here. Enter the person's age to grade atrophy against healthy people of that "
-            "age.")
+    return ref.offsets(age, k), info
