@@ -65,11 +65,22 @@ def exit_process(code: int):
     os._exit(code)
 
 
+class _CheckParser(JsonArgumentParser):
+    def parse_args(self, args=None, namespace=None):
+        a = super().parse_args(args, namespace)
+        if a.weights and a.update_card:
+            self.error("--update-card records the installed model's check: leave out --weights")
+        return a
+
+
 def explanation_check_parser(prog: str, doc: str, n: int, tasks=("chest", "skin", "mri")) -> JsonArgumentParser:
     """The arguments every explanation check shares (nets.evaluate_faithfulness, nets.sanity_check,
-    nets.skin_background): the task, how many inputs, which methods, the data folder, --update-card, --threads."""
+    nets.skin_background): the task, how many inputs, which methods, the data folder, --update-card, --threads,
+    --weights (a candidate not yet installed: its check is printed, never written into the installed model's card)."""
     import argparse
-    ap = JsonArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _CheckParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", help="a candidate weights file for the task's default model (e.g. a fine-tune not "
+                                      "yet installed); not with --update-card")
     if len(tasks) > 1:
         ap.add_argument("task", choices=list(tasks))
     ap.add_argument("--n", type=int, default=n)

@@ -74,8 +74,10 @@ def test_exit_process_keeps_the_output_the_exit_code_and_the_atexit_handlers(tmp
     assert (p.returncode, p.stdout, (tmp_path / "f").read_text()) == (3, "answer", "done")
 
 
-def test_skin_background_refuses_to_record_a_candidate_in_the_card(tmp_path):
-    """A candidate's background check (--weights) is for reading, never written into the installed model's card."""
-    p = subprocess.run([sys.executable, "-m", "nets.skin_background", "--weights", str(tmp_path / "cand.pt"),
-                        "--update-card"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+@pytest.mark.parametrize("check", [["nets.skin_background"], ["nets.evaluate_faithfulness", "skin"],
+                                   ["nets.sanity_check", "mri"]], ids=lambda c: c[0])
+def test_explanation_checks_refuse_to_record_a_candidate_in_the_card(check, tmp_path):
+    """A candidate's check (--weights) is for reading, never written into the installed model's card."""
+    p = subprocess.run([sys.executable, "-m", *check, "--weights", str(tmp_path / "cand.pt"), "--update-card"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert p.returncode != 0 and only_json_error(p)["error"] == "bad_arguments"

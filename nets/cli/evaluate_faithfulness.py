@@ -69,11 +69,7 @@ def main(argv=None) -> int:
                     help="2D: what hidden pixels become: a blurred copy (the page's check) or the training mean; "
                          "--update-card records 'mean' as explanation_checks.faithfulness_mean_fill")
     ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--weights", help="a candidate weights file for the task's default model (e.g. a fine-tune not "
-                                      "yet installed); not with --update-card")
     a = ap.parse_args(argv)
-    if a.weights and a.update_card:
-        ap.error("--update-card records the installed model's check: leave out --weights")
     torch.set_num_threads(a.threads)
     from nets.evaluation.explanation_inputs import inputs_with_reference
     from nets.registry import REGISTRY

@@ -22,12 +22,12 @@ def main(argv=None) -> int:
     from nets.interpret.attribution import map_function
     from nets.interpret.sanity import FLAG_ABOVE, cascading_randomisation
     from nets.registry import REGISTRY
-    m = REGISTRY.get(task=a.task)
+    m = REGISTRY.get(task=a.task, weights=a.weights)
     methods = a.methods.split(",") if a.methods else list(m.config.explainers)
     items, reference, mask = inputs_with_reference(m, a.task, a.n, a.data)
     with torch.no_grad():
         inputs = [(it["x"], int(m.module(it["x"]).argmax())) for it in items]
-    res = {"model": m.name, "flag_above": FLAG_ABOVE, "methods": {}}
+    res = {"model": m.name, **({"weights": a.weights} if a.weights else {}), "flag_above": FLAG_ABOVE, "methods": {}}
     for meth in tqdm(methods, desc=f"sanity {a.task}"):
         res["methods"][meth] = cascading_randomisation(m.module, inputs, map_function(meth, a.task, reference, mask))
     if a.update_card:

@@ -120,11 +120,7 @@ def ham10000_images(n: int, size: int, seed: int = 0) -> list:
 def main(argv=None) -> int:
     ap = explanation_check_parser("python -m nets.skin_background", __doc__, n=100, tasks=("skin",))
     ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--weights", help="a candidate weights file for the skin model (e.g. a fine-tune not yet "
-                                      "installed); not with --update-card")
     a = ap.parse_args(argv)
-    if a.weights and a.update_card:
-        ap.error("--update-card records the installed model's check: leave out --weights")
     torch.set_num_threads(a.threads)
     from nets.evaluation.explanation_inputs import validation_images
     from nets.registry import REGISTRY
