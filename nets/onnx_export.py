@@ -140,9 +140,21 @@ def record_in_card(model: LoadedModel, int8: bool, path: Path, check: dict, extr
     cp = card_path_for(model.weights_path)
     card = json.loads(cp.read_text())
     card.setdefault("onnx", {})[KINDS[int8]] = entry
+    if int8:
+        sync_training_commands(card, entry["command"])
     cp.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str))
     model.card.setdefault("onnx", {})[KINDS[int8]] = entry
     return entry
+
+
+def sync_training_commands(card: dict, command: str) -> None:
+    """The card's list of commands that made the model names the export that was actually run (adopt_2d writes
+    the default one before the export; e.g. --selection 0 would otherwise be lost)."""
+    commands = (card.get("training") or {}).get("commands") or []
+    head = command.split(" --int8")[0]
+    for i, c in enumerate(commands):
+        if c.startswith(head + " ") or c == head:
+            commands[i] = command
 
 
 SELECTION_N = 1500  # training images that choose the float-check margin unless told otherwise

@@ -182,3 +182,15 @@ def test_export_model_records_the_float_check_and_the_registry_uses_it(tmp_path,
     from nets.onnx_export import logits_of
     z_torch, z_int8 = logits_of(m.module, imgs, m.config.input), logits_of(loaded.module, imgs, m.config.input)
     assert loaded.module.margin == fc["margin"] and np.abs(z_torch - z_int8).max() < 2.0
+
+
+def test_the_cards_command_list_names_the_export_that_ran():
+    from nets.onnx_export import sync_training_commands
+    card = {"training": {"commands": ["python -m nets.training.finetune_2d skin --out cache/x.pt",
+                                      "python -m nets.export onnx --model skin-isic-resnet --int8",
+                                      "python -m nets.export onnx --model skin-isic-resnet-b --int8"]}}
+    sync_training_commands(card, "python -m nets.export onnx --model skin-isic-resnet --int8 --selection 0")
+    assert card["training"]["commands"] == ["python -m nets.training.finetune_2d skin --out cache/x.pt",
+                                            "python -m nets.export onnx --model skin-isic-resnet --int8 --selection 0",
+                                            "python -m nets.export onnx --model skin-isic-resnet-b --int8"]
+    sync_training_commands({}, "python -m nets.export onnx --model m --int8")  # a card without training: no error
