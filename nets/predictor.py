@@ -47,7 +47,7 @@ class Predictor:
         self.registry = registry
         self._prep = None
         self._mni_reference = None
-        self._reference_p = {}  # (model, weights) -> raw probabilities of the MNI152 reference brain
+        self._reference_z = {}  # (model, weights) -> raw logits of the MNI152 reference brain
         self._prep_lock = threading.Lock()  # the 3d and long lanes may both ask first
 
     # -- helpers -----------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ class Predictor:
             note = unstated_age_warning(m.card, age, extras.get("brain_age"), int(np.argmax(probs)))
             warnings += [note] if note else []
         r = Result(run_id, "mri", m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, {}, warnings,
-                   extras, LiveHandles(inp))
+                   extras, LiveHandles(inp, logit_offsets=offsets))
         if explain:
             progress("explaining", 0.55)
             e = self.explain(r, "lrp", tgt)
@@ -490,27 +490,35 @@ class Predictor:
 
     def _faithfulness(self, result, a):
         """Deletion / insertion against a random order (nets/interpret/faithfulness.py); MRI: within the brain,
-        towards the MNI152 reference brain; 2D: towards a blurred copy. None for the raw-contract MRI model."""
+        towards the MNI152 reference brain; 2D: towards a blurred copy. None for the raw-contract MRI model. The
+        network is scored with the answer's own logit offsets (a stated age's term), so P(class) in the check is
+        the P(class) of the answer."""
         from nets.interpret.faithfulness import deletion_insertion, image_baseline
+        from nets.networks.prior_shift import OffsetLogits
         x = result.handles.model_input.x
+        offsets = result.handles.logit_offsets
+        net = result.model.module if offsets is None else OffsetLogits(result.model.module, offsets)
         known = {"original": float(torch.softmax(torch.as_tensor(result.logits), 0)[a.target])}  # the answer's pass
         if not result.is_volume:
-            return deletion_insertion(result.model.module, x, image_baseline(x), a.map, a.target, known=known)
+            return deletion_insertion(net, x, image_baseline(x), a.map, a.target, known=known)
         if not result.on_mni_grid:
             return None
         ref = torch.from_numpy(self._reference_brain(None)[1])[None, None]
-        known["baseline"] = float(self._reference_probabilities(result.model, ref)[a.target])
+        ref_logits = self._reference_logits(result.model, ref)
+        if offsets is not None:
+            ref_logits = ref_logits + torch.as_tensor(offsets, dtype=ref_logits.dtype)
+        known["baseline"] = float(torch.softmax(ref_logits, 0)[a.target])
         mask = result.handles.model_input.brain_mask
-        return deletion_insertion(result.model.module, x, ref, a.map, a.target,
-                                  region=None if mask is None else mask > 0, known=known)
+        return deletion_insertion(net, x, ref, a.map, a.target, region=None if mask is None else mask > 0,
+                                  known=known)
 
-    def _reference_probabilities(self, m, ref) -> torch.Tensor:
-        """Raw softmax of the MNI152 reference brain, once per model and weights (the same for every MRI check)."""
+    def _reference_logits(self, m, ref) -> torch.Tensor:
+        """Raw logits of the MNI152 reference brain, once per model and weights (the same for every MRI check)."""
         key = (m.name, m.weights_path)
-        if key not in self._reference_p:
+        if key not in self._reference_z:
             with torch.no_grad():
-                self._reference_p[key] = torch.softmax(m.module(ref), 1)[0]
-        return self._reference_p[key]
+                self._reference_z[key] = m.module(ref)[0]
+        return self._reference_z[key]
 
     @staticmethod
     def _sanity(m, method):

@@ -32,6 +32,7 @@ class LiveHandles:
     explanations: dict = field(default_factory=dict)  # (method, tgt) -> the JSON entry listed in `explanations`
     occlusions: dict = field(default_factory=dict)  # setting -> (occlusion summary, cube changes) (Predictor.occlusion)
     occlusion_maps: dict = field(default_factory=dict)  # setting -> the occlusion map (bench/bench_mri.py)
+    logit_offsets: np.ndarray | None = None  # added to the network's logits for the answer (the stated age's term)
 
 
 @dataclass

@@ -228,3 +228,36 @@ def test_known_end_probabilities_are_not_sent_through_the_network_again():
         assert part["forwards"] == full["forwards"] - len(known)
         for curve in ("deletion", "insertion", "random_deletion"):
             assert np.allclose(part[curve], full[curve], atol=1e-4), curve
+
+
+def test_mri_check_scores_the_answers_own_probabilities_when_an_age_is_stated(tmp_path):
+    """With an age the answer's CN logit carries the age term; the deletion check must score that same model: its
+    curve starts at the answer's P(class), ends at the reference brain's P under the same term, and every step in
+    between is the network plus the term (before, the steps were the bare network's)."""
+    from nets.interpret.faithfulness import deletion_insertion
+    from nets.networks.prior_shift import OffsetLogits
+    from nets.predictor import Predictor
+    demo = Path("nii/demo.nii")
+    if not demo.exists():
+        pytest.skip("nii/demo.nii not built (python -m nets.demo_volume)")
+    p = Predictor(imgs_root=tmp_path)
+    r = p.predict_file(demo, age=80)
+    offsets = r.handles.logit_offsets
+    m = r.model
+    if offsets is None or not m.trained:
+        pytest.skip("the MRI model has no age reference")
+    assert np.abs(offsets).max() > 1  # 20 years above the hinge: a term large enough to tell the two models apart
+    probs = torch.softmax(torch.as_tensor(r.logits), 0)
+    t = r.target
+    f = r.handles.explanations[("lrp", t)]["faithfulness"]
+    assert f["p_original"] == pytest.approx(float(probs[t]), abs=1e-4)
+    ref = torch.from_numpy(p._reference_brain(None)[1])[None, None]
+    with torch.no_grad():
+        ref_p = torch.softmax(m.module(ref)[0] + torch.as_tensor(offsets), 0)[t]
+    assert f["p_baseline"] == pytest.approx(float(ref_p), abs=1e-4)
+    a = r.handles.attributions[("lrp", t)]
+    x, mask = r.handles.model_input.x, r.handles.model_input.brain_mask
+    with_term = deletion_insertion(OffsetLogits(m.module, offsets), x, ref, a.map, t, region=mask > 0)
+    bare = deletion_insertion(m.module, x, ref, a.map, t, region=mask > 0)
+    assert np.allclose(f["deletion"], with_term["deletion"], atol=1e-3)
+    assert not np.allclose(f["deletion"][1:-1], bare["deletion"][1:-1], atol=1e-3)

@@ -68,3 +68,16 @@ def card_offsets(card: dict, classes) -> np.ndarray | None:
     if not dp:
         return None
     return logit_offsets(classes, dp["prior"], dp.get("training_prior"))
+
+
+class OffsetLogits(nn.Module):
+    """A network whose logits get fixed offsets added (an answer's per-input term, e.g. the stated age's), for
+    checks that must score the same P(class) as the answer."""
+
+    def __init__(self, module: nn.Module, offsets):
+        super().__init__()
+        self.module = module
+        self.register_buffer("offsets", torch.as_tensor(np.asarray(offsets), dtype=torch.float32))
+
+    def forward(self, x):
+        return self.module(x) + self.offsets
