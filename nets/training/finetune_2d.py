@@ -6,8 +6,9 @@ Starts from the committed weights (the card's), strong augmentation (nets.traini
 class-balanced sampling (sqrt) x sqrt class weights in the loss (= balanced in expectation); chest: class
 weights. Warm-up + cosine learning rate; a checkpoint after every epoch (rerun the same command to resume); keeps
 the epoch with the best validation score (skin: balanced accuracy; chest: AUC + balanced accuracy), or with --keep
-last the final epoch; --patch-blur P hides squares as the faithfulness check does (nets/training/blur_patches.py).
-Prints JSON.
+last the final epoch, or with --swa-from K the average of the weights after epochs K..end, run at the constant
+--swa-lr, with BatchNorm statistics recomputed (nets/training/weight_average.py); --patch-blur P hides squares as
+the faithfulness check does (nets/training/blur_patches.py). Prints JSON.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from nets.training.blur_patches import blur_patches
 from nets.training.metrics import classification_metrics
 from nets.training.splits_2d import train_val_split_2d
 from nets.training.train_image_classifier import predict_probs
+from nets.training.weight_average import WeightAverage
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -80,8 +82,24 @@ def freeze_early(model) -> list:
     return frozen
 
 
+def training_batch(ds, idx, task, gen, cfg, border=0.0, patch_blur=0.0) -> torch.Tensor:
+    """The normalised, augmented network input for training images `idx`."""
+    x = augment_strong(unit_batch(ds.images[idx]), task, gen)
+    x = border_paint(x, gen, border) if border else x
+    return normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
+
+
+def lr_for(step, epoch, epochs, steps, lr, swa_from=0, swa_lr=None) -> float:
+    """Warm-up + cosine over the whole run; with SWA, constant swa_lr from epoch swa_from on (1-based) and the
+    cosine over the epochs before it."""
+    if swa_from and epoch + 1 >= swa_from:
+        return swa_lr
+    total = (swa_from - 1 if swa_from else epochs) * steps
+    return lr_at(epoch * steps + step, max(total, 1), lr)
+
+
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
-             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0):
+             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0, swa_from=0, swa_lr=3e-4):
     torch.set_num_threads(threads)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
     out = Path(out)
@@ -96,12 +114,13 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
     frozen = freeze_early(model) if freeze else []
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=5e-4)
     steps = samples_per_epoch // batch
-    start, history, best = 0, [], {"score": -1.0, "epoch": 0}
+    start, history, best, swa = 0, [], {"score": -1.0, "epoch": 0}, WeightAverage()
     if ckpt.exists():
         ck = torch.load(ckpt, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         start, history, best = ck["epoch"], ck["history"], ck["best"]
+        swa = WeightAverage.from_checkpoint(ck.get("swa"))
         print(f"resuming after epoch {start}", file=sys.stderr)
     if start == 0:  # the starting point is a candidate too: never end worse than the committed model
         m = classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
@@ -120,11 +139,9 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         order = rng.choice(tr, size=steps * batch, replace=True, p=pw)
         for s in range(steps):
             for g in opt.param_groups:
-                g["lr"] = lr_at(epoch * steps + s, epochs * steps, lr)
+                g["lr"] = lr_for(s, epoch, epochs, steps, lr, swa_from, swa_lr)
             idx = order[s * batch:(s + 1) * batch]
-            x = augment_strong(unit_batch(ds.images[idx]), task, gen)
-            x = border_paint(x, gen, border) if border else x
-            x = normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
+            x = training_batch(ds, idx, task, gen, cfg, border, patch_blur)
             loss = F.cross_entropy(model(x), torch.from_numpy(ds.labels[idx]), weight=loss_w, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
@@ -142,15 +159,38 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         if score(task, m) > best["score"]:
             best = {"score": score(task, m), "epoch": epoch + 1}
             torch.save(model.state_dict(), out)
+        if swa_from and epoch + 1 >= swa_from:
+            swa.add(model)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
-                    "best": best}, ckpt)
-    if keep == "last":  # the schedule's final weights; adopt_2d chooses the threshold again on validation
+                    "best": best, "swa": swa.to_checkpoint()}, ckpt)
+    if swa_from:
+        best = {**best, **keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out, border,
+                                              patch_blur, epochs)}
+    elif keep == "last":  # the schedule's final weights; adopt_2d chooses the threshold again on validation
         torch.save(model.state_dict(), out)
         best = {**best, "kept": "last", "epoch_kept": epochs}
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
-              "selection_subset": int(len(sel)), "patch_blur": patch_blur, "border_paint": border}
+              "selection_subset": int(len(sel)), "patch_blur": patch_blur, "border_paint": border,
+              **({"swa": {"from_epoch": swa_from, "lr": swa_lr, "epochs_averaged": swa.n}} if swa_from else {})}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out, border, patch_blur,
+                        epochs, bn_batches=60) -> dict:
+    """Average the epochs' weights into `model`, recompute BatchNorm on augmented training batches (as the
+    epochs saw them), save it to `out` and score it on the selection subset (reported, not used to choose)."""
+    gen = torch.Generator().manual_seed(seed + 10_000)
+    idx = np.random.default_rng(seed + 10_000).choice(tr, size=bn_batches * batch, replace=True, p=pw)
+    swa.apply(model, (training_batch(ds, idx[i * batch:(i + 1) * batch], task, gen, cfg, border, patch_blur)
+                      for i in range(bn_batches)))
+    torch.save(model.state_dict(), out)
+    m = classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
+                               list(cfg.classes))
+    print(json.dumps({"swa_epochs": swa.n, "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m["auc"]}),
+          file=sys.stderr, flush=True)
+    return {"kept": "weight average", "epochs_averaged": swa.n, "epoch_kept": epochs,
+            "average_val_balanced_accuracy": m["balanced_accuracy"], "average_val_auc": m["auc"]}
 
 
 def main(argv=None):
@@ -174,9 +214,14 @@ def main(argv=None):
                          "a vignette (nets/training/border_paint.py)")
     ap.add_argument("--keep", choices=["best", "last"], default="best",
                     help="the epoch with the best validation score (at argmax), or the last epoch's weights")
+    ap.add_argument("--swa-from", type=int, default=0,
+                    help="keep the average of the weights after epochs K..end (stochastic weight averaging), run at "
+                         "the constant --swa-lr; 0: off")
+    ap.add_argument("--swa-lr", type=float, default=3e-4)
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
-                              a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep, a.border_paint)))
+                              a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep, a.border_paint,
+                              a.swa_from, a.swa_lr)))
 
 
 if __name__ == "__main__":
