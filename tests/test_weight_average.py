@@ -46,3 +46,15 @@ def test_learning_rate_is_cosine_before_the_average_and_constant_during_it():
     assert lr_for(99, 2, 6, steps, lr, swa_from=4, swa_lr=2e-4) < 1e-5  # the cosine has ended before epoch 4
     assert lr_for(0, 0, 6, steps, lr, swa_from=1, swa_lr=2e-4) == 2e-4  # averaging from the start
     assert lr_for(30, 3, 6, steps, lr) == lr_for(30, 3, 6, steps, lr, swa_from=0)  # off: the old schedule
+
+
+def test_the_card_says_no_epoch_was_chosen_for_an_averaged_candidate():
+    from nets.training.adopt_2d import kept_and_hidden_squares
+    hist = {"best": {"score": 0.6, "epoch": 3, "kept": "weight average", "epoch_kept": 12},
+            "swa": {"from_epoch": 1, "lr": 3e-4, "epochs_averaged": 12}, "patch_blur": 0.3}
+    out = kept_and_hidden_squares(hist)
+    assert out["kept_epoch"] == 12
+    assert "no epoch chosen" in out["selection"] and "epochs 1-12 (12 epochs)" in out["selection"]
+    assert "constant learning rate 0.0003" in out["optimizer"]
+    assert "hidden_squares" in out
+    assert "selection" not in kept_and_hidden_squares({"best": {"epoch": 3}})  # a best-epoch run keeps the default

@@ -168,13 +168,22 @@ def _threads_of(command: str) -> int:
 
 
 def kept_and_hidden_squares(history) -> dict:
-    """The fine-tuning's --keep last and --patch-blur, when used (nets/training/finetune_2d.py)."""
+    """The fine-tuning's --keep last, --swa-from and --patch-blur, when used (nets/training/finetune_2d.py)."""
     out, best = {}, (history or {}).get("best", {})
     if best.get("kept") == "last":
         out["kept_epoch"] = best.get("epoch_kept")
         out["selection"] = ("the last epoch of the schedule was kept, not the best-scoring one (the score's "
                             "balanced accuracy at argmax moves with the threshold, which adoption chooses again on "
                             "validation)")
+    swa = (history or {}).get("swa")
+    if best.get("kept") == "weight average" and swa:
+        out["kept_epoch"] = best.get("epoch_kept")
+        out["optimizer"] = (f"AdamW (weight decay 5e-4), constant learning rate {swa['lr']:g} from epoch "
+                            f"{swa['from_epoch']} on")
+        out["selection"] = (f"no epoch chosen: stochastic weight averaging (Izmailov et al. 2018), the mean of the "
+                            f"weights after epochs {swa['from_epoch']}-{best.get('epoch_kept')} "
+                            f"({swa['epochs_averaged']} epochs), BatchNorm statistics recomputed on augmented "
+                            "training batches (nets/training/weight_average.py)")
     if (history or {}).get("patch_blur"):
         out["hidden_squares"] = (f"{history['patch_blur']:.0%} of training images had 0-100 % of their 8 px squares "
                                  "replaced by the blurred image, as the faithfulness check hides them, label kept "
