@@ -34,7 +34,7 @@ from nets.report.region_names import region_name
 from nets.report.warning_text import warning_text
 
 enable_cjk_fallback()  # Chinese labels in the server-drawn charts (fonts-wqy-microhei), when installed
-ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".dcm"]
+ACCEPT = [".nii", ".gz", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".dcm"]
 
 
 class PageContext:

@@ -19,7 +19,7 @@ from nets.report.error_text import error_text
 from nets import service
 from nets.report.warning_text import warning_text
 
-SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".dcm")
+SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".dcm")
 MAX_FILES = 50
 
 

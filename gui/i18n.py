@@ -3,17 +3,17 @@ from nets.report.texts import TEXT as REPORT_TEXT, lookup
 
 TEXT = {
     "title": {"en": "Explainable medical image recognition", "zh": "可解释的医学图像识别"},
-    "intro": {"en": "Upload a brain MRI (.nii/.nii.gz), a chest X-ray or a dermoscopy photo (.jpg/.png/.dcm). "
+    "intro": {"en": "Upload a brain MRI (.nii/.nii.gz), a chest X-ray or a dermoscopy photo (.jpg/.png/.tif/.bmp/.webp/.dcm). "
                     "A neural network classifies it and a heatmap shows which parts of the image drove the answer.",
-              "zh": "上传脑部 MRI（.nii/.nii.gz）、胸部 X 光片或皮肤镜照片（.jpg/.png/.dcm）。神经网络给出分类，"
+              "zh": "上传脑部 MRI（.nii/.nii.gz）、胸部 X 光片或皮肤镜照片（.jpg/.png/.tif/.bmp/.webp/.dcm）。神经网络给出分类，"
                     "热力图显示图像中哪些部分影响了结果。"},
     "notice": REPORT_TEXT["notice"],  # the same words as the PDF report
     "tasks": {"en": "The models and what they learned from", "zh": "模型及其训练数据"},
     "demo": {"en": "use demo.nii", "zh": "使用 demo.nii"},
     "upload": {"en": "upload a file (or several)", "zh": "上传文件（可多个）"},
     "choose": {"en": "Your scan or image", "zh": "选择扫描或图像"},
-    "limit": {"en": "Accepted: .nii .nii.gz .jpg .jpeg .png .dcm, up to {mb} MB",
-              "zh": "支持 .nii .nii.gz .jpg .jpeg .png .dcm，最大 {mb} MB"},
+    "limit": {"en": "Accepted: .nii .nii.gz .jpg .jpeg .png .tif .tiff .bmp .webp .dcm, up to {mb} MB",
+              "zh": "支持 .nii .nii.gz .jpg .jpeg .png .tif .tiff .bmp .webp .dcm，最大 {mb} MB"},
     "model_q": {"en": "Which MRI model? (the older app's ADNI model needs raw 256x256 ADNI-style volumes)",
                 "zh": "用哪个 MRI 模型？（旧版 ADNI 模型需要 256x256 的原始 ADNI 体数据）"},
     "task_q": {"en": "Which model should analyse this image?", "zh": "用哪个模型分析这张图像？"},
@@ -210,8 +210,8 @@ TEXT = {
     "occl_mtl": {"en": "medial temporal lobe", "zh": "内侧颞叶占比"},
     # explanation methods and MRI planes
     **{k: v for k, v in REPORT_TEXT.items() if k.startswith(("method_", "plane_"))},  # the PDF / montage alike
-    "batch_not_input": {"en": "Skipped: not an image or volume this tool reads (.nii .nii.gz .jpg .jpeg .png .dcm).",
-                        "zh": "已跳过：不是本工具能读取的图像或体数据（.nii .nii.gz .jpg .jpeg .png .dcm）。"},
+    "batch_not_input": {"en": "Skipped: not an image or volume this tool reads (.nii .nii.gz .jpg .jpeg .png .tif .tiff .bmp .webp .dcm).",
+                        "zh": "已跳过：不是本工具能读取的图像或体数据（.nii .nii.gz .jpg .jpeg .png .tif .tiff .bmp .webp .dcm）。"},
     "batch_over_limit": {"en": "Skipped: one batch takes at most {n} files; please send the rest in another batch.",
                          "zh": "已跳过：每批最多 {n} 个文件；其余文件请另起一批。"},
     "lang": {"en": "中文", "zh": "English"},

@@ -35,6 +35,16 @@ def rss_mb():
         return None
 
 
+def media_type_lowered(content_type: str) -> str:
+    """The Content-Type with its media type and parameter names in lower case (they are case-insensitive, RFC 9110;
+    Tornado matches "multipart/form-data" and "boundary" as written); the boundary's value keeps its case."""
+    media, *params = content_type.split(";")
+    out = [media.strip().lower()]
+    for p in params:
+        key, sep, value = p.strip().partition("=")
+        out.append(key.lower() + sep + value)
+    return "; ".join(out)
+
 class HealthHandler(JsonHandler):
     def get(self):
         from nets.registry import REGISTRY
@@ -61,17 +71,19 @@ class PredictHandler(JsonHandler):
         """(file bytes, file name, fields) from the multipart body, or a JSON 400."""
         files, args = {}, {}
         try:
-            tornado.httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.body(), args,
-                                                  files, self.request.headers)
+            tornado.httputil.parse_body_arguments(media_type_lowered(self.request.headers.get("Content-Type", "")),
+                                                  self.body(), args, files, self.request.headers)
         except tornado.httputil.HTTPInputError as e:
             raise ApiError(400, "malformed_request", f"The request body is not a valid multipart form ({e}).")
         for f in (x for lst in files.values() for x in lst):
             if any(c in f["filename"] for c in BAD_FILENAME_CHARS):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
-        if not files.get("file"):
-            raise ApiError(400, "missing_file", self.missing_file_message)
         fields = {k: args[k][0].decode("utf-8", "replace") or None for k in self.form_fields if k in args}
-        return files["file"][0]["body"], files["file"][0]["filename"], fields
+        if files.get("file"):
+            return files["file"][0]["body"], files["file"][0]["filename"], fields
+        if args.get("file") and args["file"][0]:  # a 'file' part without a filename (curl -F 'file=<x.png')
+            return args["file"][0], "", fields
+        raise ApiError(400, "missing_file", self.missing_file_message)
 
     action = "api_predict"  # the visit log's action
 

@@ -30,7 +30,8 @@ def print_error(code: str, message: str, **extra) -> None:
 
 def run_cli(main, argv=None) -> int:
     """Run main(argv) -> exit code under the contract."""
-    warnings.filterwarnings("ignore", module=r"nibabel(\..*)?")
+    for library in ("nibabel", "PIL", "pydicom"):  # their warnings about odd files would break one-line stderr
+        warnings.filterwarnings("ignore", module=library + r"(\..*)?")
     try:
         rc = main(argv)
         return rc if isinstance(rc, int) else 0  # a main that returns nothing (or a value) has succeeded

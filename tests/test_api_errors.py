@@ -153,6 +153,20 @@ def test_a_good_image_still_works_and_the_server_is_healthy(api):
     assert h["status"] == "ok" and set(h["queues"]) == {"2d", "prep", "3d", "long"}
 
 
+def test_media_type_case_and_a_file_part_without_a_name_are_accepted(api):
+    """Media types and parameter names are case-insensitive (RFC 9110; the boundary's value is not), and curl
+    -F 'file=<x.png' sends the file as a part without a filename: both are answered like a plain upload."""
+    from gui.server import media_type_lowered
+    assert media_type_lowered("Multipart/Form-Data; Boundary=XyZb") == "multipart/form-data; boundary=XyZb"
+    body = multipart(b"x.png", CHEST.read_bytes(), boundary=b"XyZb")
+    r = raw_post(api, body, "Multipart/Form-Data; BOUNDARY=XyZb")
+    assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]
+    nameless = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + CHEST.read_bytes() +
+                b"\r\n--XyZ--\r\n")
+    r = raw_post(api, nameless, "multipart/form-data; boundary=XyZ")
+    assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]
+
+
 def test_full_queue_is_json_503_with_retry_after_and_bad_files_are_answered_before_the_queue(tmp_path):
     """With no room in any queue (XAI_QUEUE_MAX=0) a good file gets 503 + Retry-After, while a bad file still gets
     its own 422: validation runs before the queue."""

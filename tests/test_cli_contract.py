@@ -42,6 +42,31 @@ def test_a_missing_file_is_a_json_error(tmp_path):
     assert only_json_error(predict(tmp_path / "absent.nii", "--out", tmp_path))["error"] == "invalid_input"
 
 
+def test_a_pipe_or_device_is_not_called_missing(tmp_path):
+    import os
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/null"):
+        j = only_json_error(predict(path, "--out", tmp_path))
+        assert j["error"] == "invalid_input" and "Not a regular file" in j["message"], j
+
+
+def test_output_paths_that_cannot_be_written_are_refused_before_any_work(tmp_path):
+    """--out naming a file, --report or --save-relevance in a missing folder or naming a folder: one JSON error
+    and nothing on stdout (before, the answer was printed and then the report failed, or a traceback)."""
+    from tests.conftest import ROOT as root
+    image = root / "readme_static" / "test" / "chest_RG1_UNCR.png"
+    a_file = tmp_path / "somefile"
+    a_file.write_text("keep me")
+    for args, word in (([ "--out", a_file], "--out must be a folder"),
+                       (["--report", tmp_path / "absent" / "r.pdf"], "--report: the folder"),
+                       (["--report", tmp_path], "--report names a folder"),
+                       (["--save-relevance", tmp_path / "absent" / "r.nii.gz"], "--save-relevance: the folder")):
+        j = only_json_error(predict(image, "--no-explain", *args))
+        assert j["error"] == "invalid_input" and word in j["message"], j
+    assert a_file.read_text() == "keep me"
+
+
 @pytest.mark.parametrize("case", ["dim0_is_9", "qform_voxel_size_zero_sform_unset", "extension_past_end_of_file",
                                   "corrupt_gz"])
 def test_bad_headers_print_no_nibabel_lines_before_the_json(case, tmp_path):

@@ -4,7 +4,7 @@ import pytest
 
 from nets import errors
 from nets.io.nifti_loader import load_nifti_bytes
-from tests.bad_inputs import bad_corpus, nii_bytes
+from tests.bad_inputs import bad_corpus, nii_bytes, qform_only_bytes
 
 CORPUS = bad_corpus()
 
@@ -142,3 +142,50 @@ def test_voxels_are_converted_only_when_read_and_bad_voxels_are_still_refused(tm
     v = load_nifti_bytes((tmp_path / "nan.nii").read_bytes())
     with pytest.raises(NonFiniteValuesError):
         v.data
+
+
+def test_a_gzip_of_several_members_reads_like_one_member():
+    """bgzip and block-wise writers store a .nii.gz as several gzip members; nibabel reads them, so do we (the
+    header check and the data), and padding after the last member is ignored as gzip does."""
+    import gzip
+    raw = nii_bytes(np.arange(20 * 20 * 20, dtype=np.float32).reshape(20, 20, 20))
+    one = load_nifti_bytes(gzip.compress(raw))
+    for parts in ([raw[:352], raw[352:]], [raw[i:i + 4096] for i in range(0, len(raw), 4096)], [b"", raw]):
+        multi = b"".join(gzip.compress(p) for p in parts)
+        assert np.array_equal(load_nifti_bytes(multi).data, one.data)
+    assert np.array_equal(load_nifti_bytes(gzip.compress(raw) + b"\0" * 64).data, one.data)
+    with pytest.raises(errors.CorruptFileError):  # a cut member is still a truncated file
+        load_nifti_bytes(gzip.compress(raw[:352]) + gzip.compress(raw[352:])[:200])
+
+
+def test_voxel_sizes_are_read_in_the_headers_spatial_unit():
+    """xyzt_units says what pixdim and the transforms are in: 2000 micron or 0.002 m voxels are 2 mm voxels."""
+    data = np.random.default_rng(0).random((20, 20, 20)).astype(np.float32)
+    for unit, size in (("micron", 2000.0), ("meter", 0.002), ("mm", 2.0)):
+        raw = qform_only_bytes(data, (size,) * 3)
+        import nibabel as nib
+        img = nib.Nifti1Image.from_bytes(raw)
+        img.header.set_xyzt_units(unit)
+        v = load_nifti_bytes(img.to_bytes())
+        assert np.allclose(v.zooms, 2.0), unit
+    img.header.set_xyzt_units("micron")  # 2 mm written as if micron: 0.002 mm, under the 0.1 mm minimum
+    with pytest.raises(errors.InvalidVoxelSizeError):
+        load_nifti_bytes(img.to_bytes())
+
+
+def test_nifti2_dimensions_whose_product_overflows_int64_are_too_many_voxels():
+    import nibabel as nib
+    from nets.io.nifti_loader import check_header, parse_header
+    h = nib.Nifti2Header()
+    h.set_data_shape((2 ** 21, 2 ** 21, 2 ** 22))  # 2^64 voxels: int64 arithmetic gave 0
+    h.set_data_dtype(np.uint8)
+    with pytest.raises(errors.TooManyVoxelsError):
+        check_header(parse_header(h.binaryblock + b"\0" * 4)[0])
+
+
+def test_colour_and_complex_volumes_are_refused_in_words():
+    import nibabel as nib
+    rgb = np.zeros((20, 20, 20), dtype=[("R", "u1"), ("G", "u1"), ("B", "u1")])
+    for data, word in ((rgb, "colour"), (np.zeros((20, 20, 20), np.complex64), "complex")):
+        with pytest.raises(errors.UnsupportedFormatError, match=word):
+            load_nifti_bytes(nib.Nifti1Image(data, np.eye(4)).to_bytes())

@@ -8,6 +8,7 @@ Errors print {"error", "message"} on stderr and exit non-zero. An input the mode
 not_dermoscopy, not_a_t1_brain) prints "can_force": true; --force answers anyway, with a warning.
 """
 import argparse
+import os
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,22 @@ def write_report(result, path, lang) -> None:
     from nets.report.pdf_report import result_pdf
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_bytes(result_pdf(result, lang))
+
+
+def check_output_paths(a) -> None:
+    """Refuse, before any work, output paths that cannot be written: --out must be a folder (or not exist yet);
+    --report and --save-relevance need an existing, writable folder and must not name a folder."""
+    if a.out and Path(a.out).exists() and not Path(a.out).is_dir():
+        raise InputError(f"--out must be a folder; '{Path(a.out).name[:80]}' is a file.")
+    for flag, value in (("--report", a.report), ("--save-relevance", a.save_relevance)):
+        if not value:
+            continue
+        target = Path(value)
+        parent = target.parent if str(target.parent) else Path(".")
+        if target.is_dir():
+            raise InputError(f"{flag} names a folder ('{target.name[:80]}'); give a file name.")
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"{flag}: the folder '{str(parent)[:80]}' does not exist or cannot be written.")
 
 
 def main(argv=None) -> int:
@@ -75,6 +92,7 @@ def _main(argv=None) -> int:
                          "(explanations run on the torch model).")
     if a.int8 and a.runtime != "onnx":
         raise InputError("--int8 needs --runtime onnx.")
+    check_output_paths(a)
     if p.is_dir():
         return run_folder(p, a)
     from nets import service

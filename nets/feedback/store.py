@@ -54,7 +54,7 @@ def input_suffix(raw: bytes) -> str:
     if len(raw) >= 348 and raw[344:348] in (b"n+1\x00", b"ni1\x00") or raw[4:8] == b"n+2\x00":
         return ".nii"
     from nets.io.image_loader import sniff_image_kind
-    return {"jpeg": ".jpg", "png": ".png", "dicom": ".dcm"}.get(sniff_image_kind(raw) or "", ".bin")
+    return {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "bmp": ".bmp", "webp": ".webp", "dicom": ".dcm"}.get(sniff_image_kind(raw) or "", ".bin")
 
 
 def check_label(label, classes) -> str:

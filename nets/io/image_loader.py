@@ -1,4 +1,5 @@
-"""Read 2D images safely: JPEG/PNG of any size and mode, EXIF rotation, 16-bit PNG, DICOM (MONOCHROME1, VOI LUT).
+"""Read 2D images safely: JPEG/PNG/TIFF/BMP/WebP of any size and mode (a multi-page TIFF: its first page), EXIF
+rotation, 16-bit PNG/TIFF, DICOM (MONOCHROME1, VOI LUT, colour, several frames: the middle one).
 
 Limits (stated in the README): files up to MAX_IMAGE_BYTES; at most MAX_IMAGE_PIXELS pixels after decoding.
 """
@@ -11,19 +12,19 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from nets.errors import (CorruptFileError, DecompressionBombError, EmptyFileError, FileTooLargeError,
-                         UnsupportedFormatError)
+                         NonFiniteValuesError, UnsupportedFormatError)
 
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; more is treated as a decompression bomb
 
-from nets.io.magic import IMAGE_MAGIC, sniff_image_kind  # noqa: F401 (re-exported: callers import it from here)
+from nets.io.magic import IMAGE_MAGIC, SUPPORTED_IMAGES, sniff_image_kind  # noqa: F401 (re-exported)
 
 
 def _dicom_to_array(raw: bytes) -> np.ndarray:
     import pydicom
     from pydicom.pixels import apply_voi_lut
     try:
-        ds = pydicom.dcmread(io.BytesIO(raw))
+        ds = pydicom.dcmread(io.BytesIO(raw), force=True)  # force: also a data set without the Part-10 preamble
         rows, cols = int(ds.Rows), int(ds.Columns)
         if rows * cols > MAX_IMAGE_PIXELS:
             raise DecompressionBombError(f"DICOM claims {rows}x{cols} pixels, more than the limit of "
@@ -33,10 +34,17 @@ def _dicom_to_array(raw: bytes) -> np.ndarray:
         raise
     except Exception as e:  # pydicom raises many types for broken files
         raise CorruptFileError(f"This DICOM file cannot be decoded ({type(e).__name__}).") from None
-    if arr.ndim == 3 and getattr(ds, "SamplesPerPixel", 1) == 1:
+    colour = int(getattr(ds, "SamplesPerPixel", 1) or 1) > 1
+    if arr.ndim == (4 if colour else 3):  # several frames: the middle one
         arr = arr[arr.shape[0] // 2]
+    if arr.ndim != (3 if colour else 2):
+        raise UnsupportedFormatError(f"This DICOM holds pixel data of shape {arr.shape}; a single 2D image is needed.")
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteValuesError("The DICOM image contains NaN or infinite pixel values.")
     try:
-        arr = apply_voi_lut(arr, ds)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = apply_voi_lut(arr, ds) if not colour else arr
     except Exception:
         pass
     arr = np.asarray(arr, dtype=np.float64)
@@ -47,6 +55,16 @@ def _dicom_to_array(raw: bytes) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
+def _exif_upright(im: Image.Image) -> Image.Image:
+    """The EXIF orientation applied; a broken EXIF block (Pillow warns or raises) leaves the image as stored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ImageOps.exif_transpose(im)
+    except Exception:
+        return im
+
+
 def decode_image(raw: bytes) -> Image.Image:
     """Validate and decode to a PIL image in 'L' or 'RGB' mode, EXIF orientation applied."""
     if not raw:
@@ -55,11 +73,12 @@ def decode_image(raw: bytes) -> Image.Image:
         raise FileTooLargeError(f"The image is {len(raw) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
     kind = sniff_image_kind(raw)
     if kind is None:
-        raise UnsupportedFormatError("This is not a JPEG, PNG or DICOM image.")
+        raise UnsupportedFormatError(f"This is not a {SUPPORTED_IMAGES} image.")
     if kind == "dicom":
         return Image.fromarray(_dicom_to_array(raw))
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. Pillow's "Corrupt EXIF data": the pixels are still read
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(raw))
             w, h = im.size
@@ -73,7 +92,7 @@ def decode_image(raw: bytes) -> Image.Image:
         raise DecompressionBombError("The image is a decompression bomb (too many pixels).") from None
     except (OSError, SyntaxError, ValueError):
         raise CorruptFileError(f"The {kind.upper()} image is truncated or corrupt and cannot be decoded.") from None
-    im = ImageOps.exif_transpose(im)
+    im = _exif_upright(im)
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(im, dtype=np.float64)
         lo, hi = a.min(), a.max()

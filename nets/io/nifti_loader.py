@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import logging
 import warnings
 import zlib
@@ -54,12 +55,23 @@ class Volume:
         raise AttributeError(name)
 
 
-def _decompressed_prefix(raw: bytes, n: int) -> bytes:
-    """The first n bytes of a gzip stream, inflating nothing beyond them."""
+def _inflate(raw: bytes, n: int) -> bytes:
+    """The first n bytes of a gzip file, inflating nothing beyond them. A file may hold several gzip members one
+    after another (bgzip and block-wise writers do; nibabel reads them), so the stream goes on with the next member
+    where one ends; bytes after the last member that are not another member are ignored, as gzip does with padding."""
+    out, data = [], raw
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, n)
+        while n > 0 and data[:2] == b"\x1f\x8b":
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = d.decompress(data, n)
+            out.append(chunk)
+            n -= len(chunk)
+            if not d.eof:
+                break  # n reached, or the member is truncated (the caller sees the short length)
+            data = d.unused_data
     except zlib.error:
         raise CorruptFileError("The .gz file is corrupt: it cannot be decompressed.") from None
+    return b"".join(out)
 
 
 def _header_class(hb: bytes, raw: bytes):
@@ -97,7 +109,7 @@ def parse_header(raw: bytes):
     if len(raw) > MAX_FILE_BYTES:
         raise FileTooLargeError(f"The file is {len(raw) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
     is_gz = is_gzip(raw)
-    hb = _decompressed_prefix(raw, NIFTI2_MIN_OFFSET) if is_gz else raw[:NIFTI2_MIN_OFFSET]
+    hb = _inflate(raw, NIFTI2_MIN_OFFSET) if is_gz else raw[:NIFTI2_MIN_OFFSET]
     if len(hb) < 348:
         if is_jpeg_or_png(raw):
             raise UnsupportedFormatError("This is a JPEG/PNG image, not a NIfTI volume.")
@@ -107,7 +119,7 @@ def parse_header(raw: bytes):
         raise UnsupportedFormatError("This is a two-file NIfTI (.hdr/.img); please upload a single .nii or .nii.gz.")
     offset = _declared_offset(klass, hb, min_offset)
     if offset > len(hb):
-        hb = _decompressed_prefix(raw, offset) if is_gz else raw[:offset]
+        hb = _inflate(raw, offset) if is_gz else raw[:offset]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -123,16 +135,27 @@ def data_offset(hdr) -> int:
     return max(int(hdr.get_data_offset()), minimum)
 
 
+UNIT_MM = {"meter": 1000.0, "mm": 1.0, "micron": 0.001}  # NIfTI xyzt_units; unknown (0) is read as mm
+
+
+def unit_mm(hdr) -> float:
+    """Millimetres per spatial unit of the header (pixdim, qoffset and srow are all in that unit)."""
+    try:
+        return UNIT_MM.get(hdr.get_xyzt_units()[0], 1.0)
+    except Exception:
+        return 1.0
+
+
 def declared_voxel_sizes(hdr) -> dict:
     """Voxel sizes (mm) of every transform the header declares: the qform (pixdim, also nibabel's fallback when
-    neither code is set) and the sform (column lengths of srow_x/y/z)."""
-    out = {}
+    neither code is set) and the sform (column lengths of srow_x/y/z), converted from the header's spatial unit."""
+    out, mm = {}, unit_mm(hdr)
     qcode, scode = int(hdr["qform_code"]), int(hdr["sform_code"])
     if qcode > 0 or scode == 0:
-        out["qform" if qcode > 0 else "pixdim"] = [float(z) for z in hdr["pixdim"][1:4]]
+        out["qform" if qcode > 0 else "pixdim"] = [float(z) * mm for z in hdr["pixdim"][1:4]]
     if scode > 0:
         srows = np.array([hdr["srow_x"], hdr["srow_y"], hdr["srow_z"]], dtype=np.float64)[:, :3]
-        out["sform"] = [float(z) for z in np.sqrt((srows ** 2).sum(0))]
+        out["sform"] = [float(z) * mm for z in np.sqrt((srows ** 2).sum(0))]
     return out
 
 
@@ -148,19 +171,22 @@ def check_header(hdr) -> tuple:
     extra = shape[3:]
     if any(s > 1 for s in extra):
         raise WrongDimensionsError(
-            f"This is a {ndim}D series with {int(np.prod(extra))} volumes; upload a single 3D volume.")
+            f"This is a {ndim}D series with {math.prod(extra):,} volumes; upload a single 3D volume.")
     sp = (shape + [1, 1, 1])[:3]
     if sum(s > 1 for s in sp) < 3 or min(sp) < MIN_SIDE:
         raise WrongDimensionsError(f"This looks like a 2D image or a thin slab (shape {tuple(sp)}); "
                                    f"a 3D brain volume with at least {MIN_SIDE} voxels along each axis is needed.")
-    nvox = int(np.prod(sp, dtype=np.int64))
+    nvox = sp[0] * sp[1] * sp[2]  # Python ints: int64 wraps for NIfTI-2's 64-bit dimensions (2^21 x 2^21 x 2^22 -> 0)
     if nvox > MAX_VOXELS:
         raise TooManyVoxelsError(f"The header claims {sp[0]}x{sp[1]}x{sp[2]} = {nvox:,} voxels; "
                                  f"the limit is {MAX_VOXELS:,}.")
     try:
-        np.dtype(hdr.get_data_dtype())
+        dtype = np.dtype(hdr.get_data_dtype())
     except Exception:
         raise CorruptFileError(f"The header gives an unknown data type (code {int(hdr['datatype'])}).") from None
+    if dtype.fields is not None or dtype.kind == "c":
+        raise UnsupportedFormatError(f"This volume stores {'colour (RGB)' if dtype.fields else 'complex'} voxels; "
+                                     "a greyscale T1-weighted volume is needed.")
     for source, zooms in declared_voxel_sizes(hdr).items():
         if not all(np.isfinite(zooms)) or any(abs(z) < MIN_VOXEL_MM or abs(z) > MAX_VOXEL_MM for z in zooms):
             raise InvalidVoxelSizeError(f"Voxel size {tuple(round(z, 4) for z in zooms)} mm (from the header's "
@@ -173,13 +199,9 @@ def load_nifti_bytes(raw: bytes, name: str = "volume") -> Volume:
     shape = check_header(hdr)
     itemsize = np.dtype(hdr.get_data_dtype()).itemsize
     offset = data_offset(hdr)
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * itemsize
+    expected = offset + shape[0] * shape[1] * shape[2] * itemsize  # Python ints: no overflow
     if is_gz:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            body = d.decompress(raw, expected + 1)
-        except zlib.error:
-            raise CorruptFileError("The .gz file is corrupt or truncated.") from None
+        body = _inflate(raw, expected + 1)
         if len(body) < expected:
             raise CorruptFileError(f"The volume is truncated: {len(body):,} of {expected:,} bytes present.")
     else:
@@ -191,7 +213,7 @@ def load_nifti_bytes(raw: bytes, name: str = "volume") -> Volume:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img = klass.from_bytes(body[:expected])
-        affine = img.affine
+        affine = img.affine * np.array([[unit_mm(hdr)]] * 3 + [[1.0]])  # world coordinates in mm
     except Exception as e:
         raise CorruptFileError(f"The volume data cannot be read ({type(e).__name__}: {e}).") from None
     if not np.all(np.isfinite(affine)) or abs(np.linalg.det(affine[:3, :3])) < 1e-6:

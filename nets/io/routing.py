@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nets.errors import EmptyFileError, InputError, ModelUnavailableError, UnsupportedFormatError
-from nets.io.magic import is_volume_bytes, sniff_image_kind
+from nets.io.magic import SUPPORTED_IMAGES, is_volume_bytes, sniff_image_kind
 from nets.model_configs import CONFIGS, TASKS
 
 VOLUME_SUFFIXES = (".nii", ".nii.gz")
@@ -21,7 +21,7 @@ class Route:
     to the other 2D model (the predictor decides, with the gates). `image`: the decoded 2D image (decoded once)."""
     task: str  # "mri" | "chest" | "skin"
     model: str | None  # the model asked for; None: the task's default
-    kind: str  # "nifti" | "jpeg" | "png" | "dicom"
+    kind: str  # "nifti" | "jpeg" | "png" | "tiff" | "bmp" | "webp" | "dicom"
     auto: bool
     detected: str | None = None  # 2D: the colour check's guess ("chest" for a greyscale radiograph, else "skin")
     image: object = None  # 2D: the decoded PIL image
@@ -72,8 +72,11 @@ def route(raw: bytes, filename: str = "", task: str | None = None, model: str | 
             check(parse_header(raw)[0])
         return Route("mri", model, "nifti", auto)
     kind = sniff_image_kind(raw)
+    if kind is None and is_volume_bytes(raw):
+        raise InputError(f"This is a NIfTI volume; it cannot go to the '{task}' task (volumes go to 'mri').")
     if kind is None:
-        raise UnsupportedFormatError("This file is neither a NIfTI volume (.nii, .nii.gz) nor a JPEG/PNG/DICOM image.")
+        raise UnsupportedFormatError(f"This file is neither a NIfTI volume (.nii, .nii.gz) nor a {SUPPORTED_IMAGES} "
+                                     "image.")
     from nets.io.image_loader import decode_image
     img = decode_image(raw)
     detected = modality_of_image(img)

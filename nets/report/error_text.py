@@ -7,7 +7,7 @@ ERRORS_ZH = {
     "empty_file": "文件是空的。",
     "invalid_age": "年龄必须是 0 到 120 之间的年数（可以不填）。",
     "file_too_large": "文件太大。",
-    "unsupported_format": "不支持的文件格式：请上传 NIfTI 体数据（.nii、.nii.gz）或 JPEG/PNG/DICOM 图像。",
+    "unsupported_format": "不支持的文件格式：请上传 NIfTI 体数据（.nii、.nii.gz）或 JPEG、PNG、TIFF、BMP、WebP、DICOM 图像。",
     "corrupt_file": "文件已损坏或不完整，无法读取。",
     "unreadable_file": "无法读取该文件。",
     "wrong_dimensions": "图像或体数据的尺寸不符合模型的要求。",

@@ -76,8 +76,10 @@ def read_input(path) -> bytes:
     """A file's bytes, or the typed error a person can act on."""
     p = Path(path)
     try:
-        if not p.is_file():
+        if not p.exists():
             raise InputError(f"No such file: {p.name[:80]}")
+        if not p.is_file():
+            raise InputError(f"Not a regular file (a folder, device or pipe): {p.name[:80]}")
         return p.read_bytes()
     except OSError as e:  # e.g. a name longer than the file system allows
         raise UnreadableFileError(f"The file cannot be read: {e.strerror or type(e).__name__}.") from None
