@@ -65,6 +65,8 @@ def test_output_paths_that_cannot_be_written_are_refused_before_any_work(tmp_pat
         j = only_json_error(predict(image, "--no-explain", *args))
         assert j["error"] == "invalid_input" and word in j["message"], j
     assert a_file.read_text() == "keep me"
+    j = only_json_error(predict(tmp_path, "--report", tmp_path / "r.pdf"))  # a folder: one report cannot hold it
+    assert j["error"] == "invalid_input" and "for one file" in j["message"]
 
 
 @pytest.mark.parametrize("case", ["dim0_is_9", "qform_voxel_size_zero_sform_unset", "extension_past_end_of_file",

@@ -94,6 +94,9 @@ def _main(argv=None) -> int:
         raise InputError("--int8 needs --runtime onnx.")
     check_output_paths(a)
     if p.is_dir():
+        if a.report or a.save_relevance or a.methods:
+            raise InputError("--report, --save-relevance and --methods are for one file; a folder gets "
+                             "summary.csv / summary.json in --out.")
         return run_folder(p, a)
     from nets import service
     from nets.batch import predictor_for, runtime_name
