@@ -42,7 +42,7 @@ def media_type_lowered(content_type: str) -> str:
     out = [media.strip().lower()]
     for p in params:
         key, sep, value = p.strip().partition("=")
-        out.append(key.lower() + sep + value)
+        out.append(key.strip().lower() + sep + value.strip())  # "boundary = XyZ" too
     return "; ".join(out)
 
 class HealthHandler(JsonHandler):
@@ -79,6 +79,8 @@ class PredictHandler(JsonHandler):
             if any(c in f["filename"] for c in BAD_FILENAME_CHARS):
                 raise ApiError(400, "bad_filename", "The file name contains a NUL or line-break character.")
         fields = {k: args[k][0].decode("utf-8", "replace") or None for k in self.form_fields if k in args}
+        for k in self.form_fields:  # a field may also come in the query string (?task=chest&age=71); the form wins
+            fields[k] = fields.get(k) or self.get_query_argument(k, None) or None
         if files.get("file"):
             return files["file"][0]["body"], files["file"][0]["filename"], fields
         if args.get("file") and args["file"][0]:  # a 'file' part without a filename (curl -F 'file=<x.png')
@@ -105,9 +107,9 @@ class PredictHandler(JsonHandler):
         if self._finished:  # answered 413 while the body streamed in
             return
         raw, filename, fields = self._form()
-        task, target, model = fields.get("task"), fields.get("target"), fields.get("model")
+        task = (fields.get("task") or "").strip().lower() or None  # "Chest" is chest
+        target, model, age = fields.get("target"), fields.get("model"), fields.get("age")  # age: MRI brain-age gap
         force = (fields.get("force") or "").lower() in ("1", "true", "yes", "on")
-        age = fields.get("age") or self.get_query_argument("age", None)  # MRI: brain-age gap (form or query)
         if task not in (None, *TASKS):
             return self._err(400, "bad_task", f"task must be one of {', '.join(TASKS)}.")
         await self.answer_with(service.analyse_async(raw, filename, task, model, target, force, age,

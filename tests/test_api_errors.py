@@ -158,12 +158,22 @@ def test_media_type_case_and_a_file_part_without_a_name_are_accepted(api):
     -F 'file=<x.png' sends the file as a part without a filename: both are answered like a plain upload."""
     from gui.server import media_type_lowered
     assert media_type_lowered("Multipart/Form-Data; Boundary=XyZb") == "multipart/form-data; boundary=XyZb"
+    assert media_type_lowered("multipart/form-data; boundary = XyZb") == "multipart/form-data; boundary=XyZb"
     body = multipart(b"x.png", CHEST.read_bytes(), boundary=b"XyZb")
     r = raw_post(api, body, "Multipart/Form-Data; BOUNDARY=XyZb")
     assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]
     nameless = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + CHEST.read_bytes() +
                 b"\r\n--XyZ--\r\n")
     r = raw_post(api, nameless, "multipart/form-data; boundary=XyZ")
+    assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]
+
+
+def test_fields_may_come_in_the_query_string_and_task_names_ignore_case(api):
+    """?task= is read like ?age= (the form wins when both are sent); 'Chest' is the chest task."""
+    r = requests.post(api + "/api/predict?task=mri", files={"file": ("x.png", CHEST.read_bytes())}, timeout=60)
+    assert json_error(r, 422)["error"] == "invalid_input" and "it cannot go to the 'mri' task" in r.json()["message"]
+    r = requests.post(api + "/api/predict?task=mri", data={"task": "Chest"},
+                      files={"file": ("x.png", CHEST.read_bytes())}, timeout=60)
     assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]
 
 
