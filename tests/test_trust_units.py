@@ -179,3 +179,14 @@ def test_act_on_refuses_unless_forced_and_warns_when_flagged():
     assert len(w) == 1 and "force" in w[0]
     assert "Unusual input" in act_on("chest", Verdict("flag", ["odd"], 1.0), force=False)[0]
     assert act_on("chest", Verdict("ok"), force=False) == [] and act_on("chest", None, False) == []
+
+
+def test_refuse_limit_is_not_set_by_one_odd_validation_image():
+    """Twice the 99.5th percentile of the validation scores: one outlier among a thousand photos (skin: 12,626
+    against 1,119) must not lift the limit past cartoons and landscapes, as twice the largest score did."""
+    from nets.trust.fit_image_gate import refuse_threshold
+    rng = np.random.default_rng(0)
+    scores = rng.gamma(4.0, 70.0, 1000)
+    assert refuse_threshold(scores) == pytest.approx(2 * np.quantile(scores, 0.995))
+    assert refuse_threshold(np.append(scores, 12_626.0)) < 1.2 * refuse_threshold(scores)  # not 2 x 12,626
+    assert refuse_threshold(scores) < 2 * scores.max()
