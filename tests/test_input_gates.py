@@ -190,3 +190,11 @@ def test_mri_gate_accepts_real_t1_scans(folder, pattern, n):
     for p in files[:n]:
         c = _contrast_of_file(prep, p)
         assert _accepted(gate, c) == "ok", (p.name, c)
+
+
+def test_a_colour_portrait_is_not_answered_as_a_skin_lesion(predictor):
+    """The colour portrait: before 2026-12-02 the skin limit (twice the largest validation score, lifted by one odd
+    photo to 25,252) let it through as a flagged melanoma-or-other answer; now it is refused, even sent to skin."""
+    raw = need_file(PORTRAIT).read_bytes()
+    for task in (None, "skin"):
+        assert outcome(predictor, raw, task)[0].startswith("refused"), task
