@@ -23,6 +23,7 @@ from nets import service
 from gui.result_extras import put_result_extras
 from nets.errors import InputError, OutOfDistributionError
 from nets.heap_trim import trim_heap
+from nets.inference.brain_age import parse_age
 from nets.io.nifti_loader import MAX_FILE_BYTES
 from nets.model_configs import CONFIGS
 from nets.registry import REGISTRY
@@ -143,6 +144,12 @@ def choose_input(ctx):
         if not files:
             with out.use_scope("upload_hint", clear=True):
                 out.put_error(t("no_file", ctx.lang))
+            continue
+        try:  # a typo in the optional age is shown here, keeping the chosen file (not after the upload)
+            parse_age(pin.pin["age"])
+        except InputError as e:
+            with out.use_scope("upload_hint", clear=True):
+                put_error_message(ctx.lang, e)
             continue
         ctx.state, ctx.known_task, ctx.age = "busy", None, pin.pin["age"]
         draw_choices(ctx)

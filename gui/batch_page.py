@@ -92,7 +92,7 @@ def batch_rows(ctx) -> list:
     rows = []
     for name, res, err in ctx.batch:
         if res is None:
-            msg = (" ".join(error_text(err.code, err.message, ctx.lang)).strip() if isinstance(err, InputError)
+            msg = (error_text(err.code, err.message, ctx.lang)[0] if isinstance(err, InputError)
                    else t(err, ctx.lang, n=MAX_FILES))  # "internal_error" or a key of expand
             rows.append([name, "-", t("batch_failed", ctx.lang), "-", msg])
             continue

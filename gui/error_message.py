@@ -8,5 +8,9 @@ from nets.report.error_text import error_text
 def put_error_message(lang: str, e, prefix: str = ""):
     head, detail = error_text(e.code, e.message, lang)
     out.put_error(prefix + head)
-    if detail:
-        out.put_text(detail).style("color:#777; font-size: 0.9em")
+    if detail:  # the untranslated specifics (scores, sizes), folded so the page reads in its own language
+        out.put_collapse(DETAIL_TITLE.get(lang, "Details"), [out.put_text(detail).style("color:#777; font-size: 0.9em")],
+                         open=False)
+
+
+DETAIL_TITLE = {"zh": "详细信息（英文）", "en": "Details"}

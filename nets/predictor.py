@@ -38,7 +38,7 @@ def neither_message(first, second) -> str:
     why = "; ".join((first.reasons if first else []) + (second.reasons if second else [])[:2])
     return ("This looks neither like a chest X-ray (a greyscale frontal radiograph of the chest) nor like a "
             f"dermoscopy photo (a colour close-up of one skin lesion): {why}. It was not classified. If you are sure "
-            "it is one of them, choose the model and ask for an answer anyway (force).")
+            "it is one of them, choose the model and ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")
 
 
 class Predictor:

@@ -177,7 +177,30 @@ def test_upload_bad_file_then_keep_working(server, browser, tmp_path):
     page.get_by_text("无法分析该输入").first.wait_for(timeout=30000)
     page.get_by_role("button", name="分析另一个").wait_for(timeout=30000)
     assert page.get_by_role("button", name="analyse another").count() == 0
+    english = page.get_by_text("renamed as a volume")  # the English specifics: folded under 详细信息（英文）
+    assert english.count() == 1 and not english.first.is_visible()
+    page.get_by_text("详细信息（英文）").click()
+    english.first.wait_for(state="visible", timeout=10000)
     assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
+    page.close()
+
+
+def test_a_bad_age_is_shown_at_start_and_the_chosen_file_stays(server, browser):
+    """A typo in the optional age is answered under the form before anything is uploaded; the chosen file stays
+    chosen, and with the age fixed the same click goes on (it used to cost the upload and a new file choice)."""
+    sample = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server)
+    _click(page, page.get_by_role("button", name="upload a file"))
+    page.set_input_files("input[type=file]", str(sample))
+    page.locator("input[name='age']").fill("abc")
+    page.get_by_role("button", name="start analysis").click()  # stays on the page: the form is kept
+    page.get_by_text("The age must be a number of years").wait_for(timeout=30000)
+    assert page.locator("input[type=file]").is_visible()
+    assert page.locator("input[type=file]").evaluate("e => e.files.length") == 1
+    page.locator("input[name='age']").fill("")
+    _click(page, page.get_by_role("button", name="start analysis"))
+    page.get_by_text("Which model").wait_for(timeout=60000)
     page.close()
 
 

@@ -72,4 +72,4 @@ class BrainGate:
 
 def refusal_message_t1(verdict: Verdict) -> str:
     return (f"This does not look like {EXPECTS_T1}: {'; '.join(verdict.reasons)}. It was not classified. If you "
-            "are sure it is a T1-weighted brain scan, you can ask for an answer anyway (force).")
+            "are sure it is a T1-weighted brain scan, you can ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")

@@ -121,4 +121,4 @@ class ImageGate:
 def refusal_message(task: str, verdict: Verdict) -> str:
     why = "; ".join(verdict.reasons) or "it is unlike the training images"
     return (f"This does not look like {EXPECTS[task]}: {why}. It was not classified. "
-            "If you are sure it is such an image, you can ask for an answer anyway (force).")
+            "If you are sure it is such an image, you can ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")
