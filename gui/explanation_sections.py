@@ -136,7 +136,8 @@ def _faithfulness_text(ctx, res, e):
     if not f:
         return
     verdict, msg = faithfulness_sentence(f, e["target"], res.is_volume, ctx.lang)
-    {"better": out.put_success, "not_better": out.put_warning, "inconclusive": out.put_info}[verdict](msg)
+    {"better": out.put_success, "not_better": out.put_warning, "no_clear_difference": out.put_info,
+     "inconclusive": out.put_info}[verdict](msg)
 
 
 def _sanity_text(ctx, e):

@@ -261,3 +261,18 @@ def test_mri_check_scores_the_answers_own_probabilities_when_an_age_is_stated(tm
     bare = deletion_insertion(m.module, x, ref, a.map, t, region=mask > 0)
     assert np.allclose(f["deletion"], with_term["deletion"], atol=1e-3)
     assert not np.allclose(f["deletion"][1:-1], bare["deletion"][1:-1], atol=1e-3)
+
+
+def test_a_map_within_the_spread_of_random_orders_is_not_called_better():
+    """0.645 against 0.66 is within what two random orders differ by: the page must not show it as a pass."""
+    from nets.interpret.faithfulness import MIN_AUC_GAP, verdict
+    from nets.report.faithfulness_text import faithfulness_sentence
+    assert verdict(0.9, 0.2, 0.645, 0.66) == "no_clear_difference"
+    assert verdict(0.9, 0.2, 0.64, 0.64 + MIN_AUC_GAP) == "better"
+    assert verdict(0.9, 0.2, 0.66 + MIN_AUC_GAP, 0.66) == "not_better"
+    assert verdict(0.9, 0.85, 0.2, 0.6) == "inconclusive"
+    f = {"verdict": "no_clear_difference", "p_original": 0.35, "p_baseline": 0.1, "p_deleted_10pct": 0.33,
+         "p_random_10pct": 0.33, "deletion_auc": 0.26, "random_deletion_auc": 0.27}
+    for lang, word in (("en", "about as good as random"), ("zh", "与随机顺序效果相近")):
+        kind, text = faithfulness_sentence(f, "MEL", False, lang)
+        assert kind == "no_clear_difference" and word in text

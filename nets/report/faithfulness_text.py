@@ -22,6 +22,11 @@ TEXT = {
                "zh": "此图的排序比随机更重要：它指向模型实际使用的部分"},
     "worse": {"en": "the map's ranking is NOT better than random: read this map with caution",
               "zh": "此图的排序并不比随机好：请谨慎看待此图"},
+    "unclear": {"en": "the map's ranking is about as good as random order here (the two areas differ by less than "
+                      "two random orders usually do): this input does not show that the map points at what the "
+                      "model uses",
+                "zh": "此处此图的排序与随机顺序效果相近（两者面积之差小于两次随机顺序之间的通常差异）：此输入无法表明此图指向模型"
+                      "实际使用的部分"},
     "pixels": {"en": "the image (in 8 x 8 pixel squares, replaced by a blurred copy)",
                "zh": "图像（以 8 x 8 像素方块为单位，换成模糊后的图像）"},
     "voxels": {"en": "the brain (in 8 mm cubes, replaced by a healthy template brain)",
@@ -30,12 +35,13 @@ TEXT = {
 
 
 def faithfulness_sentence(f: dict, target: str, is_volume: bool, lang: str) -> tuple:
-    """(verdict, sentence): verdict "better" / "not_better" / "inconclusive" (f["verdict"])."""
+    """(verdict, sentence): verdict "better" / "not_better" / "no_clear_difference" / "inconclusive"
+    (f["verdict"])."""
     unit = lookup(TEXT, "voxels" if is_volume else "pixels", lang)
     if f["verdict"] == "inconclusive":
         return "inconclusive", lookup(TEXT, "faith_inconclusive", lang, unit=unit, c=target, p0=f["p_original"],
                                       pb=f["p_baseline"])
-    better = f["verdict"] == "better"
+    words = {"better": "better", "not_better": "worse", "no_clear_difference": "unclear"}[f["verdict"]]
     return f["verdict"], lookup(TEXT, "faith", lang, unit=unit, c=target, p0=f["p_original"],
                                 p10=f["p_deleted_10pct"], pr=f["p_random_10pct"], d=f["deletion_auc"],
-                                r=f["random_deletion_auc"], verdict=lookup(TEXT, "better" if better else "worse", lang))
+                                r=f["random_deletion_auc"], verdict=lookup(TEXT, words, lang))
