@@ -25,7 +25,6 @@ from nets.errors import InputError, OutOfDistributionError
 from nets.heap_trim import trim_heap
 from nets.inference.brain_age import parse_age
 from nets.io.nifti_loader import MAX_FILE_BYTES
-from nets.model_configs import CONFIGS
 from nets.registry import REGISTRY
 from nets.service.visit_log import client_ip, log_event
 from nets.render.cjk_font import enable_cjk_fallback
@@ -175,8 +174,14 @@ def choose_mri_model(ctx):
     names = REGISTRY.usable("mri")
     if len(names) < 2:
         return None
-    opts = [{"label": f"{n} — {CONFIGS[n].training_data.split(';')[0]}", "value": n} for n in names]
+    opts = [{"label": mri_model_label(n, ctx.lang), "value": n} for n in names]
     return radio(t("model_q", ctx.lang), options=opts, value=names[0])
+
+
+def mri_model_label(name: str, lang: str) -> str:
+    """One short line per MRI model in the page's language (the card's training_data is long and English)."""
+    label = t(f"mri_model_{name}", lang)
+    return name if label == f"mri_model_{name}" else label
 
 
 def run_analysis(ctx, raw, where, model=None, force=False, store=True):

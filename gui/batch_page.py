@@ -23,6 +23,14 @@ SUFFIXES = (".nii", ".nii.gz", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp",
 MAX_FILES = 50
 
 
+def is_archive_metadata(path: str) -> bool:
+    """What an archiver adds beside the user's files (macOS: __MACOSX/ and ._name resource forks; .DS_Store;
+    Windows: Thumbs.db): left out silently, not listed as failed files."""
+    base = path.rsplit("/", 1)[-1]
+    return path.startswith("__MACOSX/") or "/__MACOSX/" in path or base.startswith("._") or \
+        base in (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
 def expand(files: list) -> list:
     """[(name, bytes or reason)] from uploaded files; a .zip contributes its image / volume members. Nothing is
     dropped unsaid: a file the batch cannot take carries, instead of bytes, the key of the sentence that says why
@@ -34,7 +42,7 @@ def expand(files: list) -> list:
             try:
                 with zipfile.ZipFile(io.BytesIO(raw)) as z:
                     for info in z.infolist():
-                        if info.is_dir():
+                        if info.is_dir() or is_archive_metadata(info.filename):
                             continue
                         base = info.filename.rsplit("/", 1)[-1]
                         ok = info.filename.lower().endswith(SUFFIXES) and info.file_size < 3e8

@@ -17,6 +17,13 @@ TEXT = {
     "model_q": {"en": "Which MRI model? (the older app's ADNI model needs raw 256x256 ADNI-style volumes)",
                 "zh": "用哪个 MRI 模型？（旧版 ADNI 模型需要 256x256 的原始 ADNI 体数据）"},
     "task_q": {"en": "Which model should analyse this image?", "zh": "用哪个模型分析这张图像？"},
+    "mri_model_brain-atrophy-3dcnn": {
+        "en": "brain-atrophy-3dcnn (default): trained by this project on simulated atrophy of 75 real adult brains, "
+              "ages 20-82",
+        "zh": "brain-atrophy-3dcnn（默认）：本项目在 75 个真实成人脑（20-82 岁）的模拟萎缩上训练"},
+    "mri_model_adni-seed-3dcnn": {
+        "en": "adni-seed-3dcnn: the older app's weights, trained on ADNI by its authors (raw 256x256 volumes only)",
+        "zh": "adni-seed-3dcnn：旧版应用的权重，由其作者在 ADNI 上训练（仅限 256x256 的原始体数据）"},
     "chest": {"en": "Chest X-ray (pneumonia)", "zh": "胸部 X 光（肺炎）"},
     "skin": {"en": "Dermoscopy (8 skin lesion classes)", "zh": "皮肤镜（8 类皮肤病变）"},
     "mri": {"en": "Brain MRI (Alzheimer's stage)", "zh": "脑部 MRI（阿尔茨海默病分期）"},

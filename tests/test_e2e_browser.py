@@ -254,7 +254,8 @@ def test_choose_the_older_apps_adni_model_on_the_page(server, browser):
     page.get_by_text("Which MRI model").wait_for(timeout=60000)
     values = page.eval_on_selector_all("input[type=radio]", "els => els.map(e => JSON.parse(e.value))")
     assert values == ["brain-atrophy-3dcnn", "adni-seed-3dcnn"]  # PyWebIO stores option values as JSON
-    assert "adni-seed-3dcnn" in page.inner_text("body")
+    body = page.inner_text("body")
+    assert "trained by this project on simulated atrophy" in body and "trained on ADNI by its authors" in body
     page.check("input[type=radio][value='\"adni-seed-3dcnn\"']")
     _click(page, page.locator("button[type=submit]:not([disabled])").last)
     page.get_by_text("cannot be analysed").wait_for(timeout=60000)

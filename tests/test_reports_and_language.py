@@ -220,3 +220,18 @@ def test_batch_zip_holds_one_pdf_per_answered_file_in_the_page_language(chest_re
         text = _pdf_text(z.read(names[0]))
     want = "zh" if cjk_font_path() else "en"
     assert NOTICE[want] in text.replace("\n", " ")
+
+
+def test_a_zip_from_macos_lists_the_users_files_only():
+    """__MACOSX/._x resource forks and .DS_Store are the archiver's, not the user's: left out, not 'failed'."""
+    import io
+    import zipfile
+    from gui.batch_page import expand
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("scans/chest.png", b"\x89PNG fake")
+        z.writestr("__MACOSX/scans/._chest.png", b"\0\5\26\7 resource fork")
+        z.writestr("scans/.DS_Store", b"Bud1")
+        z.writestr("scans/notes.txt", b"my notes")
+    items = expand([{"filename": "batch.zip", "content": buf.getvalue()}])
+    assert items == [("chest.png", b"\x89PNG fake"), ("notes.txt", "batch_not_input")]
