@@ -18,7 +18,7 @@ from gui.error_message import put_error_message
 from gui.examples import EXAMPLES, available, load_example
 from gui.explanation_sections import put_explanations
 from gui.i18n import t
-from gui.layout import ProgressLine, put_page_style, scroll_into_view
+from gui.layout import ProgressLine, put_page_style, scroll_into_view, submit_label_style
 from nets import service
 from gui.result_extras import put_result_extras
 from nets.errors import InputError, OutOfDistributionError
@@ -52,6 +52,7 @@ class PageContext:
         self.file_name = ""
         self.known_task = None  # an example's task: no question asked
         self.age = None  # the person's age as typed with an MRI upload (optional): brain-age gap
+        self.progress = None  # the progress line of the work now running (gui/layout.ProgressLine)
         self.shown = []  # results on the page now (released when the user moves on, see release_results)
         self.explaining = threading.Lock()  # one "explain another class" at a time: a double click runs it once
         self.caller = service.Caller("page", "predict", self.sid, self.ip, self.ua)  # for the service's log lines
@@ -70,6 +71,9 @@ def landing(ctx: PageContext):
         out.put_buttons([t("lang", ctx.lang)], onclick=lambda _: switch_lang(ctx)).style(
             "float: right; margin: 12px 0 0 8px")  # floats beside the title, also on a phone
         out.put_markdown(f"# {t('title', ctx.lang)}")
+        style = submit_label_style(ctx.lang)  # redrawn with the landing on a language switch
+        if style:
+            out.put_html(style)
         out.put_warning(t("notice", ctx.lang))
         out.put_markdown(t("intro", ctx.lang))
         out.put_scope("choices")
@@ -105,6 +109,8 @@ def switch_lang(ctx):
     landing(ctx)
     if ctx.view is not None:
         ctx.view()
+    if ctx.progress is not None:  # work in progress: its current step in the new language
+        ctx.progress.redraw()
 
 
 def next_choice(ctx):
@@ -188,8 +194,11 @@ def run_analysis(ctx, raw, where, model=None, force=False, store=True):
     """The service's analysis of a routed input, with the progress line (step, bar, place in the queue)."""
     line = ProgressLine(ctx)
     ctx.last_input = raw  # what the feedback control keeps when the user says the answer is right or wrong
-    return service.analyse(raw, ctx.file_name, model=model, where=where, force=force, caller=ctx.caller,
-                           progress=line.step, on_wait=line.waiting, store=store, age=ctx.age)
+    try:
+        return service.analyse(raw, ctx.file_name, model=model, where=where, force=force, caller=ctx.caller,
+                               progress=line.step, on_wait=line.waiting, store=store, age=ctx.age)
+    finally:
+        line.done()
 
 
 def show_result(ctx, res, focus="result"):

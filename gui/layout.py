@@ -14,6 +14,8 @@ PAGE_CSS = """
 .xai-progress-line { color: #555; margin: 4px 0 12px 0; }
 img { max-width: 100%; height: auto; }
 footer.footer { display: none; }
+body:has(#input-container form) .xai-credit { display: none; }  /* a question is open: the credit would sit above it */
+#input-container button[type=reset] { display: none; }  /* one radio question: "Reset" only undoes the pick */
 .xai-credit { color: #888; font-size: 0.85em; text-align: center; margin: 32px 0 8px 0; }
 @media (max-width: 600px) {
   .container { padding-left: 8px !important; padding-right: 8px !important; }
@@ -29,6 +31,19 @@ def put_page_style():
     out.put_html(f"<style>{PAGE_CSS}</style>")
 
 
+# PyWebIO labels its form button from the browser's language, not the page's: in Chinese it is relabelled here
+SUBMIT_LABEL = {"zh": "提交"}
+
+
+def submit_label_style(lang: str) -> str:
+    """CSS that shows the questions' submit button in the page's language (empty when PyWebIO's own label fits)."""
+    label = SUBMIT_LABEL.get(lang)
+    if not label:
+        return ""
+    return ('<style>#input-container button[type=submit] { font-size: 0; } '
+            f'#input-container button[type=submit]::after {{ content: "{label}"; font-size: 1rem; }}</style>')
+
+
 def scroll_into_view(scope: str):
     """Bring a scope's top to the top of the window (the new content is where the eye is)."""
     out.scroll_to(scope, position="top")
@@ -39,23 +54,36 @@ class ProgressLine:
 
     def __init__(self, ctx, scope: str = "progress", bar: str = "bar"):
         self.ctx, self.scope, self.bar = ctx, scope, bar
+        self.shown, self.active = ("reading", {}), True  # the sentence's key, so a language switch can redraw it
         with out.use_scope(scope, clear=True):
             out.put_processbar(bar, 0, label="0%")
             out.put_scope(f"{scope}_text")
-        self.say(t("reading", ctx.lang))
+        self.say("reading")
+        ctx.progress = self
         scroll_into_view(scope)
 
-    def say(self, text: str):
+    def say(self, key: str, **kw):
+        self.shown = (key, kw)
         with out.use_scope(f"{self.scope}_text", clear=True):
-            out.put_html(f'<div class="xai-progress-line">{_escape(text)}</div>')
+            out.put_html(f'<div class="xai-progress-line">{_escape(t(key, self.ctx.lang, **kw))}</div>')
+
+    def redraw(self):
+        """The current sentence in the page's (new) language; nothing once the work is over."""
+        if self.active:
+            self.say(self.shown[0], **self.shown[1])
+
+    def done(self):
+        self.active = False
+        if getattr(self.ctx, "progress", None) is self:
+            self.ctx.progress = None
 
     def step(self, step: str, frac: float):
         out.set_processbar(self.bar, frac, label=f"{int(frac * 100)}%")
-        self.say(t(step, self.ctx.lang))
+        self.say(step)
 
     def waiting(self, n: int):
         out.set_processbar(self.bar, 0.01, label="…")
-        self.say(t("queue", self.ctx.lang, n=n))
+        self.say("queue", n=n)
 
     def close(self):
         out.clear(self.scope)

@@ -58,3 +58,30 @@ def test_progress_line_shows_only_the_current_step_and_the_queue_place(monkeypat
 def test_phone_rule_stretches_pictures_but_not_colour_bars():
     rule = next(r for r in layout.PAGE_CSS.splitlines() if "width: 100% !important" in r)
     assert f':not([width="{layout.BAR_WIDTH}"])' in rule
+
+
+def test_a_language_switch_redraws_the_running_step_and_nothing_after_the_work(monkeypatch):
+    fake = FakeOutput()
+    monkeypatch.setattr(layout, "out", fake)
+    monkeypatch.setattr(layout, "scroll_into_view", lambda scope: None)
+    ctx = SimpleNamespace(lang="en")
+    line = layout.ProgressLine(ctx)
+    assert ctx.progress is line
+    line.step("preprocessing", 0.2)
+    ctx.lang = "zh"
+    line.redraw()  # what switch_lang does while the work runs
+    assert fake.scopes["progress_text"] == ['<div class="xai-progress-line">预处理</div>']
+    line.waiting(2)
+    ctx.lang = "en"
+    line.redraw()
+    assert fake.scopes["progress_text"] == ['<div class="xai-progress-line">Waiting: place 2 in the queue</div>']
+    line.done()
+    fake.scopes["progress_text"] = []
+    line.redraw()
+    assert fake.scopes["progress_text"] == [] and ctx.progress is None
+
+
+def test_the_question_button_and_the_credit_follow_the_page_not_the_browser():
+    assert "提交" in layout.submit_label_style("zh") and layout.submit_label_style("en") == ""
+    assert "body:has(#input-container form) .xai-credit { display: none; }" in layout.PAGE_CSS
+    assert "#input-container button[type=reset] { display: none; }" in layout.PAGE_CSS
