@@ -53,6 +53,7 @@ class PageContext:
         self.known_task = None  # an example's task: no question asked
         self.age = None  # the person's age as typed with an MRI upload (optional): brain-age gap
         self.progress = None  # the progress line of the work now running (gui/layout.ProgressLine)
+        self.question = None  # the open question's words as a function of the language (ask)
         self.shown = []  # results on the page now (released when the user moves on, see release_results)
         self.explaining = threading.Lock()  # one "explain another class" at a time: a double click runs it once
         self.caller = service.Caller("page", "predict", self.sid, self.ip, self.ua)  # for the service's log lines
@@ -111,6 +112,7 @@ def switch_lang(ctx):
         ctx.view()
     if ctx.progress is not None:  # work in progress: its current step in the new language
         ctx.progress.redraw()
+    relabel_question(ctx)
 
 
 def next_choice(ctx):
@@ -170,9 +172,9 @@ def choose_task(ctx, where):
         return "mri"
     detected = service.detect_image_task(where)
     pick = detected if detected != "neither" else where.task
-    return radio(t("task_q", ctx.lang), options=[{"label": t("chest", ctx.lang), "value": "chest"},
-                                                 {"label": t("skin", ctx.lang), "value": "skin"}],
-                 value=pick, help_text=t("detected", ctx.lang, t=t(detected, ctx.lang)))
+    return ask(ctx, lambda: {"title": t("task_q", ctx.lang),
+                             "options": {"chest": t("chest", ctx.lang), "skin": t("skin", ctx.lang)},
+                             "help": t("detected", ctx.lang, t=t(detected, ctx.lang))}, pick)
 
 
 def choose_mri_model(ctx):
@@ -180,8 +182,43 @@ def choose_mri_model(ctx):
     names = REGISTRY.usable("mri")
     if len(names) < 2:
         return None
-    opts = [{"label": mri_model_label(n, ctx.lang), "value": n} for n in names]
-    return radio(t("model_q", ctx.lang), options=opts, value=names[0])
+    return ask(ctx, lambda: {"title": t("model_q", ctx.lang),
+                             "options": {n: mri_model_label(n, ctx.lang) for n in names}, "help": ""}, names[0])
+
+
+def ask(ctx, texts, pick):
+    """A one-choice question (PyWebIO radio); texts() gives its words in the page's current language, so a language
+    switch while it is open relabels it (switch_lang -> relabel_question)."""
+    ctx.question = texts
+    try:
+        q = texts()
+        return radio(q["title"], options=[{"label": v, "value": k} for k, v in q["options"].items()], value=pick,
+                     help_text=q["help"] or None)
+    finally:
+        ctx.question = None
+
+
+RELABEL_JS = """
+var c = document.querySelector('#input-container');
+if (c) {
+  var h = c.querySelector('.card-header'); if (h) h.textContent = q.title;
+  c.querySelectorAll('input[type=radio]').forEach(function (i) {
+    var v = JSON.parse(i.value), lab = i.closest('label');
+    if (lab && q.options[v] !== undefined) lab.childNodes.forEach(function (n) {
+      if (n.nodeType === 3 && n.textContent.trim()) n.textContent = ' ' + q.options[v];
+    });
+  });
+  var hp = c.querySelector('small.form-text'); if (hp && q.help) hp.textContent = q.help;
+}
+"""
+
+
+def relabel_question(ctx):
+    """The open question's title, options and help in the page's new language (PyWebIO cannot redraw an open
+    input from another thread, so its words are replaced in the browser)."""
+    texts = ctx.question
+    if texts is not None:
+        session.run_js(RELABEL_JS, q=texts())
 
 
 def mri_model_label(name: str, lang: str) -> str:

@@ -204,6 +204,23 @@ def test_a_bad_age_is_shown_at_start_and_the_chosen_file_stays(server, browser):
     page.close()
 
 
+def test_an_open_question_follows_a_language_switch(server, browser):
+    """Switching to Chinese while "which model?" is open relabels the question, its options and its hint; the
+    choice made afterwards still runs."""
+    sample = ROOT / "readme_static" / "test" / "chest_RG1_UNCR.png"
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    _upload(page, server, sample)
+    page.get_by_text("Which model should analyse this image?").wait_for(timeout=60000)
+    page.get_by_role("button", name="中文").click()
+    page.get_by_text("用哪个模型分析这张图像？").wait_for(timeout=30000)
+    form = page.inner_text("#input-container")
+    assert "胸部 X 光" in form and "皮肤镜" in form and "自动识别" in form, form
+    assert "Chest X-ray" not in form and "Which model" not in form, form
+    _click(page, page.locator("button[type=submit]:not([disabled])").last)
+    page.get_by_text("结果:").first.wait_for(timeout=60000)
+    page.close()
+
+
 def _faithfulness_checks(text: str) -> int:
     """The deletion check in words, one per shown map: its result, or why this input cannot test the map."""
     return text.count("Check: hiding the 10 %") + text.count("Check not possible for this input")
