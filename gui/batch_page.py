@@ -118,7 +118,8 @@ def show_batch(ctx):
     with out.use_scope("result", clear=True):
         out.put_markdown(f"## {t('batch_title', ctx.lang)}")
         out.put_text(t("batch_summary", ctx.lang, ok=ok, n=len(rows), bad=len(rows) - ok))
-        out.put_table(rows, header=header)
+        with out.use_scope("batch_table"):  # on a phone: one card per file (gui/layout.PAGE_CSS)
+            out.put_table(rows, header=header)
         buf = io.StringIO()
         csv.writer(buf).writerows([header] + rows)
         out.put_row([out.put_file("results.csv", buf.getvalue().encode("utf-8-sig"), t("batch_csv", ctx.lang)),

@@ -23,6 +23,13 @@ body:has(#input-container form) .xai-credit { display: none; }  /* a question is
   div[style*="grid-template-columns"] { grid-template-columns: 1fr !important; grid-auto-flow: row !important; }
   #pywebio-scope-result img:not([width="150px"]) { width: 100% !important; }  /* colour bars keep BAR_WIDTH */
   .btn { margin-bottom: 4px; }
+  /* the batch table as one card per file: name, then task / answer / confidence on a line, then the message */
+  #pywebio-scope-batch_table table, #pywebio-scope-batch_table tbody, #pywebio-scope-batch_table tr { display: block; }
+  #pywebio-scope-batch_table thead, #pywebio-scope-batch_table tr:has(th) { display: none; }
+  #pywebio-scope-batch_table tr { border-bottom: 1px solid #ddd; padding: 6px 0; }
+  #pywebio-scope-batch_table td { display: inline-block; border: none !important; padding: 2px 8px 2px 0; }
+  #pywebio-scope-batch_table td:first-child { display: block; font-weight: bold; }
+  #pywebio-scope-batch_table td:last-child { display: block; color: #555; }
 }
 """
 
