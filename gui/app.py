@@ -9,7 +9,6 @@ import uuid
 from pywebio import output as out
 from pywebio import pin, session
 from pywebio.exceptions import SessionException
-from pywebio.input import radio
 
 from gui.batch_page import run_batch
 from gui.card_view import model_table, put_model_card
@@ -18,6 +17,7 @@ from gui.error_message import put_error_message
 from gui.examples import EXAMPLES, available, load_example
 from gui.explanation_sections import put_explanations
 from gui.i18n import t
+from gui.questions import ask, mri_model_label, relabel_question
 from gui.layout import ProgressLine, put_page_style, scroll_into_view, submit_label_style
 from nets import service
 from gui.result_extras import put_result_extras
@@ -184,47 +184,6 @@ def choose_mri_model(ctx):
         return None
     return ask(ctx, lambda: {"title": t("model_q", ctx.lang),
                              "options": {n: mri_model_label(n, ctx.lang) for n in names}, "help": ""}, names[0])
-
-
-def ask(ctx, texts, pick):
-    """A one-choice question (PyWebIO radio); texts() gives its words in the page's current language, so a language
-    switch while it is open relabels it (switch_lang -> relabel_question)."""
-    ctx.question = texts
-    try:
-        q = texts()
-        return radio(q["title"], options=[{"label": v, "value": k} for k, v in q["options"].items()], value=pick,
-                     help_text=q["help"] or None)
-    finally:
-        ctx.question = None
-
-
-RELABEL_JS = """
-var c = document.querySelector('#input-container');
-if (c) {
-  var h = c.querySelector('.card-header'); if (h) h.textContent = q.title;
-  c.querySelectorAll('input[type=radio]').forEach(function (i) {
-    var v = JSON.parse(i.value), lab = i.closest('label');
-    if (lab && q.options[v] !== undefined) lab.childNodes.forEach(function (n) {
-      if (n.nodeType === 3 && n.textContent.trim()) n.textContent = ' ' + q.options[v];
-    });
-  });
-  var hp = c.querySelector('small.form-text'); if (hp && q.help) hp.textContent = q.help;
-}
-"""
-
-
-def relabel_question(ctx):
-    """The open question's title, options and help in the page's new language (PyWebIO cannot redraw an open
-    input from another thread, so its words are replaced in the browser)."""
-    texts = ctx.question
-    if texts is not None:
-        session.run_js(RELABEL_JS, q=texts())
-
-
-def mri_model_label(name: str, lang: str) -> str:
-    """One short line per MRI model in the page's language (the card's training_data is long and English)."""
-    label = t(f"mri_model_{name}", lang)
-    return name if label == f"mri_model_{name}" else label
 
 
 def run_analysis(ctx, raw, where, model=None, force=False, store=True):
