@@ -171,7 +171,7 @@ def test_media_type_case_and_a_file_part_without_a_name_are_accepted(api):
 def test_fields_may_come_in_the_query_string_and_task_names_ignore_case(api):
     """?task= is read like ?age= (the form wins when both are sent); 'Chest' is the chest task."""
     r = requests.post(api + "/api/predict?task=mri", files={"file": ("x.png", CHEST.read_bytes())}, timeout=60)
-    assert json_error(r, 422)["error"] == "invalid_input" and "it cannot go to the 'mri' task" in r.json()["message"]
+    assert json_error(r, 422)["error"] == "unsupported_format" and "it cannot go to the 'mri' task" in r.json()["message"]
     r = requests.post(api + "/api/predict?task=mri", data={"task": "Chest"},
                       files={"file": ("x.png", CHEST.read_bytes())}, timeout=60)
     assert r.status_code == 200 and r.json()["task"] == "chest", r.text[:300]

@@ -88,7 +88,8 @@ def test_skin_model_beats_chance_on_real_images(predictor):
     hits = []
     for c in classes:
         for f in sorted((d / c).glob("*.jpg"))[:4]:
-            hits.append(predictor.predict_file(f, task="skin", explain=False).to_json()["prediction"] == c)
+            # force: the input gate refuses 0.1 % of these photos (its own tests cover that); this is about accuracy
+            hits.append(predictor.predict_file(f, task="skin", explain=False, force=True).to_json()["prediction"] == c)
     assert np.mean(hits) > 0.3  # chance is 0.125
 
 

@@ -67,7 +67,8 @@ def route(raw: bytes, filename: str = "", task: str | None = None, model: str | 
     if auto and (filename or "").lower().endswith(VOLUME_SUFFIXES):
         task = "mri"
     if task == "mri" and not auto and not is_volume_bytes(raw) and sniff_image_kind(raw):
-        raise InputError(f"This is a 2D image ({sniff_image_kind(raw).upper()}); it cannot go to the 'mri' task.")
+        raise UnsupportedFormatError(f"This is a 2D image ({sniff_image_kind(raw).upper()}); it cannot go to the "
+                                     "'mri' task, which reads NIfTI volumes (.nii, .nii.gz).")
     if task == "mri" or (task is None and is_volume_bytes(raw)):
         if check_header:
             from nets.io.nifti_loader import check_header as check, parse_header
