@@ -1,5 +1,8 @@
 """Typed, user-facing input errors. `str(err)` is a message a person can act on; no traceback needed."""
 
+# how to answer a refused input anyway, in every entry point (the gates' refusal messages end with it)
+OVERRIDE_HINT = "(page: 'analyse anyway'; CLI --force; API force=true)"
+
 
 class InputError(ValueError):
     """Base class: the input cannot be analysed. `code` is stable for tests, APIs and logs."""

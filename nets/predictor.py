@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from nets import PROJECT_ROOT
-from nets.errors import InputError, WrongDimensionsError
+from nets.errors import OVERRIDE_HINT, InputError, WrongDimensionsError
 from nets.io.magic import is_volume_bytes  # noqa: F401 (re-exported for older callers)
 from nets.io.nifti_loader import load_nifti_bytes
 from nets.model_configs import TASKS
@@ -38,7 +38,7 @@ def neither_message(first, second) -> str:
     why = "; ".join((first.reasons if first else []) + (second.reasons if second else [])[:2])
     return ("This looks neither like a chest X-ray (a greyscale frontal radiograph of the chest) nor like a "
             f"dermoscopy photo (a colour close-up of one skin lesion): {why}. It was not classified. If you are sure "
-            "it is one of them, choose the model and ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")
+            f"it is one of them, choose the model and ask for an answer anyway {OVERRIDE_HINT}.")
 
 
 class Predictor:

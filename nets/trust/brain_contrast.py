@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from nets.errors import OVERRIDE_HINT
 from nets.trust.input_gate import Verdict
 
 EXPECTS_T1 = ("a T1-weighted brain MRI (white matter brighter than grey matter, CSF dark), skull-stripped or with "
@@ -72,4 +73,4 @@ class BrainGate:
 
 def refusal_message_t1(verdict: Verdict) -> str:
     return (f"This does not look like {EXPECTS_T1}: {'; '.join(verdict.reasons)}. It was not classified. If you "
-            "are sure it is a T1-weighted brain scan, you can ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")
+            f"are sure it is a T1-weighted brain scan, you can ask for an answer anyway {OVERRIDE_HINT}.")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nets.errors import OVERRIDE_HINT
 from nets.trust.feature_density import energy_score, knn_score, mahalanobis_score
 
 EXPECTS = {
@@ -121,4 +122,4 @@ class ImageGate:
 def refusal_message(task: str, verdict: Verdict) -> str:
     why = "; ".join(verdict.reasons) or "it is unlike the training images"
     return (f"This does not look like {EXPECTS[task]}: {why}. It was not classified. "
-            "If you are sure it is such an image, you can ask for an answer anyway (page: 'analyse anyway'; CLI --force; API force=true).")
+            f"If you are sure it is such an image, you can ask for an answer anyway {OVERRIDE_HINT}.")
