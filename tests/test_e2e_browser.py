@@ -216,6 +216,11 @@ def test_an_open_question_follows_a_language_switch(server, browser):
     form = page.inner_text("#input-container")
     assert "胸部 X 光" in form and "皮肤镜" in form and "自动识别" in form, form
     assert "Chest X-ray" not in form and "Which model" not in form, form
+    # what the person sees of the form's buttons: 提交 (not the browser's "Submit"), no Reset, no credit above it
+    submit = page.locator("#input-container button[type=submit]").last
+    assert submit.evaluate("b => getComputedStyle(b, '::after').content") == '"提交"'
+    assert not page.locator("#input-container button[type=reset]").last.is_visible()
+    assert not page.locator(".xai-credit").first.is_visible()
     _click(page, page.locator("button[type=submit]:not([disabled])").last)
     page.get_by_text("结果:").first.wait_for(timeout=60000)
     page.close()

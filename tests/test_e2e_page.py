@@ -120,11 +120,11 @@ def test_phone_chinese_example_pdf_and_a_batch_with_one_bad_file(server, browser
     # a second film: one of the training folder's children's films when the shared data are here (a mirrored or
     # re-lit copy of the bundled adult film sits beyond the input gate's limit and is refused, rightly)
     kermany = sorted((SHARED / "chest_xray" / "train" / "NORMAL").glob("*.jpeg"))[:1]
-    flipped = kermany[0] if kermany else SAMPLES / "chest_RG1_UNCR.png"
+    second_film = kermany[0] if kermany else SAMPLES / "chest_RG1_UNCR.png"
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 200)
     files = [SAMPLES / "chest_RG1_UNCR.png", SAMPLES / "skin_synthetic_lesion.jpg", SAMPLES / "colin27_2mm.nii.gz",
-             flipped, bad]
+             second_film, bad]
     _click(page, page.get_by_role("button", name="上传文件"))
     page.set_input_files("input[type=file]", [str(f) for f in files])
     _click(page, page.get_by_role("button", name="开始分析"))

@@ -81,7 +81,5 @@ def test_a_language_switch_redraws_the_running_step_and_nothing_after_the_work(m
     assert fake.scopes["progress_text"] == [] and ctx.progress is None
 
 
-def test_the_question_button_and_the_credit_follow_the_page_not_the_browser():
+def test_the_question_button_follows_the_page_not_the_browser():
     assert "提交" in layout.submit_label_style("zh") and layout.submit_label_style("en") == ""
-    assert "body:has(#input-container form) .xai-credit { display: none; }" in layout.PAGE_CSS
-    assert "#input-container button[type=reset] { display: none; }" in layout.PAGE_CSS

@@ -36,6 +36,9 @@ def test_apply_loads_the_average_and_recomputes_batchnorm_on_the_given_batches()
         conv = torch.cat([net[0](x) for x in batches])
     assert torch.allclose(net[1].running_mean, conv.mean((0, 2, 3)), atol=1e-4)  # all batches, not the last few
     assert not net.training and net[1].momentum == 0.1
+    net[1].momentum = 0.01  # a network's own momentum is given back, not reset to the default
+    avg.apply(net, batches)
+    assert net[1].momentum == 0.01
 
 
 def test_learning_rate_is_cosine_before_the_average_and_constant_during_it():

@@ -49,7 +49,7 @@ def check_output_paths(a) -> None:
         if not value:
             continue
         target = Path(value)
-        parent = target.parent if str(target.parent) else Path(".")
+        parent = target.parent  # Path("r.pdf").parent is "."
         if target.is_dir():
             raise InputError(f"{flag} names a folder ('{target.name[:80]}'); give a file name.")
         if not parent.is_dir() or not os.access(parent, os.W_OK):

@@ -89,6 +89,12 @@ def training_batch(ds, idx, task, gen, cfg, border=0.0, patch_blur=0.0) -> torch
     return normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
 
 
+def selection_metrics(model, ds, sel, cfg) -> dict:
+    """The model's metrics on the selection subset `sel` of the validation split (one view, no TTA)."""
+    return classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
+                                  list(cfg.classes))
+
+
 def lr_for(step, epoch, epochs, steps, lr, swa_from=0, swa_lr=None) -> float:
     """Warm-up + cosine over the whole run; with SWA, constant swa_lr from epoch swa_from on (1-based) and the
     cosine over the epochs before it."""
@@ -123,8 +129,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         swa = WeightAverage.from_checkpoint(ck.get("swa"))
         print(f"resuming after epoch {start}", file=sys.stderr)
     if start == 0:  # the starting point is a candidate too: never end worse than the committed model
-        m = classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
-                                   list(cfg.classes))
+        m = selection_metrics(model, ds, sel, cfg)
         best = {"score": score(task, m), "epoch": 0}
         torch.save(model.state_dict(), out)
         print(json.dumps({"epoch": 0, "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m["auc"]}),
@@ -150,8 +155,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
             if s % 20 == 0:
                 print(f"epoch {epoch + 1} step {s}/{steps} loss {np.mean(losses[-20:]):.3f} "
                       f"{time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-        m = classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
-                                   list(cfg.classes))
+        m = selection_metrics(model, ds, sel, cfg)
         h = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_balanced_accuracy": m["balanced_accuracy"],
              "val_auc": m["auc"], "per_class_recall": m["per_class_recall"], "seconds": time.time() - t0}
         history.append(h)
@@ -185,8 +189,7 @@ def keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out
     swa.apply(model, (training_batch(ds, idx[i * batch:(i + 1) * batch], task, gen, cfg, border, patch_blur)
                       for i in range(bn_batches)))
     torch.save(model.state_dict(), out)
-    m = classification_metrics(ds.labels[sel], predict_probs(model, ds.images[sel], cfg.input, tta=False),
-                               list(cfg.classes))
+    m = selection_metrics(model, ds, sel, cfg)
     print(json.dumps({"swa_epochs": swa.n, "val_balanced_accuracy": m["balanced_accuracy"], "val_auc": m["auc"]}),
           file=sys.stderr, flush=True)
     return {"kept": "weight average", "epochs_averaged": swa.n, "epoch_kept": epochs,

@@ -33,6 +33,7 @@ class WeightAverage:
         iterable of input tensors like the training ones): a cumulative average over all of them."""
         model.load_state_dict({**model.state_dict(), **self.state})
         bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        momenta = [bn.momentum for bn in bns]
         for bn in bns:
             bn.reset_running_stats()
             bn.momentum = None  # cumulative moving average
@@ -40,6 +41,6 @@ class WeightAverage:
         with torch.no_grad():
             for x in batches:
                 model(x)
-        for bn in bns:
-            bn.momentum = 0.1
+        for bn, momentum in zip(bns, momenta):
+            bn.momentum = momentum
         model.eval()
