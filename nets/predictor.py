@@ -276,13 +276,13 @@ class Predictor:
         """Occlusion sensitivity for an MRI result (nets/interpret/occlusion.py): cubes (default 24 mm) in turn
         replaced by the same cube of a healthy reference brain (default: the MNI152 template through the same
         preprocessing).
-        Reports the cubes that, made typical, most raise and most lower the log-odds of `target` (default: CN).
+        Reports the cubes that, made typical, most raise and most lower the log-odds of `target` (default: CN), as
+        the answer scores them (with a stated age's term, `_answer_network`).
         window, stride: in voxels (2 mm). Cubes where brain and reference agree (outside both brains) are skipped
         (exact: they change nothing). Fast by default: coarse to fine (the non-overlapping cubes, then every
         stride-spaced cube around the 8 strongest; README says how close to the full map); full=True tries every
         cube. Computed once per result and setting."""
-        from nets.interpret.attribution import build_explainer
-        from nets.interpret.occlusion import describe_cubes
+        from nets.interpret.occlusion import VolumeOcclusion, describe_cubes
         from nets.render.plots import save_occlusion_planes
         if not result.on_mni_grid:
             raise InputError("Occlusion needs an MRI result on the engine's MNI grid (not the raw ADNI contract).")
@@ -293,7 +293,7 @@ class Predictor:
         if key not in h.occlusions:
             ref_name, ref = self._reference_brain(reference)
             t0 = time.perf_counter()
-            a = build_explainer("occlusion", result.model, ref, window=window, stride=stride, every=full,
+            a = VolumeOcclusion(self._answer_network(result), ref, window=window, stride=stride, every=full,
                                 progress=progress).explain(h.model_input.x, tgt)
             base, changes = a.extra["base"], a.extra["changes"]
             name = result.classes[tgt]
@@ -494,10 +494,9 @@ class Predictor:
         network is scored with the answer's own logit offsets (a stated age's term), so P(class) in the check is
         the P(class) of the answer."""
         from nets.interpret.faithfulness import deletion_insertion, image_baseline
-        from nets.networks.prior_shift import OffsetLogits
         x = result.handles.model_input.x
         offsets = result.handles.logit_offsets
-        net = result.model.module if offsets is None else OffsetLogits(result.model.module, offsets)
+        net = self._answer_network(result)
         known = {"original": float(torch.softmax(torch.as_tensor(result.logits), 0)[a.target])}  # the answer's pass
         if not result.is_volume:
             return deletion_insertion(net, x, image_baseline(x), a.map, a.target, known=known)
@@ -511,6 +510,14 @@ class Predictor:
         mask = result.handles.model_input.brain_mask
         return deletion_insertion(net, x, ref, a.map, a.target, region=None if mask is None else mask > 0,
                                   known=known)
+
+    @staticmethod
+    def _answer_network(result):
+        """The network as the answer scored it: plus the answer's logit offsets (a stated age's term), if any, so
+        that checks and occlusion measure the P(class) the page shows."""
+        from nets.networks.prior_shift import OffsetLogits
+        offsets = result.handles.logit_offsets
+        return result.model.module if offsets is None else OffsetLogits(result.model.module, offsets)
 
     def _reference_logits(self, m, ref) -> torch.Tensor:
         """Raw logits of the MNI152 reference brain, once per model and weights (the same for every MRI check)."""
