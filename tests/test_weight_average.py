@@ -61,3 +61,16 @@ def test_the_card_says_no_epoch_was_chosen_for_an_averaged_candidate():
     assert "constant learning rate 0.0003" in out["optimizer"]
     assert "hidden_squares" in out
     assert "selection" not in kept_and_hidden_squares({"best": {"epoch": 3}})  # a best-epoch run keeps the default
+
+
+def test_a_fine_tune_at_another_input_size_changes_only_the_contracts_side():
+    """--size trains the fully convolutional 2D network at another square side: the contract's size and its words
+    change, its normalisation does not; no size keeps the config itself."""
+    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+    from nets.training.finetune_2d import with_input_size
+    cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK["skin"]]
+    big = with_input_size(cfg, cfg.input.size + 32)
+    assert big.input.size == cfg.input.size + 32 and f"{big.input.size}x{big.input.size}" in big.input.resize
+    assert (big.input.mean, big.input.std, big.input.mode) == (cfg.input.mean, cfg.input.std, cfg.input.mode)
+    assert CONFIGS[DEFAULT_MODEL_FOR_TASK["skin"]].input.size == cfg.input.size  # the registry's config untouched
+    assert with_input_size(cfg, None) is cfg and with_input_size(cfg, cfg.input.size) is cfg

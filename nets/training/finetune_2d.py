@@ -105,9 +105,10 @@ def lr_for(step, epoch, epochs, steps, lr, swa_from=0, swa_lr=None) -> float:
 
 
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
-             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0, swa_from=0, swa_lr=3e-4):
+             seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0, swa_from=0, swa_lr=3e-4,
+             size=None):
     torch.set_num_threads(threads)
-    cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[task]]
+    cfg = with_input_size(CONFIGS[DEFAULT_MODEL_FOR_TASK[task]], size)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = out.with_name(out.stem + ".ckpt.pt")
@@ -175,9 +176,19 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
         best = {**best, "kept": "last", "epoch_kept": epochs}
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
               "selection_subset": int(len(sel)), "patch_blur": patch_blur, "border_paint": border,
+              "input_size": cfg.input.size,
               **({"swa": {"from_epoch": swa_from, "lr": swa_lr, "epochs_averaged": swa.n}} if swa_from else {})}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def with_input_size(cfg, size):
+    """The config with another square input side (the network is fully convolutional); None keeps it."""
+    if not size or size == cfg.input.size:
+        return cfg
+    from dataclasses import replace
+    return replace(cfg, input=replace(cfg.input, size=size,
+                                      resize=f"whole image resized to {size}x{size}, aspect ratio not kept"))
 
 
 def keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out, border, patch_blur,
@@ -221,10 +232,12 @@ def main(argv=None):
                     help="keep the average of the weights after epochs K..end (stochastic weight averaging), run at "
                          "the constant --swa-lr; 0: off")
     ap.add_argument("--swa-lr", type=float, default=3e-4)
+    ap.add_argument("--size", type=int, default=None,
+                    help="train at this square input side instead of the model's (e.g. skin 176 for 144)")
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
                               a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep, a.border_paint,
-                              a.swa_from, a.swa_lr)))
+                              a.swa_from, a.swa_lr, a.size)))
 
 
 if __name__ == "__main__":
