@@ -74,3 +74,20 @@ def test_a_fine_tune_at_another_input_size_changes_only_the_contracts_side():
     assert (big.input.mean, big.input.std, big.input.mode) == (cfg.input.mean, cfg.input.std, cfg.input.mode)
     assert CONFIGS[DEFAULT_MODEL_FOR_TASK["skin"]].input.size == cfg.input.size  # the registry's config untouched
     assert with_input_size(cfg, None) is cfg and with_input_size(cfg, cfg.input.size) is cfg
+
+
+def test_adopting_a_candidate_trained_at_another_size_is_refused(tmp_path):
+    """adopt_2d scores and serves at the config's side: a candidate trained at another one must not be judged there."""
+    import json
+    import pytest
+    from nets.model_configs import CONFIGS, DEFAULT_MODEL_FOR_TASK
+    from nets.training.adopt_2d import check_input_size
+    cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK["skin"]]
+    cand = tmp_path / "skin_big.pt"
+    (tmp_path / "skin_big.history.json").write_text(json.dumps({"input_size": cfg.input.size + 32}))
+    with pytest.raises(SystemExit, match="trained at"):
+        check_input_size(cand, cfg)
+    (tmp_path / "skin_big.history.json").write_text(json.dumps({"input_size": cfg.input.size}))
+    check_input_size(cand, cfg)  # the same side, or an older history without one, passes
+    (tmp_path / "skin_big.history.json").write_text(json.dumps({}))
+    check_input_size(cand, cfg)

@@ -217,6 +217,15 @@ def training_entry(task, cfg, old_card, candidate, train_command, history) -> di
     }
 
 
+def check_input_size(candidate, cfg) -> None:
+    """A candidate trained at another side (finetune_2d --size) would be judged and served at the config's: refuse."""
+    hist = Path(candidate).with_name(Path(candidate).stem + ".history.json")
+    size = json.loads(hist.read_text()).get("input_size") if hist.exists() else None
+    if size and size != cfg.input.size:
+        raise SystemExit(f"{candidate} was trained at {size} px, but {cfg.name} takes {cfg.input.size} px "
+                         "(nets/model_configs.py): change the contract there first, then compare")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("task", choices=["chest", "skin"])
@@ -230,6 +239,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     CACHE.mkdir(exist_ok=True)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[a.task]]
+    check_input_size(a.candidate, cfg)
     ds, tr, va = train_val_split_2d(a.task, SHARED, cfg)
     res = compare(a.task, cfg, ds, va, a.candidate, a.target_sensitivity, a.max_auc_drop)
     p_new = res.pop("p_new")
