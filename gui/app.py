@@ -226,6 +226,7 @@ def show_result(ctx, res, focus="result"):
         out.put_image(probability_chart(j["probabilities"], ctx.lang, m.config.class_names), format="png",
                       width=f"{CHART_WIDTH_PX}px")  # drawn at twice that: sharp on phones
         put_brain_age(ctx, j)
+        put_edge_check(ctx, j)
         out.put_scope("explanation")  # brought into view after "explain another class"
         with out.use_scope("explanation"):
             put_explanations(ctx, res)
@@ -244,6 +245,13 @@ def show_result(ctx, res, focus="result"):
         put_again(ctx)
     if focus:
         scroll_into_view(focus)
+
+
+def put_edge_check(ctx, j):
+    """Skin: the answer held without the photo's edge (when it did not, a warning above says so)."""
+    e = j.get("edge_check")
+    if e and e["kept"]:
+        out.put_text(t("edge_kept", ctx.lang, cls=e["class"], p0=e["p_before"], p1=e["p_after"])).style("color:#555")
 
 
 def put_brain_age(ctx, j):

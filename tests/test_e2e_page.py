@@ -153,6 +153,8 @@ def test_phone_english_dermoscopy_example(server, browser):
     assert "skin_synthetic_lesion.jpg" in page.inner_text("#pywebio-scope-result")
     assert _no_sideways_scroll(page)
     assert page.get_by_role("heading", name="Grad-CAM").count() == 1  # the first map, drawn at once
+    text = page.inner_text("#pywebio-scope-result")  # the edge check, whichever way it went
+    assert "Edge check: with the photo's outer edge painted over" in text or "leans on the edge of the photo" in text
     page.close()
 
 

@@ -174,7 +174,7 @@ def test_cards_record_the_sanity_check_and_the_faithfulness_rate_of_every_method
 
 
 def test_lesion_mask_finds_a_dark_disc_and_skips_a_faint_one():
-    from nets.skin_background import lesion_mask
+    from nets.trust.lesion_regions import lesion_mask
     yy, xx = np.mgrid[:144, :144]
     disc = np.hypot(yy - 72, xx - 70) < 30
     img = np.full((144, 144, 3), 200, np.uint8)

@@ -23,6 +23,11 @@ PATTERNS_ZH = [
                "请填写此人的年龄，以便相对同龄健康人评估萎缩。"),
     (r"The image looks like a (chest X-ray|skin photo) but was analysed as (\w+)\.",
      lambda m: f"这张图像看起来像{TASK_ZH[m[1]]}，但按{TASK_ZH.get(m[2], m[2])}分析。"),
+    (r"With the photo's outer edge painted over in the skin's colour, the answer changes from (\w+) to (\w+) "
+     r"\(P\(\w+\) ([\d.]+) -> ([\d.]+)\): it leans on the edge of the photo \(such as the dermoscope's frame or dark "
+     r"corners\), not only on the lesion\. Treat it with caution\.",
+     lambda m: f"把照片外缘涂成皮肤颜色后，结果从 {m[1]} 变为 {m[2]}（P({m[1]}) {m[3]} -> {m[4]}）：它依赖照片边缘"
+               "（如皮肤镜的边框或暗角），而不只是病灶。请谨慎看待结果。"),
 ]
 
 
