@@ -230,22 +230,27 @@ def test_known_end_probabilities_are_not_sent_through_the_network_again():
             assert np.allclose(part[curve], full[curve], atol=1e-4), curve
 
 
-def test_mri_check_scores_the_answers_own_probabilities_when_an_age_is_stated(tmp_path):
-    """With an age the answer's CN logit carries the age term; the deletion check must score that same model: its
-    curve starts at the answer's P(class), ends at the reference brain's P under the same term, and every step in
-    between is the network plus the term (before, the steps were the bare network's)."""
-    from nets.interpret.faithfulness import deletion_insertion
-    from nets.networks.prior_shift import OffsetLogits
+
+def demo_answer_aged_80(tmp_path):
+    """(predictor, demo.nii's answer with a stated age of 80, so the age term is in its logits); skips without them."""
     from nets.predictor import Predictor
     demo = Path("nii/demo.nii")
     if not demo.exists():
         pytest.skip("nii/demo.nii not built (python -m nets.demo_volume)")
     p = Predictor(imgs_root=tmp_path)
     r = p.predict_file(demo, age=80)
-    offsets = r.handles.logit_offsets
-    m = r.model
-    if offsets is None or not m.trained:
+    if r.handles.logit_offsets is None or not r.model.trained:
         pytest.skip("the MRI model has no age reference")
+    return p, r
+
+def test_mri_check_scores_the_answers_own_probabilities_when_an_age_is_stated(tmp_path):
+    """With an age the answer's CN logit carries the age term; the deletion check must score that same model: its
+    curve starts at the answer's P(class), ends at the reference brain's P under the same term, and every step in
+    between is the network plus the term (before, the steps were the bare network's)."""
+    from nets.interpret.faithfulness import deletion_insertion
+    from nets.networks.prior_shift import OffsetLogits
+    p, r = demo_answer_aged_80(tmp_path)
+    offsets, m = r.handles.logit_offsets, r.model
     assert np.abs(offsets).max() > 1  # 20 years above the hinge: a term large enough to tell the two models apart
     probs = torch.softmax(torch.as_tensor(r.logits), 0)
     t = r.target
@@ -267,21 +272,14 @@ def test_mri_check_scores_the_answers_own_probabilities_when_an_age_is_stated(tm
 def test_mri_occlusion_measures_the_answers_own_log_odds_when_an_age_is_stated(tmp_path):
     """Occlusion explains the answer the page shows: with a stated age its base log-odds is the answer's own (the
     network plus the age term), not the bare network's (before 2026-12-02 it was the bare network's)."""
-    from nets.predictor import Predictor
-    demo = Path("nii/demo.nii")
-    if not demo.exists():
-        pytest.skip("nii/demo.nii not built (python -m nets.demo_volume)")
-    p = Predictor(imgs_root=tmp_path)
-    r = p.predict_file(demo, age=80)
-    offsets = r.handles.logit_offsets
-    if offsets is None or not r.model.trained:
-        pytest.skip("the MRI model has no age reference")
+    p, r = demo_answer_aged_80(tmp_path)
     answer_p = float(torch.softmax(torch.as_tensor(r.logits), 0)[0])
     with torch.no_grad():
         bare_p = float(torch.softmax(r.model.module(r.handles.model_input.x)[0], 0)[0])
     occ = p.occlusion(r, "CN")
     assert occ["log_odds"] == pytest.approx(np.log(answer_p / (1 - answer_p)), abs=0.01)
     assert abs(occ["log_odds"] - np.log(bare_p / (1 - bare_p))) > 0.5
+
 
 def test_a_map_within_the_spread_of_random_orders_is_not_called_better():
     """0.645 against 0.66 is within what two random orders differ by: the page must not show it as a pass."""
