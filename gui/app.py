@@ -249,9 +249,9 @@ def show_result(ctx, res, focus="result"):
 
 def put_edge_check(ctx, j):
     """Skin: the answer held without the photo's edge (when it did not, a warning above says so)."""
-    e = j.get("edge_check")
-    if e and e["kept"]:
-        out.put_text(t("edge_kept", ctx.lang, cls=e["class"], p0=e["p_before"], p1=e["p_after"])).style("color:#555")
+    sentence = (j.get("edge_check") or {}).get("sentence")
+    if sentence:
+        out.put_text(sentence[ctx.lang]).style("color:#555")
 
 
 def put_brain_age(ctx, j):

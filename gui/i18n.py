@@ -118,10 +118,6 @@ TEXT = {
     "calibrated_top": {"en": "calibrated (temperature {t:.2f}, then the answered class's probability mapped to how often "
                              "such answers were right; fitted on validation data)",
                        "zh": "已校准（温度 {t:.2f}，再把所答类别的概率映射为此类回答在验证集上的实际正确率）"},
-    "edge_kept": {"en": "Edge check: with the photo's outer edge painted over in the skin's colour, the answer stays "
-                        "{cls} (P {p0:.2f} -> {p1:.2f}), so it does not rest on the dermoscope's frame or dark corners.",
-                  "zh": "边缘检查：把照片外缘涂成皮肤颜色后，结果仍为 {cls}（P {p0:.2f} -> {p1:.2f}），"
-                        "因此它并不依赖皮肤镜的边框或暗角。"},
     # explanation sections (gui/explanation_sections.py)
     "expl_title": {"en": "Why {c}? Explanations", "zh": "为什么是 {c}？解释"},
     "expl_colours": {"en": "How to read the colours: RED marks parts of the image that pushed the answer towards "

@@ -337,15 +337,16 @@ class Predictor:
     @staticmethod
     def _edge_check(m, x, probs) -> dict:
         """The answer again with the photo's outer ring painted in the skin's colour (nets/trust/edge_check.py)."""
-        from nets.trust.edge_check import RING_FRACTION, edge_logits
+        from nets.trust.edge_check import RING_FRACTION, edge_logits, held_sentence
         from nets.trust.gate_service import calibrated_probabilities
         z, outlined = edge_logits(m.module, x, m.config.input)
         q = calibrated_probabilities(m, z)
         top, after = int(np.argmax(probs)), int(np.argmax(q))
         cls = m.config.classes
-        return {"ring_fraction": RING_FRACTION, "lesion_outlined": outlined, "class": cls[top],
-                "p_before": round(float(probs[top]), 4), "p_after": round(float(q[top]), 4),
-                "class_after": cls[after], "kept": after == top}
+        check = {"ring_fraction": RING_FRACTION, "lesion_outlined": outlined, "class": cls[top],
+                 "p_before": round(float(probs[top]), 4), "p_after": round(float(q[top]), 4),
+                 "class_after": cls[after], "kept": after == top}
+        return {**check, "sentence": held_sentence(check)} if check["kept"] else check
 
     def _predict_image(self, raw, where: Route, weights, target, explain, progress, force=False) -> Result:
         t = {}

@@ -91,3 +91,11 @@ def test_every_skin_answer_carries_its_edge_check(tmp_path):
     assert e["class"] == r.to_json()["prediction"] and 0 <= e["p_after"] <= 1 and e["ring_fraction"] == RING_FRACTION
     assert e["kept"] == (e["class_after"] == e["class"])
     assert any("outer edge" in w for w in r.warnings) == (not e["kept"])
+    assert ("sentence" in e) == e["kept"]  # the page and the PDF print it when the answer held
+    if e["kept"]:
+        assert e["class"] in e["sentence"]["en"] and "边缘检查" in e["sentence"]["zh"]
+        from nets.report.pdf_report import result_pdf
+        from pypdf import PdfReader
+        import io
+        text = " ".join(pg.extract_text() for pg in PdfReader(io.BytesIO(result_pdf(r, "en"))).pages)
+        assert "Edge check" in " ".join(text.split())

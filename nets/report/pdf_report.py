@@ -128,6 +128,8 @@ def pdf_report(j: dict, summary: dict, lang: str = "en", class_names: dict | Non
         w.text(j["brain_age_sentence"].get(lang) or j["brain_age_sentence"]["en"], size=10)
     if (j.get("age_reference") or {}).get("sentence"):  # MRI with a stated age: how it graded the stage
         w.text(j["age_reference"]["sentence"].get(lang) or j["age_reference"]["sentence"]["en"], size=9)
+    if (j.get("edge_check") or {}).get("sentence"):  # skin: the answer held without the photo's edge
+        w.text(j["edge_check"]["sentence"][lang], size=9)
     _images_section(w, j, summary, lang)
     w.heading(tr("card", lang))
     for label, value in card_rows(summary, lang):

@@ -62,3 +62,12 @@ def edge_warning(check: dict) -> str:
             f"to {check['class_after']} (P({check['class']}) {check['p_before']:.2f} -> {check['p_after']:.2f}): it "
             "leans on the edge of the photo (such as the dermoscope's frame or dark corners), not only on the lesion. "
             "Treat it with caution.")
+
+
+def held_sentence(check: dict) -> dict:
+    """{en, zh}: the answer held without the photo's edge (page and PDF print it under the probabilities)."""
+    c, p0, p1 = check["class"], check["p_before"], check["p_after"]
+    return {"en": f"Edge check: with the photo's outer edge painted over in the skin's colour, the answer stays {c} "
+                  f"(P {p0:.2f} -> {p1:.2f}), so it does not rest on the dermoscope's frame or dark corners.",
+            "zh": f"边缘检查：把照片外缘涂成皮肤颜色后，结果仍为 {c}（P {p0:.2f} -> {p1:.2f}），"
+                  "因此它并不依赖皮肤镜的边框或暗角。"}
