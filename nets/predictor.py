@@ -334,20 +334,6 @@ class Predictor:
         raise InputError(f"Unknown class '{target}'. Classes: {', '.join(cls)}")
 
     # -- 2D ----------------------------------------------------------------------------------------------------
-    @staticmethod
-    def _edge_check(m, x, probs) -> dict:
-        """The answer again with the photo's outer ring painted in the skin's colour (nets/trust/edge_check.py)."""
-        from nets.trust.edge_check import RING_FRACTION, edge_logits, held_sentence
-        from nets.trust.gate_service import calibrated_probabilities
-        z, outlined = edge_logits(m.module, x, m.config.input)
-        q = calibrated_probabilities(m, z)
-        top, after = int(np.argmax(probs)), int(np.argmax(q))
-        cls = m.config.classes
-        check = {"ring_fraction": RING_FRACTION, "lesion_outlined": outlined, "class": cls[top],
-                 "p_before": round(float(probs[top]), 4), "p_after": round(float(q[top]), 4),
-                 "class_after": cls[after], "kept": after == top}
-        return {**check, "sentence": held_sentence(check)} if check["kept"] else check
-
     def _predict_image(self, raw, where: Route, weights, target, explain, progress, force=False) -> Result:
         t = {}
         t0 = time.perf_counter()
@@ -384,9 +370,9 @@ class Predictor:
                   "temperature": temperature(m),
                   "top_label_calibrated": bool((m.card.get("calibration") or {}).get("top_label"))}
         if task == "skin" and m.trained:  # the skin model's known shortcut (README): one more forward per answer
-            extras["edge_check"] = self._edge_check(m, x, probs)
+            from nets.trust.edge_check import check_answer, edge_warning
+            extras["edge_check"] = check_answer(m, x, probs)
             if not extras["edge_check"]["kept"]:
-                from nets.trust.edge_check import edge_warning
                 warnings.append(edge_warning(extras["edge_check"]))
         r = Result(run_id, task, m, logits.numpy(), probs, tgt if explain else None, None, {}, [], t, info,
                    warnings, extras, LiveHandles(ModelInput(x, image=img, display=display)))

@@ -55,6 +55,20 @@ def edge_logits(model: torch.nn.Module, x: torch.Tensor, contract, fraction: flo
         return model(image_to_tensor(painted, contract))[0].numpy(), outlined
 
 
+def check_answer(m, x: torch.Tensor, probs) -> dict:
+    """The edge check of an answer: m a LoadedModel, x its input, probs the answer's shown probabilities; the
+    painted input's probabilities are calibrated as the answer's were."""
+    from nets.trust.gate_service import calibrated_probabilities
+    z, outlined = edge_logits(m.module, x, m.config.input)
+    q = calibrated_probabilities(m, z)
+    top, after = int(np.argmax(probs)), int(np.argmax(q))
+    cls = m.config.classes
+    check = {"ring_fraction": RING_FRACTION, "lesion_outlined": outlined, "class": cls[top],
+             "p_before": round(float(probs[top]), 4), "p_after": round(float(q[top]), 4),
+             "class_after": cls[after], "kept": after == top}
+    return {**check, "sentence": held_sentence(check)} if check["kept"] else check
+
+
 def edge_warning(check: dict) -> str:
     """The warning of an answer that does not hold without the photo's edge (nets/report/warning_text.py has its
     Chinese)."""
