@@ -13,6 +13,7 @@ from pywebio.utils import STATIC_PATH
 
 from gui.api_base import ApiError, JsonHandler, JsonStaticFileHandler, NotFoundHandler, upload_limit_bytes
 from gui.app import main as page_main
+from gui.json_http_server import JsonHTTPServer
 from nets import service
 from nets.errors import InputError
 from nets.io.nifti_loader import MAX_FILE_BYTES
@@ -160,7 +161,8 @@ def serve(host="0.0.0.0", port=6006, warm=True):
     app = make_app()
     # bodies are streamed by the API handlers, which raise this per request and answer JSON 413 past their limit;
     # anything else (the page's websocket handshake) has no business sending more than 1 MB
-    app.listen(port, address=host, max_buffer_size=MAX_FILE_BYTES + 2**20, max_body_size=2**20)
+    server = JsonHTTPServer(app, max_buffer_size=MAX_FILE_BYTES + 2**20, max_body_size=2**20)
+    server.listen(port, address=host)
     pc = tornado.ioloop.PeriodicCallback(lambda: threading.Thread(target=clean, daemon=True).start(), 3600_000)
     pc.start()
     print(f"Serving on http://{'localhost' if host in ('0.0.0.0', '') else host}:{port}/", flush=True)

@@ -146,6 +146,23 @@ def test_chunked_body_over_the_limit_is_json_413_after_at_most_the_limit(api):
     assert sent < 4 * LIMIT_MB * 2**20, sent  # streaming stopped near the limit, not at the end of the body
 
 
+@pytest.mark.parametrize("request_bytes", [
+    b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"POST /api/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
+    b"GET /api/health HTTP/1.1\r\nHost: x\r\nno colon in this header\r\n\r\n",
+    b"GET /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n",
+], ids=["content-length-and-chunked", "bad-chunk-size", "header-without-colon", "negative-length"])
+def test_requests_tornado_cannot_parse_are_json_400(api, request_bytes):
+    """Tornado refuses these before any handler (a bare 400 on the connection): the server's JSON still answers."""
+    s = _socket(api)
+    s.sendall(request_bytes)
+    status, body = _read_response(s)
+    s.close()
+    assert status == 400 and set(body) == {"error", "message"}
+    assert body["error"] == ("bad_request" if b"-3" in request_bytes else "malformed_request")  # -3: the handler's
+    assert requests.get(api + "/api/health", timeout=10).json()["status"] == "ok"
+
+
 def test_a_good_image_still_works_and_the_server_is_healthy(api):
     r = requests.post(api + "/api/predict", files={"file": ("x.png", CHEST.read_bytes())}, timeout=120)
     assert r.status_code == 200 and r.json()["task"] == "chest"
