@@ -99,3 +99,27 @@ def test_every_skin_answer_carries_its_edge_check(tmp_path):
         import io
         text = " ".join(pg.extract_text() for pg in PdfReader(io.BytesIO(result_pdf(r, "en"))).pages)
         assert "Edge check" in " ".join(text.split())
+
+
+def test_ring_rates_count_changed_answers_and_how_often_each_side_was_right():
+    from nets.cli.skin_background import ring_rates
+    kept = np.array([True, True, True, False, False])
+    right = np.array([True, True, False, False, True])
+    r = ring_rates(kept, right, np.array([True, False, True, True, True]))
+    assert r == {"answer_changed_rate": 0.4, "n_changed": 2, "right_when_changed": 0.5,
+                 "right_when_kept": 0.667, "lesion_outlined_rate": 0.8}
+    assert ring_rates(np.ones(3, bool), right[:3], kept[:3])["right_when_changed"] is None  # none changed
+
+
+def test_the_skin_card_records_the_edge_checks_rates_at_the_services_ring():
+    """The page's edge check cites these rates (README): they must be measured at the ring the service paints."""
+    from nets.registry import REGISTRY
+    m = REGISTRY.get(task="skin")
+    if not m.trained:
+        pytest.skip("no trained skin weights")
+    e = m.card["explanation_checks"]["background"]["edge_check"]
+    assert e["service_ring"] == RING_FRACTION and str(RING_FRACTION) in e["rings"] and e["n_images"] >= 100
+    for r in e["rings"].values():
+        assert 0 <= r["answer_changed_rate"] <= 1 and r["n_changed"] == round(r["answer_changed_rate"] * e["n_images"])
+    widths = sorted(e["rings"], key=float)  # a wider ring hides more of the photo: changes at least as many answers
+    assert e["rings"][widths[-1]]["n_changed"] >= e["rings"][widths[0]]["n_changed"]

@@ -185,6 +185,19 @@ def test_lesion_mask_finds_a_dark_disc_and_skips_a_faint_one():
     assert lesion_mask(img) is None
 
 
+def test_lesion_mask_does_not_take_a_dark_blob_off_the_centre_for_the_lesion():
+    """A dark patch near the edge (a frame's corner, hair, the vignette) is not the photographed lesion: before, with
+    nothing dark at the centre, the largest dark component was taken and the edge check kept it unpainted."""
+    from nets.trust.lesion_regions import lesion_mask
+    yy, xx = np.mgrid[:144, :144]
+    img = np.full((144, 144, 3), 200, np.uint8)
+    img[np.hypot(yy - 22, xx - 72) < 12] = 60  # 0.26-0.43 of the height above the middle
+    assert lesion_mask(img) is None
+    img[np.hypot(yy - 72, xx - 72) < 20] = 90  # a lesion at the centre is found, the blob left out
+    m = lesion_mask(img)
+    assert m is not None and m[72, 72] and not m[22, 72]
+
+
 def test_slice_aspect_is_what_the_drawn_slice_has():
     """The page sizes a slice from SliceRenderer.aspect without drawing it: it must match every plane's image."""
     from nets.render.slice_renderer import SliceRenderer

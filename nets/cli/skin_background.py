@@ -1,4 +1,4 @@
-"""CLI: python -m nets.skin_background [--n N] [--update-card]
+"""CLI: python -m nets.skin_background [--n N] [--edge-n N] [--update-card]
 
 Does the skin model read the lesion or what surrounds it (skin, the dermoscope's dark vignette, image borders)?
 On N validation images (nets/evaluation/explanation_inputs.py) and N HAM10000 images it never trained on
@@ -8,7 +8,9 @@ the centre; faint lesions and failures are counted and skipped):
   of the image (1 = no preference, > 1 = on the lesion);
 - replacement: the lesion painted over with the surrounding skin's median colour (background kept), and the
   background painted over (lesion kept); how often the predicted class survives and how much P(class) keeps;
-- vignette / border: the outer 12 % ring painted over with the skin colour; how often the class survives.
+- vignette / border: the outer 12 % ring painted over with the skin colour; how often the class survives;
+- edge check: the page's per-answer check (nets/trust/edge_check.py) at rings of 4-12 % on --edge-n other
+  validation photos: how often it changes the answer, and how often changed and kept answers were right.
 Prints JSON; --update-card writes it into the skin card (`explanation_checks.background`).
 """
 import json
@@ -63,6 +65,34 @@ def study(loaded, images: list, progress=True) -> dict:
             "probability_kept_median": {k: round(float(np.median(v)), 3) for k, v in pkeep.items()} if n else {}}
 
 
+EDGE_RINGS = (0.04, 0.06, 0.08, 0.12)  # of each side; the service's edge check uses RING_FRACTION (0.08)
+
+
+def edge_check_rates(loaded, items: list, rings=EDGE_RINGS, progress=True) -> dict:
+    """The per-answer edge check (nets/trust/edge_check.py) at several ring widths on labelled photos: how often it
+    changes the answer, and how often the changed and the kept answers were right."""
+    from nets.trust.edge_check import RING_FRACTION, check_answer
+    from nets.trust.gate_service import calibrated_probabilities
+    rows = {f: [] for f in rings}
+    for it in tqdm(items, desc="edge check", disable=not progress):
+        with torch.no_grad():
+            probs = calibrated_probabilities(loaded, loaded.module(it["x"])[0].numpy())
+        right = int(np.argmax(probs)) == it["label"]
+        for f in rings:
+            c = check_answer(loaded, it["x"], probs, f)
+            rows[f].append((c["kept"], right, c["lesion_outlined"]))
+    return {"n_images": len(items), "service_ring": RING_FRACTION,
+            "rings": {str(f): ring_rates(*map(np.array, zip(*r))) for f, r in rows.items()} if items else {}}
+
+
+def ring_rates(kept: np.ndarray, right: np.ndarray, outlined: np.ndarray) -> dict:
+    changed = ~kept
+    rate = lambda v: round(float(v.mean()), 3) if v.size else None
+    return {"answer_changed_rate": rate(changed), "n_changed": int(changed.sum()),
+            "right_when_changed": rate(right[changed]), "right_when_kept": rate(right[kept]),
+            "lesion_outlined_rate": rate(outlined)}
+
+
 def ham10000_images(n: int, size: int, seed: int = 0) -> list:
     from nets import SHARED_DATA
     from nets.io.image_loader import load_image_array
@@ -73,6 +103,7 @@ def ham10000_images(n: int, size: int, seed: int = 0) -> list:
 
 def main(argv=None) -> int:
     ap = explanation_check_parser("python -m nets.skin_background", __doc__, n=100, tasks=("skin",))
+    ap.add_argument("--edge-n", type=int, default=300, help="validation photos for the edge check's rates (0: skip)")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -82,6 +113,8 @@ def main(argv=None) -> int:
     val = [it["image"] for it in validation_images("skin", a.n)]
     res = {"model": m.name, **({"weights": a.weights} if a.weights else {}), "validation_split": study(m, val, not a.no_progress),
            "ham10000_unseen": study(m, ham10000_images(a.n, m.config.input["size"]), not a.no_progress)}
+    if a.edge_n:
+        res["edge_check"] = edge_check_rates(m, validation_images("skin", a.edge_n, seed=1), progress=not a.no_progress)
     if a.update_card:
         from nets.evaluation.explanation_card import record
         res["card"] = record(m, ("explanation_checks", "background"), res, "nets.skin_background")

@@ -12,8 +12,8 @@ import torch
 
 from nets.trust.lesion_regions import border_ring, lesion_mask, skin_colour
 
-# of each side (29 % of the picture). One-off probe on 300 validation photos (2026-12-02): rings of 4, 6, 8, 12 %
-# changed 6, 11, 14, 21 % of the answers; at 8 % the 43 changed answers were right 35 % of the time, the others 58 %
+# of each side (29 % of the picture); the ring widths' rates on validation photos: `python -m nets.skin_background`
+# (the skin card's explanation_checks.background.edge_check)
 RING_FRACTION = 0.08
 
 
@@ -25,18 +25,10 @@ def input_as_uint8(x: torch.Tensor, contract) -> np.ndarray:
     return rgb.permute(1, 2, 0).numpy()
 
 
-def central(lesion):
-    """The outline only if it reaches the middle fifth of the picture: a dark frame is not a lesion to keep."""
-    if lesion is None:
-        return None
-    h, w = lesion.shape
-    return lesion if lesion[2 * h // 5:3 * h // 5 + 1, 2 * w // 5:3 * w // 5 + 1].any() else None
-
-
 def edge_painted(rgb: np.ndarray, fraction: float = RING_FRACTION) -> tuple:
     """(picture with its outer ring painted in the skin's colour, whether the lesion could be outlined and kept)."""
     ring = border_ring(rgb.shape[:2], fraction)
-    lesion = central(lesion_mask(rgb))
+    lesion = lesion_mask(rgb)
     if lesion is not None:
         ring &= ~lesion
         colour = skin_colour(rgb, lesion)
@@ -55,15 +47,15 @@ def edge_logits(model: torch.nn.Module, x: torch.Tensor, contract, fraction: flo
         return model(image_to_tensor(painted, contract))[0].numpy(), outlined
 
 
-def check_answer(m, x: torch.Tensor, probs) -> dict:
+def check_answer(m, x: torch.Tensor, probs, fraction: float = RING_FRACTION) -> dict:
     """The edge check of an answer: m a LoadedModel, x its input, probs the answer's shown probabilities; the
     painted input's probabilities are calibrated as the answer's were."""
     from nets.trust.gate_service import calibrated_probabilities
-    z, outlined = edge_logits(m.module, x, m.config.input)
+    z, outlined = edge_logits(m.module, x, m.config.input, fraction)
     q = calibrated_probabilities(m, z)
     top, after = int(np.argmax(probs)), int(np.argmax(q))
     cls = m.config.classes
-    check = {"ring_fraction": RING_FRACTION, "lesion_outlined": outlined, "class": cls[top],
+    check = {"ring_fraction": fraction, "lesion_outlined": outlined, "class": cls[top],
              "p_before": round(float(probs[top]), 4), "p_after": round(float(q[top]), 4),
              "class_after": cls[after], "kept": after == top}
     return {**check, "sentence": held_sentence(check)} if check["kept"] else check

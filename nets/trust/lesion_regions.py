@@ -19,8 +19,9 @@ def threshold_otsu(values: np.ndarray) -> float:
 
 
 def lesion_mask(rgb: np.ndarray):
-    """Bool mask of the lesion (darker than the skin around it), the component nearest the centre; None if it
-    covers < 2 % or > 70 % of the image or is less than 15 grey levels darker than the skin around it."""
+    """Bool mask of the lesion (darker than the skin around it): the dark component covering most of the picture's
+    centre; None if no dark component reaches the centre, or it covers < 2 % or > 70 % of the image, or it is less
+    than 15 grey levels darker than the skin around it."""
     g = ndimage.gaussian_filter(rgb.astype(np.float32).mean(-1), 2)
     h, w = g.shape
     yy, xx = np.mgrid[:h, :w]
@@ -30,10 +31,10 @@ def lesion_mask(rgb: np.ndarray):
     lab, n = ndimage.label(ndimage.binary_opening(dark, iterations=2))
     if n == 0:
         return None
-    centre = r < 0.2
-    overlap = ndimage.sum(centre, lab, range(1, n + 1))
-    k = int(np.argmax(overlap)) + 1 if overlap.max() > 0 else int(np.argmax(ndimage.sum(dark, lab, range(1, n + 1)))) + 1
-    m = ndimage.binary_fill_holes(lab == k)
+    overlap = ndimage.sum(r < 0.2, lab, range(1, n + 1))
+    if overlap.max() == 0:  # nothing dark at the centre: a dark blob off it is a frame, hair or vignette, not a lesion
+        return None
+    m = ndimage.binary_fill_holes(lab == int(np.argmax(overlap)) + 1)
     ring = ndimage.binary_dilation(m, iterations=8) & ~m
     clear = ring.any() and g[ring].mean() - g[m].mean() >= 15  # a faint lesion's outline is a guess: skip it
     return m if clear and 0.02 <= m.mean() <= 0.7 else None
