@@ -2,6 +2,7 @@
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -36,3 +37,19 @@ def test_a_shared_thread_takes_each_callers_nice_value():
 def test_a_shared_pool_is_made_once_per_name():
     a = shared_pool("test-pool", 1)
     assert shared_pool("test-pool", 3) is a and a._max_workers == 1 and shared_pool("other-test-pool", 1) is not a
+
+
+def test_a_busy_helper_is_not_waited_for():
+    """submit_if_free hands work over only when the helper is free: a second caller meanwhile gets None (and does
+    the work itself), and the helper is offered again once its work is done."""
+    from nets.helper_threads import submit_if_free
+    go = threading.Event()
+    first = submit_if_free("test-free", go.wait, 30)
+    assert first is not None and submit_if_free("test-free", int, 1) is None
+    go.set()
+    assert first.result(timeout=30) is True
+    deadline = time.time() + 10
+    again = None
+    while again is None and time.time() < deadline:  # the release runs just after the result
+        again = submit_if_free("test-free", int, 7)
+    assert again is not None and again.result(timeout=30) == 7

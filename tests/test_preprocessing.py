@@ -82,3 +82,23 @@ def test_adni_style_raw_layout_is_accepted(prep, colin):
                     [0, 0, 0, 1]])
     r = prep(Volume(d, aff, (1.09, 0.85, 0.71), "", 0))
     assert r.similarity > 0.6
+
+
+def test_a_grid_sampled_in_two_halves_equals_one_pass(monkeypatch):
+    """resample_to_grid samples a large grid in two halves on two threads: the same values as in one pass (the
+    halves' offsets are rounded differently, so equal to float32 precision, and nearly all bit for bit)."""
+    import nets.transforms.resample as resample
+    rng = np.random.default_rng(0)
+    data = rng.random((61, 73, 59)).astype(np.float32)
+    affine = np.diag([1.2, 1.1, 1.3, 1.0])
+    target = np.diag([2.0, 2.0, 2.0, 1.0])
+    target[:3, 3] = (-3.0, 1.5, 2.0)
+    world = np.eye(4)
+    world[:3, :3] = [[0.99, 0.05, 0.0], [-0.05, 0.99, 0.02], [0.0, -0.02, 1.01]]
+    shape = (41, 37, 39)
+    split = resample.resample_to_grid(data, affine, target, shape, world_map=world)
+    monkeypatch.setattr(resample, "SPLIT_MIN_POINTS", 10 ** 9)
+    whole = resample.resample_to_grid(data, affine, target, shape, world_map=world)
+    assert split.shape == whole.shape == shape and split.dtype == whole.dtype == np.float32
+    assert np.abs(split - whole).max() < 1e-5 and (split == whole).mean() > 0.99
+    assert (whole[:20] > 0).any() and (whole[20:] > 0).any()  # both halves sample the volume

@@ -16,6 +16,7 @@ from nets.io.nibabel_import import nib
 import numpy as np
 
 from nets.errors import NotABrainError
+from nets.helper_threads import submit_if_free
 from nets.io.nifti_loader import Volume
 from nets.transforms.binary_morphology import binary_dilation
 from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE, VOXEL_MM
@@ -190,31 +191,30 @@ class BrainPreprocessor:
         sim2 = ncc(img2, self.t.brain, self._eval_mask)
         return (wm2, img2, sim2) if sim2 > sim else (wm, img, sim)
 
+    def _candidate(self, data, affine, fg, name, tmpl, moments, tmask):
+        """(name, similarity, world map, image) of an alignment on one template, or None if nothing is left in
+        the brain mask. The head candidate runs on a helper thread when it is free (scipy releases the GIL)."""
+        c_in, s_in = scaled_slab_moments(fg, affine, moments[1])
+        wm = moment_world_map(c_in, s_in, *moments)
+        if self.refine:
+            wm = refine_world_map(data, affine, wm, tmpl, tmask)
+        img = self._resample_masked(data, affine, wm)
+        return None if img is None else (name, ncc(img, self.t.brain, self._eval_mask), wm, img)
+
     def __call__(self, vol: Volume) -> PreprocessedBrain:
         data, affine = reorient_to_ras(vol.data, vol.affine)
         data, affine = block_mean(data, affine, self.voxel_mm)
         lo = np.percentile(data, 0.5)
         data = data - lo  # MR intensities may be offset or negative; make background ~0
         fg = foreground_mask(data)
-        candidates = [("brain", self.t.brain, self._brain_moments)]
+        candidates = [("brain", self.t.brain, self._brain_moments, self._eval_mask)]
         if self._head_moments is not None:
-            candidates.append(("head", self.t.head, self._head_moments))
-        best = None
-        for name, tmpl, (c_t, s_t) in candidates:
-            c_in, s_in = scaled_slab_moments(fg, affine, s_t)
-            wm = moment_world_map(c_in, s_in, c_t, s_t)
-            tmask = self._eval_mask if name == "brain" else self._head_eval_mask
-            if self.refine:
-                wm = refine_world_map(data, affine, wm, tmpl, tmask)
-            img = resample_to_grid(data, affine, ENGINE_AFFINE, SHAPE, world_map=wm)
-            img = np.where(self._apply_mask, img, 0).astype(np.float32)
-            if not np.any(img[self._apply_mask] > 0):
-                continue
-            img = normalise_intensity(img, self._apply_mask & (img > 0))
-            # judge every candidate on the same thing: the masked brain against the brain template
-            sim = ncc(img, self.t.brain, self._eval_mask)
-            if best is None or sim > best[1]:
-                best = (name, sim, wm, img)
+            candidates.append(("head", self.t.head, self._head_moments, self._head_eval_mask))
+        beside = [submit_if_free("align", self._candidate, data, affine, fg, *c) for c in candidates[1:]]
+        tried = [self._candidate(data, affine, fg, *candidates[0])]
+        tried += [b.result() if b else self._candidate(data, affine, fg, *c) for b, c in zip(beside, candidates[1:])]
+        # every candidate is judged on the same thing: the masked brain against the brain template
+        best = max((t for t in tried if t is not None), key=lambda t: t[1], default=None)
         if best is None:
             raise NotABrainError("Nothing is left inside the brain mask after alignment.")
         name, sim, wm, img = best

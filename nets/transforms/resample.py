@@ -2,12 +2,30 @@
 import numpy as np
 
 
+# below this many output points (the 6 mm alignment grid: 23 k) a second thread costs more CPU than it saves
+SPLIT_MIN_POINTS = 50_000
+
+
 def resample_to_grid(data, affine, target_affine, target_shape, world_map=None, order=1, cval=0.0):
-    """Sample `data` (voxel->world `affine`) on a target grid. `world_map` maps target world -> source world."""
-    from scipy import ndimage  # here: a result from cached preprocessing never resamples
+    """Sample `data` (voxel->world `affine`) on a target grid. `world_map` maps target world -> source world.
+    A large grid is sampled in two halves along its first axis, the first on a helper thread when it is free
+    (scipy releases the GIL): the alignment's 4 mm steps and the final grid take about half the wall time on 2 cores. The values are
+    one pass's (the halves' offsets round differently: equal to float32 precision, nearly always bit for bit)."""
     m = np.linalg.inv(affine) @ (world_map if world_map is not None else np.eye(4)) @ target_affine
-    return ndimage.affine_transform(np.asarray(data, dtype=np.float32), m[:3, :3], offset=m[:3, 3],
-                                    output_shape=tuple(target_shape), order=order, cval=cval, prefilter=False)
+    src = np.asarray(data, dtype=np.float32)
+    n0 = int(target_shape[0])
+
+    def rows(lo, hi):
+        from scipy import ndimage  # here: a result from cached preprocessing never resamples
+        return ndimage.affine_transform(src, m[:3, :3], offset=m[:3, 3] + m[:3, 0] * lo,
+                                        output_shape=(hi - lo, *target_shape[1:]), order=order, cval=cval,
+                                        prefilter=False)
+    if n0 < 2 or np.prod(target_shape) < SPLIT_MIN_POINTS:
+        return rows(0, n0)
+    from nets.helper_threads import submit_if_free
+    first = submit_if_free("resample", rows, 0, n0 // 2)  # None when the helper is busy (a loaded server)
+    second = rows(n0 // 2, n0)
+    return np.concatenate([first.result() if first else rows(0, n0 // 2), second], axis=0)
 
 
 def block_mean(data, affine, target_mm):
