@@ -9,8 +9,9 @@ SPLIT_MIN_POINTS = 50_000
 def resample_to_grid(data, affine, target_affine, target_shape, world_map=None, order=1, cval=0.0):
     """Sample `data` (voxel->world `affine`) on a target grid. `world_map` maps target world -> source world.
     A large grid is sampled in two halves along its first axis, the first on a helper thread when it is free
-    (scipy releases the GIL): the alignment's 4 mm steps and the final grid take about half the wall time on 2 cores. The values are
-    one pass's (the halves' offsets round differently: equal to float32 precision, nearly always bit for bit)."""
+    (scipy releases the GIL): the alignment's 4 mm steps and the final grid take about half the wall time on 2
+    cores. The values are one pass's (the halves' offsets round differently: equal to float32 precision, nearly
+    always bit for bit)."""
     m = np.linalg.inv(affine) @ (world_map if world_map is not None else np.eye(4)) @ target_affine
     src = np.asarray(data, dtype=np.float32)
     n0 = int(target_shape[0])
