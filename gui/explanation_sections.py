@@ -44,7 +44,7 @@ def put_explanations(ctx, res):
 
 def _how_key(res, method):
     if method == "occlusion":
-        return "expl_occlusion_mri" if res.is_volume else "expl_occlusion_2d"
+        return "expl_occlusion_mri" if res.is_volume else f"expl_occlusion_{res.task}"  # what a square is filled with
     return f"expl_{method}"
 
 

@@ -135,13 +135,16 @@ TEXT = {
                             "not whether that region argued for or against {c}. Yellow: looked most; dark: not used.",
                       "zh": "Grad-CAM 显示网络最后几层在哪里找到了 {c} 的特征（较粗：整幅图约 10 x 10 个值）。"
                             "它没有蓝色：只显示网络看了哪里，不说明该区域支持还是反对 {c}。黄色：最关注；深色：未使用。"},
-    "expl_occlusion_2d": {"en": "Each small square of the image is hidden in turn (filled with one flat colour: "
-                                "mid-grey on an X-ray, an average skin tone on a photo) and the change of the answer "
-                                "is measured. Red: hiding it lowers P({c}), so it spoke for {c}; blue: hiding it "
-                                "raises P({c}), so it spoke against {c}.",
-                          "zh": "依次把图像中的每个小方块遮住（填成单一颜色：X 光片为中灰色，皮肤照片为平均肤色），"
-                                "测量结果的变化。红色：遮住后 P({c}) 下降，说明它支持 {c}；蓝色：遮住后 P({c}) 上升，"
-                                "说明它反对 {c}。"},
+    "expl_occlusion_chest": {"en": "Each small square of the film is hidden in turn (filled with mid-grey) and the "
+                                   "change of the answer is measured. Red: hiding it lowers P({c}), so it spoke for "
+                                   "{c}; blue: hiding it raises P({c}), so it spoke against {c}.",
+                             "zh": "依次把片子上的每个小方块遮住（填成中灰色），测量结果的变化。红色：遮住后 P({c}) 下降，"
+                                   "说明它支持 {c}；蓝色：遮住后 P({c}) 上升，说明它反对 {c}。"},
+    "expl_occlusion_skin": {"en": "Each small square of the photo is hidden in turn (filled with an average skin "
+                                  "tone) and the change of the answer is measured. Red: hiding it lowers P({c}), so "
+                                  "it spoke for {c}; blue: hiding it raises P({c}), so it spoke against {c}.",
+                            "zh": "依次把照片上的每个小方块遮住（填成平均肤色），测量结果的变化。红色：遮住后 P({c}) 下降，"
+                                  "说明它支持 {c}；蓝色：遮住后 P({c}) 上升，说明它反对 {c}。"},
     "expl_occlusion_mri": {"en": "Each 24 mm cube of this brain is swapped in turn for the same cube of a healthy "
                                  "average brain (the MNI152 template), and the change of the answer is measured. "
                                  "Red: made healthy-looking, the region lowers P({c}), so it spoke for {c}; blue: "

@@ -235,3 +235,15 @@ def test_a_zip_from_macos_lists_the_users_files_only():
         z.writestr("scans/notes.txt", b"my notes")
     items = expand([{"filename": "batch.zip", "content": buf.getvalue()}])
     assert items == [("chest.png", b"\x89PNG fake"), ("notes.txt", "batch_not_input")]
+
+
+@pytest.mark.parametrize("task,fill_en,fill_zh", [("chest", "mid-grey", "中灰色"), ("skin", "average skin tone", "平均肤色")])
+def test_the_occlusion_text_says_what_this_tasks_squares_are_filled_with(task, fill_en, fill_zh):
+    """2D occlusion fills a square with the model's normalisation mean: grey on a film, a skin tone on a photo."""
+    from types import SimpleNamespace
+    from gui.explanation_sections import _how_key
+    from gui.i18n import t
+    key = _how_key(SimpleNamespace(is_volume=False, task=task), "occlusion")
+    assert fill_en in t(key, "en", c="X") and fill_zh in t(key, "zh", c="X")
+    other = {"chest": "skin tone", "skin": "grey"}[task]
+    assert other not in t(key, "en", c="X")
