@@ -102,3 +102,37 @@ def test_a_grid_sampled_in_two_halves_equals_one_pass(monkeypatch):
     assert split.shape == whole.shape == shape and split.dtype == whole.dtype == np.float32
     assert np.abs(split - whole).max() < 1e-5 and (split == whole).mean() > 0.99
     assert (whole[:20] > 0).any() and (whole[20:] > 0).any()  # both halves sample the volume
+
+
+def test_grid_sampler_gives_the_full_resample_at_the_masked_voxels():
+    """The alignment scores only a mask's voxels through grid_sampler: at those voxels it must give what
+    resample_to_grid gives for the whole grid, for every world map the optimiser tries."""
+    from nets.transforms.brain_preprocessing import rigid_scale_matrix
+    from nets.transforms.resample import grid_sampler, resample_to_grid
+    rng = np.random.default_rng(1)
+    data = rng.random((40, 46, 38)).astype(np.float32)
+    affine = np.diag([3.0, 2.7, 3.2, 1.0])
+    affine[:3, 3] = (-60.0, -62.0, -58.0)
+    target = np.diag([4.0, 4.0, 4.0, 1.0])
+    target[:3, 3] = (-40.0, -46.0, -38.0)
+    shape = (20, 23, 19)
+    mask = rng.random(shape) < 0.4
+    sample = grid_sampler(data, affine, target, np.argwhere(mask), rigid_scale_matrix)
+    for p in (np.zeros(9), np.array([4.0, -3.0, 2.5, 0.1, -0.05, 0.2, 0.05, -0.1, 0.02])):
+        whole = resample_to_grid(data, affine, target, shape, world_map=rigid_scale_matrix(p))
+        got = sample(p)
+        assert got.dtype == np.float32 and got.shape == (mask.sum(),)
+        assert np.abs(got - whole[mask]).max() < 1e-6
+        assert (got > 0).mean() > 0.5  # the points land inside the volume, not in the zero padding
+
+
+def test_refine_world_map_recovers_a_known_shift():
+    """The masked NCC alignment finds a 6 mm shift of the template itself (within a voxel of the 4 mm grid)."""
+    from nets.transforms.brain_preprocessing import refine_world_map
+    from nets.transforms.engine_grid import ENGINE_AFFINE
+    from nets.transforms.templates import get_templates
+    t = get_templates()
+    shifted = ENGINE_AFFINE.copy()
+    shifted[:3, 3] += (6.0, 0.0, 0.0)  # the same voxels stored 6 mm further along x
+    wm = refine_world_map(t.brain, shifted, np.eye(4), t.brain, t.brain_mask, max_evals=150, coarse_mm=4.0)
+    assert abs(wm[0, 3] - 6.0) < 2.0 and abs(wm[1, 3]) < 2.0 and abs(wm[2, 3]) < 2.0

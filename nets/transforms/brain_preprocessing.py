@@ -20,7 +20,7 @@ from nets.helper_threads import submit_if_free
 from nets.io.nifti_loader import Volume
 from nets.transforms.binary_morphology import binary_dilation
 from nets.transforms.engine_grid import ENGINE_AFFINE, SHAPE, VOXEL_MM
-from nets.transforms.resample import block_mean, resample_to_grid
+from nets.transforms.resample import block_mean, grid_sampler, resample_to_grid
 from nets.transforms.templates import get_templates
 
 SLAB_MM = 150.0  # vertex to lower cerebellum, roughly
@@ -114,20 +114,19 @@ def rigid_scale_matrix(p):
 
 
 def refine_world_map(data, affine, init_map, template, mask, max_evals=120, coarse_mm=6.0):
-    """Maximise NCC with the template over rotation/translation/scale on a coarse grid (Powell, bounded budget)."""
+    """Maximise NCC with the template over rotation/translation/scale on a coarse grid (Powell, bounded budget).
+    Only the voxels inside `mask` are sampled: the NCC sees nothing else."""
     from scipy.optimize import minimize
     step = int(round(coarse_mm / VOXEL_MM))
     g_aff = ENGINE_AFFINE.copy()
     g_aff[:3, :3] *= step
-    tmpl = template[::step, ::step, ::step]
     msk = mask[::step, ::step, ::step]
-    shape = tmpl.shape
+    tmpl = template[::step, ::step, ::step][msk]
     small, small_aff = block_mean(data, affine, coarse_mm / 2)
+    sample = grid_sampler(small, small_aff, g_aff, np.argwhere(msk), lambda p: init_map @ rigid_scale_matrix(p))
 
     def cost(p):
-        wm = init_map @ rigid_scale_matrix(p)
-        img = resample_to_grid(small, small_aff, g_aff, shape, world_map=wm)
-        return -ncc(img, tmpl, msk)
+        return -ncc_values(sample(p), tmpl)
 
     x0 = np.zeros(9)
     base = cost(x0)
@@ -139,7 +138,11 @@ def refine_world_map(data, affine, init_map, template, mask, max_evals=120, coar
 
 
 def ncc(a, b, mask):
-    x, y = a[mask].astype(np.float64), b[mask].astype(np.float64)
+    return ncc_values(a[mask], b[mask])
+
+
+def ncc_values(a, b):
+    x, y = a.astype(np.float64), b.astype(np.float64)
     x, y = x - x.mean(), y - y.mean()
     d = np.sqrt((x * x).sum() * (y * y).sum())
     return float((x * y).sum() / d) if d > 0 else 0.0
