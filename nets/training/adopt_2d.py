@@ -46,9 +46,14 @@ def cached_probs(weights, cfg, images, tag) -> np.ndarray:
     return p
 
 
-def shift_subset(labels_val, va) -> np.ndarray:
+# skin: a flat or round frame (a camera's, an archive's, a dermoscope's field of view) must not make the answer
+SKIN_FRAME_SHIFTS = ("black_frame_4pct", "border_mask_12pct", "white_frame_8pct", "round_field_1.0", "round_field_1.2")
+
+
+def shift_subset(labels_val, va, n_classes=2) -> np.ndarray:
     rng = np.random.default_rng(0)
-    return np.sort(np.concatenate([rng.permutation(va[labels_val == c])[:SHIFT_SUBSET_PER_CLASS] for c in (0, 1)]))
+    return np.sort(np.concatenate([rng.permutation(va[labels_val == c])[:SHIFT_SUBSET_PER_CLASS]
+                                   for c in range(n_classes)]))
 
 
 def chest_figures(weights, cfg, ds, va, target=0.95) -> dict:
@@ -67,6 +72,23 @@ def chest_figures(weights, cfg, ds, va, target=0.95) -> dict:
     se, sp = ev.sens_spec(pooled_y, pooled_s, t)
     return {"probs": p, "threshold": t, "pooled_sensitivity": se, "pooled_specificity": sp,
             "auc": classification_metrics(y, p, list(cfg.classes))["auc"], "per_shift": per_shift,
+            "n_shift_subset": int(len(sub))}
+
+
+def skin_frame_figures(weights, cfg, ds, va) -> dict:
+    """Balanced accuracy on the validation photos and on up to 260 per class of them under each frame shift; the
+    pooled figure counts every copy."""
+    from nets.training.shift_eval_2d import SKIN_SHIFTS
+    classes = list(cfg.classes)
+    p = cached_probs(weights, cfg, ds.images[va], "skin_val")
+    sub = shift_subset(ds.labels[va], va, len(classes))
+    shifted = {s: cached_probs(weights, cfg, SKIN_SHIFTS[s](ds.images[sub]), f"skin_{s}") for s in SKIN_FRAME_SHIFTS}
+    mel = classes.index("MEL")
+    per_shift = {s: {"balanced_accuracy": classification_metrics(ds.labels[sub], q, classes)["balanced_accuracy"],
+                     "answers_mel": float((q.argmax(1) == mel).mean())} for s, q in shifted.items()}
+    pooled = classification_metrics(np.concatenate([ds.labels[va]] + [ds.labels[sub]] * len(shifted)),
+                                    np.concatenate([p] + list(shifted.values())), classes)
+    return {"pooled_balanced_accuracy": pooled["balanced_accuracy"], "per_shift": per_shift,
             "n_shift_subset": int(len(sub))}
 
 
@@ -142,8 +164,17 @@ def save_plots(task, cfg, ds, va, p, history) -> dict:
     return {k: str(Path(v).relative_to(plot_dir.parent)) for k, v in files.items()}
 
 
-def compare(task, cfg, ds, va, candidate, target, max_auc_drop=0.005) -> dict:
+def compare(task, cfg, ds, va, candidate, target, max_auc_drop=0.005, frames_pool=False,
+            max_bacc_drop=0.02) -> dict:
     old = Path(cfg.weights)
+    if task == "skin" and frames_pool:
+        res = compare(task, cfg, ds, va, candidate, target)
+        f_old, f_new = (skin_frame_figures(w, cfg, ds, va) for w in (old, candidate))
+        res["old"]["frames"], res["new"]["frames"] = f_old, f_new
+        # framed copies decide, as long as the plain photos lose at most max_bacc_drop of balanced accuracy
+        res["better"] = (f_new["pooled_balanced_accuracy"] > f_old["pooled_balanced_accuracy"] and
+                         res["new"]["balanced_accuracy"] >= res["old"]["balanced_accuracy"] - max_bacc_drop)
+        return res
     if task == "skin":
         p_old, p_new = (cached_probs(w, cfg, ds.images[va], "skin_val") for w in (old, candidate))
         m_old, m_new = (classification_metrics(ds.labels[va], p, list(cfg.classes)) for p in (p_old, p_new))
@@ -235,13 +266,18 @@ def main(argv=None):
     ap.add_argument("--train-command", default="")
     ap.add_argument("--max-auc-drop", type=float, default=0.005,
                     help="chest: clean-validation AUC the candidate may lose (the shifted pool's specificity decides)")
+    ap.add_argument("--frames-pool", action="store_true",
+                    help="skin: judge on the validation photos pooled with framed copies (SKIN_FRAME_SHIFTS); the "
+                         "plain photos' balanced accuracy may drop by at most --max-bacc-drop")
+    ap.add_argument("--max-bacc-drop", type=float, default=0.02)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     CACHE.mkdir(exist_ok=True)
     cfg = CONFIGS[DEFAULT_MODEL_FOR_TASK[a.task]]
     check_input_size(a.candidate, cfg)
     ds, tr, va = train_val_split_2d(a.task, SHARED, cfg)
-    res = compare(a.task, cfg, ds, va, a.candidate, a.target_sensitivity, a.max_auc_drop)
+    res = compare(a.task, cfg, ds, va, a.candidate, a.target_sensitivity, a.max_auc_drop, a.frames_pool,
+                  a.max_bacc_drop)
     p_new = res.pop("p_new")
     out = {"task": a.task, "candidate": a.candidate, **res, "installed": False}
     # chest: the committed weights themselves may be re-installed with the validation threshold folded in

@@ -44,16 +44,51 @@ def vignette(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return x * (keep + (1 - keep) * dark)
 
 
-def border_paint(x: torch.Tensor, gen: torch.Generator, p: float = 0.3) -> torch.Tensor:
-    """For a share `p` of the images (N, C, H, W) in [0, 1]: half get the painted ring, half the vignette."""
+def solid_frame(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A flat frame, as a camera or an archive adds: each side 2-15 % wide (a quarter of the sides none), black
+    (60 %), white (20 %) or grey (20 %)."""
+    n, c, h, w = x.shape
+    r = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
+    widths = (0.02 + 0.13 * r(n, 4)) * (r(n, 4) > 0.25)
+    kind = r(n)
+    value = torch.where(kind < 0.6, 0.08 * r(n), torch.where(kind < 0.8, 0.9 + 0.1 * r(n), 0.3 + 0.4 * r(n)))
+    return torch.where(_box_mask(n, h, w, widths), value.view(n, 1, 1, 1).expand_as(x), x)
+
+
+def round_frame(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A dermoscope's round field of view: black (0-8 % brightness) outside a circle of 0.85-1.35 times the half
+    side (from cutting into every side to the corners only), centre moved by up to 5 %, edge 0.5-3.5 % soft."""
+    n, _, h, w = x.shape
+    r = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
+    cy, cx = 0.5 + (r(n, 1, 1) - 0.5) * 0.1, 0.5 + (r(n, 1, 1) - 0.5) * 0.1
+    yy, xx = torch.linspace(0, 1, h).view(1, h, 1), torch.linspace(0, 1, w).view(1, 1, w)
+    dist = ((yy - cy) ** 2 + (xx - cx) ** 2).sqrt()
+    radius, soft = 0.5 * (0.85 + 0.5 * r(n, 1, 1)), 0.005 + 0.03 * r(n, 1, 1)
+    keep = ((radius - dist) / soft).clamp(0, 1).unsqueeze(1)
+    return x * keep + (1 - keep) * 0.08 * r(n, 1, 1, 1)
+
+
+def border_paint(x: torch.Tensor, gen: torch.Generator, p: float = 0.3, frames: float = 0.0) -> torch.Tensor:
+    """For a share `p` of the images (N, C, H, W) in [0, 1]: half get the painted ring, half the vignette; then a
+    share `frames` of all images get a flat frame or a round black field of view (half each). The round-4 skin
+    model called 76-100 % of validation photos melanoma once a 4-12 % black frame or a round black field of view
+    was added (`python -m nets.training.shift_eval_2d skin`): under every label, such edges must carry nothing."""
     n = x.shape[0]
     pick = torch.rand(n, generator=gen)
     ring, vig = pick < p / 2, (pick >= p / 2) & (pick < p)
-    if p <= 0 or not (ring.any() or vig.any()):
-        return x
-    out = x.clone()
-    if ring.any():
-        out[ring] = paint_ring(x[ring], gen)
-    if vig.any():
-        out[vig] = vignette(x[vig], gen)
+    out = x
+    if p > 0 and (ring.any() or vig.any()):
+        out = x.clone()
+        if ring.any():
+            out[ring] = paint_ring(x[ring], gen)
+        if vig.any():
+            out[vig] = vignette(x[vig], gen)
+    if frames > 0:  # drawn only when asked, so runs without frames keep their random stream
+        pick = torch.rand(n, generator=gen)
+        flat, round_ = pick < frames / 2, (pick >= frames / 2) & (pick < frames)
+        out = out.clone() if out is x else out
+        if flat.any():
+            out[flat] = solid_frame(out[flat], gen)
+        if round_.any():
+            out[round_] = round_frame(out[round_], gen)
     return out

@@ -82,10 +82,10 @@ def freeze_early(model) -> list:
     return frozen
 
 
-def training_batch(ds, idx, task, gen, cfg, border=0.0, patch_blur=0.0) -> torch.Tensor:
+def training_batch(ds, idx, task, gen, cfg, border=0.0, patch_blur=0.0, frames=0.0) -> torch.Tensor:
     """The normalised, augmented network input for training images `idx`."""
     x = augment_strong(unit_batch(ds.images[idx]), task, gen)
-    x = border_paint(x, gen, border) if border else x
+    x = border_paint(x, gen, border, frames) if border or frames else x
     return normalise(blur_patches(x, gen, patch_blur) if patch_blur else x, cfg.input)
 
 
@@ -106,7 +106,7 @@ def lr_for(step, epoch, epochs, steps, lr, swa_from=0, swa_lr=None) -> float:
 
 def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch=6000, batch=48, lr=1e-3,
              seed=0, threads=1, freeze=False, patch_blur=0.0, keep="best", border=0.0, swa_from=0, swa_lr=3e-4,
-             size=None):
+             size=None, frames=0.0):
     torch.set_num_threads(threads)
     cfg = with_input_size(CONFIGS[DEFAULT_MODEL_FOR_TASK[task]], size)
     out = Path(out)
@@ -147,7 +147,7 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
             for g in opt.param_groups:
                 g["lr"] = lr_for(s, epoch, epochs, steps, lr, swa_from, swa_lr)
             idx = order[s * batch:(s + 1) * batch]
-            x = training_batch(ds, idx, task, gen, cfg, border, patch_blur)
+            x = training_batch(ds, idx, task, gen, cfg, border, patch_blur, frames)
             loss = F.cross_entropy(model(x), torch.from_numpy(ds.labels[idx]), weight=loss_w, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
@@ -170,12 +170,13 @@ def finetune(task, out, data_root=SHARED, init=None, epochs=4, samples_per_epoch
                     "best": best, "swa": swa.to_checkpoint()}, ckpt)
     if swa_from:
         best = {**best, **keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out, border,
-                                              patch_blur, epochs)}
+                                              patch_blur, epochs, frames=frames)}
     elif keep == "last":  # the schedule's final weights; adopt_2d chooses the threshold again on validation
         torch.save(model.state_dict(), out)
         best = {**best, "kept": "last", "epoch_kept": epochs}
     result = {"weights": str(out), "best": best, "history": history, "n_train": int(len(tr)), "n_val": int(len(va)),
               "selection_subset": int(len(sel)), "patch_blur": patch_blur, "border_paint": border,
+              **({"frames": frames} if frames else {}),
               "input_size": cfg.input.size,
               **({"swa": {"from_epoch": swa_from, "lr": swa_lr, "epochs_averaged": swa.n}} if swa_from else {})}
     out.with_name(out.stem + ".history.json").write_text(json.dumps(result, indent=1))
@@ -192,12 +193,13 @@ def with_input_size(cfg, size):
 
 
 def keep_weight_average(model, swa, ds, tr, pw, task, cfg, seed, batch, sel, out, border, patch_blur,
-                        epochs, bn_batches=60) -> dict:
+                        epochs, bn_batches=60, frames=0.0) -> dict:
     """Average the epochs' weights into `model`, recompute BatchNorm on augmented training batches (as the
     epochs saw them), save it to `out` and score it on the selection subset (reported, not used to choose)."""
     gen = torch.Generator().manual_seed(seed + 10_000)
     idx = np.random.default_rng(seed + 10_000).choice(tr, size=bn_batches * batch, replace=True, p=pw)
-    swa.apply(model, (training_batch(ds, idx[i * batch:(i + 1) * batch], task, gen, cfg, border, patch_blur)
+    swa.apply(model, (training_batch(ds, idx[i * batch:(i + 1) * batch], task, gen, cfg, border, patch_blur,
+                                     frames)
                       for i in range(bn_batches)))
     torch.save(model.state_dict(), out)
     m = selection_metrics(model, ds, sel, cfg)
@@ -226,6 +228,9 @@ def main(argv=None):
     ap.add_argument("--border-paint", type=float, default=0.0,
                     help="share of training images whose outer ring is painted with the skin colour or darkened as "
                          "a vignette (nets/training/border_paint.py)")
+    ap.add_argument("--frames", type=float, default=0.0,
+                    help="share of training images given a flat frame (black, white, grey) or a round black field "
+                         "of view (nets/training/border_paint.py)")
     ap.add_argument("--keep", choices=["best", "last"], default="best",
                     help="the epoch with the best validation score (at argmax), or the last epoch's weights")
     ap.add_argument("--swa-from", type=int, default=0,
@@ -237,7 +242,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     print(json.dumps(finetune(a.task, a.out, a.data, a.init, a.epochs, a.samples_per_epoch, a.batch, a.lr,
                               a.seed, a.threads, a.freeze_early, a.patch_blur, a.keep, a.border_paint,
-                              a.swa_from, a.swa_lr, a.size)))
+                              a.swa_from, a.swa_lr, a.size, a.frames)))
 
 
 if __name__ == "__main__":
